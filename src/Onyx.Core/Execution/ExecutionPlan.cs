@@ -1,0 +1,244 @@
+using Onyx.Core.Ir;
+using Onyx.Tensors;
+
+namespace Onyx.Core.Execution;
+
+/// <summary>
+/// A graph made runnable: nodes in topological order, each with its kernel and the slots of its
+/// inputs and outputs, and the step after which each intermediate slot can be dropped.
+/// Immutable once built, so any number of threads may <see cref="Run"/> it at once.
+/// </summary>
+public sealed class ExecutionPlan : ISubgraphCompiler
+{
+    private sealed record Step(Node Node, IKernel Kernel, int[] Inputs, int[] Outputs, int[] FreeAfter, int[] SubgraphReads);
+
+    private readonly Dictionary<string, int> _slots = new(StringComparer.Ordinal);
+    private readonly Step[] _steps;
+    private readonly (int Slot, Tensor Value)[] _constants;
+    private readonly int[] _inputSlots;
+    private readonly int[] _outputSlots;
+    private readonly (int Slot, string Name)[] _captured;
+    private readonly IKernelResolver _resolver;
+    private readonly string _modelName;
+
+    public Graph Graph { get; }
+    public int SlotCount => _slots.Count;
+    /// <summary>Nodes in the order they run.</summary>
+    public IEnumerable<Node> Nodes => _steps.Select(s => s.Node);
+
+    public bool TryGetSlot(string name, out int slot) => _slots.TryGetValue(name, out slot);
+
+    public ExecutionPlan(Graph graph, IKernelResolver resolver, string modelName = "model")
+    {
+        Graph = graph;
+        _resolver = resolver;
+        _modelName = modelName;
+        var order = TopologicalOrder(graph, modelName);
+
+        int SlotOf(string name)
+        {
+            if (!_slots.TryGetValue(name, out int s)) _slots[name] = s = _slots.Count;
+            return s;
+        }
+
+        foreach (var v in graph.Inputs) SlotOf(v.Name);
+        _inputSlots = graph.Inputs.Select(v => _slots[v.Name]).ToArray();
+        _constants = graph.Initializers.Select(kv => (SlotOf(kv.Key), kv.Value)).ToArray();
+
+        var produced = new HashSet<string>(graph.Inputs.Select(v => v.Name).Concat(graph.Initializers.Keys), StringComparer.Ordinal);
+        var captured = new List<(int, string)>();
+        var steps = new List<Step>(order.Count);
+        foreach (var node in order)
+        {
+            var ins = new int[node.Inputs.Count];
+            for (int i = 0; i < ins.Length; i++)
+            {
+                string name = node.Inputs[i];
+                if (name.Length == 0) { ins[i] = -1; continue; }
+                if (!produced.Contains(name))
+                {
+                    if (!ExistsInOuterScope(graph.Parent, name))
+                        throw new OnnxRuntimeException(ErrorCode.InvalidGraph,
+                            $"{modelName}: {node.Describe()} input '{name}' is not a graph input, an initializer or the output of any node");
+                    produced.Add(name);
+                    captured.Add((SlotOf(name), name));
+                }
+                ins[i] = SlotOf(name);
+            }
+            var outs = node.Outputs.Select(o => o.Length == 0 ? -1 : SlotOf(o)).ToArray();
+            foreach (var o in node.Outputs) if (o.Length > 0) produced.Add(o);
+
+            var info = new KernelInfo(node, graph, this);
+            IKernel? kernel;
+            string? why;
+            try { kernel = resolver.TryCreate(info, out why); }
+            catch (OnnxRuntimeException) { throw; }
+            catch (Exception e)
+            {
+                throw new OnnxRuntimeException(ErrorCode.InvalidGraph, $"{modelName}: {node.Describe()}: {e.Message}", e);
+            }
+            if (kernel is null)
+                throw new OnnxRuntimeException(ErrorCode.NotImplemented, $"{modelName}: {node.Describe()}: {why}");
+            // Values the node's subgraphs capture must stay alive until the node has run.
+            var subgraphReads = NodeReads(node).Skip(node.Inputs.Count(i => i.Length > 0))
+                .Where(name => _slots.ContainsKey(name)).Select(name => _slots[name]).ToArray();
+            steps.Add(new Step(node, kernel, ins, outs, [], subgraphReads));
+        }
+        _captured = captured.ToArray();
+
+        foreach (var v in graph.Outputs)
+            if (!produced.Contains(v.Name))
+            {
+                if (!ExistsInOuterScope(graph.Parent, v.Name))
+                    throw new OnnxRuntimeException(ErrorCode.InvalidGraph, $"{modelName}: graph output '{v.Name}' is not produced by any node");
+                _captured = [.. _captured, (SlotOf(v.Name), v.Name)];
+            }
+        _outputSlots = graph.Outputs.Select(v => _slots[v.Name]).ToArray();
+
+        // Drop each intermediate value after its last reader so memory stays bounded by the live set.
+        var keep = new HashSet<int>(_outputSlots);
+        foreach (var c in _constants) keep.Add(c.Slot);
+        var lastUse = new Dictionary<int, int>();
+        for (int s = 0; s < steps.Count; s++)
+        {
+            foreach (int i in steps[s].Inputs) if (i >= 0) lastUse[i] = s;
+            foreach (int i in steps[s].SubgraphReads) lastUse[i] = s;
+            foreach (int o in steps[s].Outputs) if (o >= 0) lastUse.TryAdd(o, s);
+        }
+        var freeLists = new List<int>[steps.Count];
+        foreach (var (slot, s) in lastUse)
+            if (!keep.Contains(slot)) (freeLists[s] ??= []).Add(slot);
+        _steps = steps.Select((st, s) => st with { FreeAfter = freeLists[s]?.ToArray() ?? [] }).ToArray();
+    }
+
+    private static bool ExistsInOuterScope(Graph? g, string name)
+    {
+        for (; g is not null; g = g.Parent)
+        {
+            if (g.Initializers.ContainsKey(name) || g.Inputs.Any(v => v.Name == name)) return true;
+            if (g.Nodes.Any(n => n.Outputs.Contains(name))) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Kahn's algorithm; keeps the model's order where it is already valid and names the nodes of a cycle.</summary>
+    public static List<Node> TopologicalOrder(Graph graph, string modelName = "model")
+    {
+        var producer = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < graph.Nodes.Count; i++)
+            foreach (var o in graph.Nodes[i].Outputs)
+                if (o.Length > 0 && !producer.TryAdd(o, i))
+                    throw new OnnxRuntimeException(ErrorCode.InvalidGraph,
+                        $"{modelName}: value '{o}' is produced by more than one node ({graph.Nodes[producer[o]].Describe()} and {graph.Nodes[i].Describe()})");
+        int n = graph.Nodes.Count;
+        var indegree = new int[n];
+        var consumers = new List<int>[n];
+        for (int i = 0; i < n; i++)
+        {
+            foreach (var name in NodeReads(graph.Nodes[i]))
+                if (producer.TryGetValue(name, out int p) && p != i)
+                {
+                    indegree[i]++;
+                    (consumers[p] ??= []).Add(i);
+                }
+                else if (p == i && producer.ContainsKey(name))
+                    throw new OnnxRuntimeException(ErrorCode.InvalidGraph, $"{modelName}: {graph.Nodes[i].Describe()} reads its own output '{name}' (a cycle)");
+        }
+        var ready = new PriorityQueue<int, int>();
+        for (int i = 0; i < n; i++) if (indegree[i] == 0) ready.Enqueue(i, i);
+        var order = new List<Node>(n);
+        while (ready.TryDequeue(out int i, out _))
+        {
+            order.Add(graph.Nodes[i]);
+            if (consumers[i] is { } cs)
+                foreach (int c in cs)
+                    if (--indegree[c] == 0) ready.Enqueue(c, c);
+        }
+        if (order.Count != n)
+        {
+            var stuck = Enumerable.Range(0, n).Where(i => indegree[i] > 0).Take(5).Select(i => graph.Nodes[i].Describe());
+            throw new OnnxRuntimeException(ErrorCode.InvalidGraph, $"{modelName}: the graph has a cycle through {string.Join(", ", stuck)}");
+        }
+        return order;
+    }
+
+    /// <summary>Names a node reads: its inputs, plus outer-scope names its subgraphs capture.</summary>
+    private static IEnumerable<string> NodeReads(Node node)
+    {
+        foreach (var i in node.Inputs) if (i.Length > 0) yield return i;
+        foreach (var a in node.Attributes.All)
+        {
+            if (a.Graph is not null) foreach (var c in CapturedNames(a.Graph)) yield return c;
+            if (a.Graphs is not null) foreach (var g in a.Graphs) foreach (var c in CapturedNames(g)) yield return c;
+        }
+    }
+
+    /// <summary>Names a subgraph (recursively) reads that it does not define itself.</summary>
+    public static HashSet<string> CapturedNames(Graph g)
+    {
+        var defined = new HashSet<string>(g.Inputs.Select(v => v.Name).Concat(g.Initializers.Keys), StringComparer.Ordinal);
+        foreach (var n in g.Nodes) foreach (var o in n.Outputs) defined.Add(o);
+        var result = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var n in g.Nodes)
+            foreach (var name in NodeReads(n))
+                if (!defined.Contains(name)) result.Add(name);
+        foreach (var o in g.Outputs) if (!defined.Contains(o.Name)) result.Add(o.Name);
+        return result;
+    }
+
+    /// <summary>Runs the plan. <paramref name="inputs"/> are in graph-input order (null = use the initializer default).</summary>
+    public OnnxValue?[] Run(IReadOnlyList<OnnxValue?> inputs, Frame? parent = null, RunContext? run = null)
+    {
+        run ??= RunContext.Default;
+        var frame = new Frame(this, parent);
+        var slots = frame.Slots;
+        foreach (var (slot, value) in _constants) slots[slot] = value;
+        for (int i = 0; i < _inputSlots.Length && i < inputs.Count; i++)
+            if (inputs[i] is { } v) slots[_inputSlots[i]] = v;
+        foreach (var (slot, name) in _captured)
+            slots[slot] = parent?.Lookup(name)
+                ?? throw new OnnxRuntimeException(ErrorCode.InvalidGraph, $"{_modelName}: outer-scope value '{name}' is not available");
+
+        foreach (var step in _steps)
+        {
+            run.Cancellation.ThrowIfCancellationRequested();
+            var ins = new OnnxValue?[step.Inputs.Length];
+            for (int i = 0; i < ins.Length; i++) ins[i] = step.Inputs[i] >= 0 ? slots[step.Inputs[i]] : null;
+            var outs = new OnnxValue?[step.Outputs.Length];
+            var ctx = new KernelContext(step.Node, ins, outs, frame, run);
+            try
+            {
+                step.Kernel.Execute(ctx);
+            }
+            catch (OnnxRuntimeException e) when (e.Message.Contains(step.Node.Describe(), StringComparison.Ordinal)) { throw; }
+            catch (OperationCanceledException) { throw; }
+            catch (Exception e)
+            {
+                throw new OnnxRuntimeException(e is OnnxRuntimeException o ? o.ErrorCode : ErrorCode.RuntimeException,
+                    $"{_modelName}: {step.Node.Describe()} failed: {e.Message}", e);
+            }
+            for (int o = 0; o < outs.Length; o++)
+            {
+                if (step.Outputs[o] < 0) continue;
+                slots[step.Outputs[o]] = outs[o] ?? throw new OnnxRuntimeException(ErrorCode.RuntimeException,
+                    $"{_modelName}: {step.Node.Describe()} produced no value for output {o} ('{step.Node.Outputs[o]}')");
+            }
+            foreach (int f in step.FreeAfter) slots[f] = null;
+        }
+
+        var result = new OnnxValue?[_outputSlots.Length];
+        for (int i = 0; i < result.Length; i++) result[i] = slots[_outputSlots[i]];
+        return result;
+    }
+
+    /// <inheritdoc/>
+    public ISubgraph Compile(Graph body) => new CompiledSubgraph(new ExecutionPlan(body, _resolver, _modelName));
+
+    private sealed class CompiledSubgraph(ExecutionPlan plan) : ISubgraph
+    {
+        public Graph Graph => plan.Graph;
+
+        public OnnxValue?[] Run(KernelContext outer, IReadOnlyList<OnnxValue?> inputs) =>
+            plan.Run(inputs, outer.Frame, outer.Run);
+    }
+}

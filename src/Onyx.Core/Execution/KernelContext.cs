@@ -1,0 +1,92 @@
+using Onyx.Core.Ir;
+using Onyx.Tensors;
+
+namespace Onyx.Core.Execution;
+
+/// <summary>
+/// One kernel invocation: its inputs, where its outputs go, and access to the run's scope
+/// (for subgraphs). Created by the executor per node per Run.
+/// </summary>
+public sealed class KernelContext
+{
+    private readonly OnnxValue?[] _inputs;
+    private readonly OnnxValue?[] _outputs;
+
+    public Node Node { get; }
+    /// <summary>The running frame, for subgraph outer-scope lookup.</summary>
+    public Frame Frame { get; }
+    /// <summary>Run-level settings (cancellation, seeds); never null.</summary>
+    public RunContext Run { get; }
+
+    public KernelContext(Node node, OnnxValue?[] inputs, OnnxValue?[] outputs, Frame frame, RunContext run)
+    {
+        Node = node;
+        _inputs = inputs;
+        _outputs = outputs;
+        Frame = frame;
+        Run = run;
+    }
+
+    public int InputCount => _inputs.Length;
+    public int OutputCount => _outputs.Length;
+
+    /// <summary>Input <paramref name="i"/> as any value; null when omitted.</summary>
+    public OnnxValue? InputValue(int i) => i < _inputs.Length ? _inputs[i] : null;
+
+    /// <summary>True when input <paramref name="i"/> was given.</summary>
+    public bool HasInput(int i) => InputValue(i) is not null;
+
+    /// <summary>Input <paramref name="i"/>, which must be a tensor.</summary>
+    public Tensor Input(int i) => InputValue(i) switch
+    {
+        Tensor t => t,
+        null => throw Error($"input {i} ('{NameOfInput(i)}') is required but missing"),
+        var v => throw Error($"input {i} ('{NameOfInput(i)}') must be a tensor, got {v.Type}"),
+    };
+
+    /// <summary>Input <paramref name="i"/> if given (a tensor), else null.</summary>
+    public Tensor? OptionalInput(int i) => InputValue(i) switch
+    {
+        null => null,
+        Tensor t => t,
+        var v => throw Error($"input {i} ('{NameOfInput(i)}') must be a tensor, got {v.Type}"),
+    };
+
+    /// <summary>True when output <paramref name="i"/> is consumed by anything (graph output or another node).</summary>
+    public bool IsOutputRequested(int i) => Node.HasOutput(i);
+
+    /// <summary>Allocates output <paramref name="i"/> (zero-filled) and records it.</summary>
+    public Tensor Output(int i, DType dtype, ReadOnlySpan<int> shape)
+    {
+        var t = Tensor.Allocate(dtype, shape);
+        SetOutput(i, t);
+        return t;
+    }
+
+    /// <summary>Records any value (a view of an input, a sequence, an optional) as output <paramref name="i"/>.</summary>
+    public void SetOutput(int i, OnnxValue? value)
+    {
+        if (i >= _outputs.Length) return; // trailing optional outputs the node does not declare
+        _outputs[i] = value;
+    }
+
+    /// <summary>The value already stored as output <paramref name="i"/>, if any.</summary>
+    public OnnxValue? GetOutput(int i) => i < _outputs.Length ? _outputs[i] : null;
+
+    private string NameOfInput(int i) => i < Node.Inputs.Count ? Node.Inputs[i] : "";
+
+    /// <summary>An error naming this node and op.</summary>
+    public OnnxRuntimeException Error(string message) =>
+        new(ErrorCode.InvalidArgument, $"{Node.Describe()}: {message}");
+}
+
+/// <summary>Per-Run state shared by every kernel of one Run call.</summary>
+public sealed class RunContext
+{
+    public CancellationToken Cancellation { get; init; }
+    /// <summary>Log tag for messages.</summary>
+    public string Tag { get; init; } = "";
+    /// <summary>Thread pool for intra-op parallelism; null means run on the calling thread.</summary>
+    public object? IntraOpPool { get; init; }
+    public static readonly RunContext Default = new();
+}

@@ -1,0 +1,78 @@
+using System.Runtime.InteropServices;
+
+namespace Onyx.Tensors;
+
+/// <summary>
+/// A block of 64-byte aligned memory that tensors view. Either owned (allocated here, freed on
+/// <see cref="Dispose"/> or by the finalizer) or borrowed (caller memory or a memory map kept
+/// alive through <see cref="Owner"/>; never freed here).
+/// </summary>
+public sealed unsafe class NativeBuffer : IDisposable
+{
+    /// <summary>Alignment of every owned buffer: one cache line, one zmm register.</summary>
+    public const int Alignment = 64;
+
+    private void* _pointer;
+    private readonly bool _owned;
+
+    /// <summary>Size in bytes.</summary>
+    public long ByteLength { get; }
+
+    /// <summary>Whatever keeps borrowed memory alive (a pinned array, a memory map); null when owned.</summary>
+    public object? Owner { get; }
+
+    /// <summary>Start of the memory. Throws once disposed.</summary>
+    public void* Pointer => _pointer != null || ByteLength == 0 ? _pointer : throw new ObjectDisposedException(nameof(NativeBuffer));
+
+    private NativeBuffer(void* pointer, long byteLength, bool owned, object? owner)
+    {
+        _pointer = pointer;
+        ByteLength = byteLength;
+        _owned = owned;
+        Owner = owner;
+    }
+
+    /// <summary>Allocates <paramref name="byteLength"/> bytes, 64-byte aligned, zero-filled when asked.</summary>
+    public static NativeBuffer Allocate(long byteLength, bool zero = true)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(byteLength);
+        // Allocate at least one line so the pointer is never null, even for empty tensors.
+        nuint size = (nuint)Math.Max(byteLength, Alignment);
+        void* p = NativeMemory.AlignedAlloc(size, Alignment);
+        if (p == null) throw new OutOfMemoryException($"could not allocate {byteLength} bytes");
+        if (zero) NativeMemory.Clear(p, size);
+        if (byteLength > 0) GC.AddMemoryPressure(byteLength);
+        return new NativeBuffer(p, byteLength, owned: true, owner: null);
+    }
+
+    /// <summary>Borrows memory the caller owns; <paramref name="owner"/> keeps it alive (and pinned).</summary>
+    public static NativeBuffer Borrow(void* pointer, long byteLength, object? owner) =>
+        new(pointer, byteLength, owned: false, owner);
+
+    /// <summary>Frees owned memory now. Tensors that view this buffer must not be used afterwards.</summary>
+    public void Dispose()
+    {
+        Release();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Release()
+    {
+        void* p = _pointer;
+        if (p == null) return;
+        _pointer = null;
+        if (_owned)
+        {
+            NativeMemory.AlignedFree(p);
+            if (ByteLength > 0) GC.RemoveMemoryPressure(ByteLength);
+        }
+        else if (Owner is IDisposable d && Owner is not Array)
+        {
+            // Borrowed memory with a disposable owner (a pinned GCHandle box, a map view) is released with us.
+            d.Dispose();
+        }
+    }
+
+    /// <summary>Frees owned memory when a buffer is dropped without Dispose.</summary>
+    ~NativeBuffer() => Release();
+}
