@@ -85,7 +85,7 @@ internal sealed class GridSampleKernel : IKernel
                     float xo = _alignCorners ? (float)((v + 1) / 2.0 * (len - 1)) : (float)(((v + 1) * (double)len - 1) / 2.0);
                     double xv = xo;
                     if (_mode == Mode.Nearest)
-                        xv = nd == 3 ? (xv >= 0 ? Math.Floor(xv + 0.5) : Math.Ceiling(xv - 0.5)) : Math.Round(xv, MidpointRounding.ToEven);
+                        xv = Math.Round(xv, MidpointRounding.ToEven); // nearbyint, as the ONNX test data expects in 2-D and 3-D
                     if (xv < borderMin[i] || xv > borderMax[i])
                     {
                         if (_padding == Padding.Border) xv = Math.Clamp(xv, 0, len - 1);
