@@ -28,7 +28,13 @@ public static class KernelIsa
     public static IsaPath Best { get; } = Detect();
 
     /// <summary>True when <paramref name="path"/> can run on this CPU.</summary>
-    public static bool IsSupported(IsaPath path) => path <= Best;
+    public static bool IsSupported(IsaPath path) => EmulateAll || path <= Best;
+
+    /// <summary>
+    /// Tests only: treat every path as supported. .NET runs Vector512/Vector256 code in software
+    /// where the hardware lacks it, so the AVX-512 kernels can be checked (slowly) on an AVX2 machine.
+    /// </summary>
+    internal static bool EmulateAll { get; set; }
 
     private static IsaPath Detect()
     {
