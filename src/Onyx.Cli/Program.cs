@@ -13,6 +13,8 @@ public static class Program
             RunCommand.Create(),
             ConformanceCommand.Create(),
             OpsCommand.Create(),
+            OcrCommand.Create(),
+            OcrCommand.CreateMakeSample(),
         };
         try
         {
