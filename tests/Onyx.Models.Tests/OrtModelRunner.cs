@@ -1,8 +1,9 @@
+namespace Onyx.Models.Tests;
+
+// Inside the namespace so ONNX Runtime's types win over Onyx's same-named ones.
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Onyx.Cli.Ocr;
-
-namespace Onyx.Models.Tests;
 
 /// <summary>Test-only oracle: runs a model with ONNX Runtime behind the pipeline's runner interface.</summary>
 public sealed class OrtModelRunner : IOcrModelRunner
