@@ -79,8 +79,28 @@ internal sealed class SliceKernel : IKernel
             if (count > 0) offset += s * inStrides[axis];
             srcStrides[axis] = inStrides[axis] * step;
         }
+        if (x.DType != DType.String && IsContiguous(outShape, srcStrides))
+        {
+            // The slice is one contiguous range of the input (e.g. rows of the outer axis): a view, no copy.
+            context.SetOutput(0, Tensor.View(x.DType, outShape, x.Buffer!, x.ByteOffset + offset * x.DType.SizeOf()));
+            return;
+        }
         var y = Tensor.Allocate(x.DType, outShape, zero: false);
         context.SetOutput(0, y);
         if (y.Length > 0) StridedCopy.CopyToContiguous(x, offset, srcStrides, y, outShape);
+    }
+
+    /// <summary>True when reading <paramref name="shape"/> through <paramref name="strides"/> walks memory contiguously.</summary>
+    private static bool IsContiguous(int[] shape, long[] strides)
+    {
+        long expected = 1;
+        for (int i = shape.Length - 1; i >= 0; i--)
+        {
+            if (shape[i] == 0) return true;
+            if (shape[i] == 1) continue;
+            if (strides[i] != expected) return false;
+            expected *= shape[i];
+        }
+        return true;
     }
 }
