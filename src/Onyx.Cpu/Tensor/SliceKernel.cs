@@ -67,13 +67,13 @@ internal sealed class SliceKernel : IKernel
             {
                 s = Math.Clamp(s, 0, dim);
                 e = Math.Clamp(e, 0, dim);
-                count = e > s ? (e - s + step - 1) / step : 0;
+                count = e > s ? (e - s - 1) / step + 1 : 0; // no overflow for huge steps
             }
             else
             {
                 s = Math.Clamp(s, 0, dim - 1);
                 e = Math.Clamp(e, -1, dim - 1);
-                count = s > e ? (s - e + (-step) - 1) / (-step) : 0;
+                count = s > e ? (s - e - 1) / -step + 1 : 0;
             }
             outShape[axis] = (int)count;
             if (count > 0) offset += s * inStrides[axis];
