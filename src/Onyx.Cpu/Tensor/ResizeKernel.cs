@@ -161,7 +161,8 @@ internal sealed class ResizeKernel : IKernel
         if (_mode == Mode.Nearest) RunNearest(x, y, scale, roiStart, roiEnd);
         else
         {
-            if (!TensorOpHelpers.IsFloatCompute(x.DType)) throw context.Error($"{_mode} mode supports float types, got {x.DType.OnnxName()}");
+            if (!TensorOpHelpers.IsFloatCompute(x.DType) && x.DType is not (DType.UInt8 or DType.Int8 or DType.Int32 or DType.Int64))
+                throw context.Error($"{_mode} mode supports float, int8, uint8, int32 and int64 inputs, got {x.DType.OnnxName()}");
             RunInterpolate(x, y, scale, roiStart, roiEnd);
         }
     }
@@ -244,7 +245,7 @@ internal sealed class ResizeKernel : IKernel
         if (extrapolates)
         {
             fill = Tensor.Allocate(x.DType, [1]);
-            if (TensorOpHelpers.IsFloatCompute(x.DType)) TensorOpHelpers.WriteDoubles(fill, [_extrapolation]);
+            if (TensorOpHelpers.IsFloatCompute(x.DType) || x.DType is DType.UInt8 or DType.Int8 or DType.Int32 or DType.Int64) TensorOpHelpers.WriteDoubles(fill, [_extrapolation]);
         }
         var inStrides = StridedCopy.ContiguousStrides(x.Shape);
         int last = rank - 1;
