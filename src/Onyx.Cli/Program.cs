@@ -1,7 +1,27 @@
 using System.CommandLine;
+using Onyx.Cli.Commands;
 
-// Minimal entry point (ocr branch); the lead's Program.cs replaces this and adds the two lines below.
-var root = new RootCommand("Onyx: a pure-managed ONNX runtime for .NET.");
-root.Subcommands.Add(Onyx.Cli.Commands.OcrCommand.Create());
-root.Subcommands.Add(Onyx.Cli.Commands.OcrCommand.CreateMakeSample());
-return root.Parse(args).Invoke();
+namespace Onyx.Cli;
+
+/// <summary>The `onyx` command line: one sub-command per file under Commands/.</summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("Onyx: a pure-managed ONNX runtime for .NET with an OpenVINO-contract execution provider.")
+        {
+            ConformanceCommand.Create(),
+            OcrCommand.Create(),
+            OcrCommand.CreateMakeSample(),
+        };
+        try
+        {
+            return root.Parse(args).Invoke();
+        }
+        catch (OnnxRuntimeException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}

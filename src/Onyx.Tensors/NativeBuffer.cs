@@ -14,6 +14,7 @@ public sealed unsafe class NativeBuffer : IDisposable
 
     private void* _pointer;
     private readonly bool _owned;
+    private readonly bool _disposeOwner;
 
     /// <summary>Size in bytes.</summary>
     public long ByteLength { get; }
@@ -24,8 +25,9 @@ public sealed unsafe class NativeBuffer : IDisposable
     /// <summary>Start of the memory. Throws once disposed.</summary>
     public void* Pointer => _pointer != null || ByteLength == 0 ? _pointer : throw new ObjectDisposedException(nameof(NativeBuffer));
 
-    private NativeBuffer(void* pointer, long byteLength, bool owned, object? owner)
+    private NativeBuffer(void* pointer, long byteLength, bool owned, object? owner, bool disposeOwner = false)
     {
+        _disposeOwner = disposeOwner;
         _pointer = pointer;
         ByteLength = byteLength;
         _owned = owned;
@@ -45,9 +47,12 @@ public sealed unsafe class NativeBuffer : IDisposable
         return new NativeBuffer(p, byteLength, owned: true, owner: null);
     }
 
-    /// <summary>Borrows memory the caller owns; <paramref name="owner"/> keeps it alive (and pinned).</summary>
-    public static NativeBuffer Borrow(void* pointer, long byteLength, object? owner) =>
-        new(pointer, byteLength, owned: false, owner);
+    /// <summary>
+    /// Borrows memory the caller owns; <paramref name="owner"/> keeps it alive (and pinned) and is
+    /// disposed with this buffer only when <paramref name="disposeOwner"/> is set.
+    /// </summary>
+    public static NativeBuffer Borrow(void* pointer, long byteLength, object? owner, bool disposeOwner = false) =>
+        new(pointer, byteLength, owned: false, owner, disposeOwner);
 
     /// <summary>Frees owned memory now. Tensors that view this buffer must not be used afterwards.</summary>
     public void Dispose()
@@ -66,9 +71,8 @@ public sealed unsafe class NativeBuffer : IDisposable
             NativeMemory.AlignedFree(p);
             if (ByteLength > 0) GC.RemoveMemoryPressure(ByteLength);
         }
-        else if (Owner is IDisposable d && Owner is not Array)
+        else if (_disposeOwner && Owner is IDisposable d)
         {
-            // Borrowed memory with a disposable owner (a pinned GCHandle box, a map view) is released with us.
             d.Dispose();
         }
     }

@@ -8,7 +8,7 @@ public sealed class NodeAttributes
     private readonly Dictionary<string, Attribute> _map = new(StringComparer.Ordinal);
 
     /// <summary>The node these belong to (for error messages); set by the node.</summary>
-    public string Owner { get; internal set; } = "";
+    public string Owner { get; set; } = "";
 
     public NodeAttributes() { }
 

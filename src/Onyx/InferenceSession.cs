@@ -1,0 +1,148 @@
+using Onyx.Core.Execution;
+using Onyx.Core.Ir;
+using Onyx.Onnx;
+using Onyx.Tensors;
+
+namespace Onyx;
+
+/// <summary>
+/// A loaded, optimized, partitioned model ready to run, named as in ONNX Runtime's C# API.
+/// <see cref="Run(IReadOnlyCollection{NamedOnnxValue})"/> and its overloads are thread-safe:
+/// any number of threads may run one session at once.
+/// </summary>
+public sealed class InferenceSession : IDisposable
+{
+    private readonly Model _model;
+    private readonly ExecutionPlan _plan;
+    private readonly Dictionary<string, int> _inputIndex;
+    private readonly Dictionary<string, int> _outputIndex;
+
+    /// <summary>Loads a model file with default options.</summary>
+    public InferenceSession(string modelPath) : this(modelPath, new SessionOptions()) { }
+
+    /// <summary>Loads a model file.</summary>
+    public InferenceSession(string modelPath, SessionOptions options) : this(OnnxModelLoader.Load(modelPath), options) { }
+
+    /// <summary>Loads a model from bytes with default options.</summary>
+    public InferenceSession(byte[] model) : this(model, new SessionOptions()) { }
+
+    /// <summary>Loads a model from bytes.</summary>
+    public InferenceSession(byte[] model, SessionOptions options) : this(OnnxModelLoader.Load(model), options) { }
+
+    internal InferenceSession(Model model, SessionOptions options)
+    {
+        _model = model;
+        Options = options;
+        var providers = SessionBuilder.Build(model, options);
+        _plan = providers.Plan;
+        ProviderNames = providers.ProviderNames;
+        var initializerNames = model.Graph.Initializers.Keys.ToHashSet();
+        // Graph inputs that are also initializers are optional overrides; ONNX Runtime lists only the true inputs.
+        var inputs = model.Graph.Inputs.Where(v => !initializerNames.Contains(v.Name)).ToList();
+        InputMetadata = inputs.ToDictionary(v => v.Name, v => new NodeMetadata(v.Name, v.Type));
+        InputNames = inputs.Select(v => v.Name).ToList();
+        OverridableInitializerMetadata = model.Graph.Inputs.Where(v => initializerNames.Contains(v.Name))
+            .ToDictionary(v => v.Name, v => new NodeMetadata(v.Name, v.Type));
+        OutputMetadata = model.Graph.Outputs.ToDictionary(v => v.Name, v => new NodeMetadata(v.Name, v.Type));
+        OutputNames = model.Graph.Outputs.Select(v => v.Name).ToList();
+        ModelMetadata = new ModelMetadata(model);
+        _inputIndex = model.Graph.Inputs.Select((v, i) => (v.Name, i)).ToDictionary(p => p.Name, p => p.i);
+        _outputIndex = model.Graph.Outputs.Select((v, i) => (v.Name, i)).ToDictionary(p => p.Name, p => p.i);
+    }
+
+    /// <summary>The options the session was created with.</summary>
+    public SessionOptions Options { get; }
+
+    /// <summary>Inputs the caller must (or may) feed, by name.</summary>
+    public IReadOnlyDictionary<string, NodeMetadata> InputMetadata { get; }
+
+    /// <summary>Input names in model order.</summary>
+    public IReadOnlyList<string> InputNames { get; }
+
+    /// <summary>Initializers that are also graph inputs: feeding one overrides the constant.</summary>
+    public IReadOnlyDictionary<string, NodeMetadata> OverridableInitializerMetadata { get; }
+
+    /// <summary>Outputs, by name.</summary>
+    public IReadOnlyDictionary<string, NodeMetadata> OutputMetadata { get; }
+
+    /// <summary>Output names in model order.</summary>
+    public IReadOnlyList<string> OutputNames { get; }
+
+    /// <summary>Descriptive metadata from the model file.</summary>
+    public ModelMetadata ModelMetadata { get; }
+
+    /// <summary>Providers that run part of this model, in priority order (ending with "CPU").</summary>
+    public IReadOnlyList<string> ProviderNames { get; }
+
+    internal Model Model => _model;
+    internal ExecutionPlan Plan => _plan;
+
+    /// <summary>Runs the model and returns every output.</summary>
+    public IDisposableReadOnlyCollection<DisposableNamedOnnxValue> Run(IReadOnlyCollection<NamedOnnxValue> inputs) =>
+        Run(inputs, OutputNames);
+
+    /// <summary>Runs the model and returns the named outputs.</summary>
+    public IDisposableReadOnlyCollection<DisposableNamedOnnxValue> Run(IReadOnlyCollection<NamedOnnxValue> inputs, IReadOnlyCollection<string> outputNames) =>
+        Run(inputs, outputNames, null);
+
+    /// <summary>Runs the model with run options and returns the named outputs.</summary>
+    public IDisposableReadOnlyCollection<DisposableNamedOnnxValue> Run(IReadOnlyCollection<NamedOnnxValue> inputs, IReadOnlyCollection<string> outputNames, RunOptions? options)
+    {
+        var feeds = inputs.Select(i => (i.Name, i.ToOnnxValue())).ToList();
+        var results = RunCore(feeds, outputNames, options);
+        return new DisposableList<DisposableNamedOnnxValue>(
+            outputNames.Zip(results, (n, v) => new DisposableNamedOnnxValue(n, v)).ToList());
+    }
+
+    /// <summary>Runs the model on <see cref="OrtValue"/> inputs and returns the named outputs as values.</summary>
+    public IDisposableReadOnlyCollection<OrtValue> Run(RunOptions? runOptions, IReadOnlyCollection<string> inputNames,
+        IReadOnlyCollection<OrtValue> inputValues, IReadOnlyCollection<string> outputNames)
+    {
+        if (inputNames.Count != inputValues.Count)
+            throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"{inputNames.Count} input names but {inputValues.Count} input values");
+        var feeds = inputNames.Zip(inputValues, (n, v) => (n, v.Value)).ToList();
+        var results = RunCore(feeds, outputNames, runOptions);
+        return new DisposableList<OrtValue>(results.Select(v => new OrtValue(v)).ToList());
+    }
+
+    /// <summary>Runs with Onyx values; validates names, types and fixed dimensions first.</summary>
+    internal OnnxValue[] RunCore(IReadOnlyList<(string Name, OnnxValue Value)> feeds, IReadOnlyCollection<string> outputNames, RunOptions? options)
+    {
+        var graph = _model.Graph;
+        var inputs = new OnnxValue?[graph.Inputs.Count];
+        foreach (var (name, value) in feeds)
+        {
+            if (!_inputIndex.TryGetValue(name, out int i))
+                throw new OnnxRuntimeException(ErrorCode.InvalidArgument,
+                    $"{_model.DisplayName}: invalid input name '{name}'; the model's inputs are: {string.Join(", ", InputNames)}");
+            InputValidator.Check(_model.DisplayName, graph.Inputs[i], value);
+            inputs[i] = value;
+        }
+        foreach (var name in InputNames)
+            if (inputs[_inputIndex[name]] is null)
+                throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"{_model.DisplayName}: missing input '{name}' ({graph.Inputs[_inputIndex[name]].Type})");
+        var wanted = new List<int>();
+        foreach (var name in outputNames)
+        {
+            if (!_outputIndex.TryGetValue(name, out int o))
+                throw new OnnxRuntimeException(ErrorCode.InvalidArgument,
+                    $"{_model.DisplayName}: invalid output name '{name}'; the model's outputs are: {string.Join(", ", OutputNames)}");
+            wanted.Add(o);
+        }
+        var run = new RunContext { Cancellation = options?.Token ?? default, Tag = options?.LogId ?? "" };
+        OnnxValue?[] all;
+        try
+        {
+            all = _plan.Run(inputs, null, run);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new OnnxRuntimeException(ErrorCode.Fail, $"{_model.DisplayName}: run terminated by RunOptions.Terminate");
+        }
+        return wanted.Select(o => all[o] ?? throw new OnnxRuntimeException(ErrorCode.EngineError,
+            $"{_model.DisplayName}: output '{graph.Outputs[o].Name}' was not produced")).ToArray();
+    }
+
+    /// <summary>Releases the session. Outputs already returned stay valid.</summary>
+    public void Dispose() => GC.SuppressFinalize(this);
+}

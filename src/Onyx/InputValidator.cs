@@ -1,0 +1,36 @@
+using Onyx.Core.Ir;
+using Onyx.Tensors;
+
+namespace Onyx;
+
+/// <summary>Checks a fed value against the graph input's declared type before anything runs.</summary>
+internal static class InputValidator
+{
+    public static void Check(string model, ValueInfo input, OnnxValue value)
+    {
+        switch (input.Type)
+        {
+            case TensorTypeInfo declared when value is Tensor t:
+                if (declared.ElementType != DType.Undefined && declared.ElementType != t.DType)
+                    throw new OnnxRuntimeException(ErrorCode.InvalidArgument,
+                        $"{model}: input '{input.Name}' has type {t.DType.OnnxName()}, expected {declared.ElementType.OnnxName()}");
+                if (declared.Shape is { } shape)
+                {
+                    if (shape.Length != t.Rank)
+                        throw new OnnxRuntimeException(ErrorCode.InvalidArgument,
+                            $"{model}: input '{input.Name}' has rank {t.Rank} (shape {t.ShapeString}), expected rank {shape.Length} ([{string.Join(",", shape.Select(d => d.ToString()))}])");
+                    for (int d = 0; d < shape.Length; d++)
+                        if (shape[d].Value is long v && v != t.Shape[d])
+                            throw new OnnxRuntimeException(ErrorCode.InvalidArgument,
+                                $"{model}: input '{input.Name}' has shape {t.ShapeString}, expected [{string.Join(",", shape.Select(x => x.ToString()))}] (dimension {d} must be {v})");
+                }
+                break;
+            case TensorTypeInfo declared:
+                throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"{model}: input '{input.Name}' must be {declared}, got {value.Type}");
+            case SequenceTypeInfo when value is not SequenceValue:
+            case OptionalTypeInfo when value is not OptionalValue && value is not Tensor && value is not SequenceValue:
+            case MapTypeInfo when value is not MapValue:
+                throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"{model}: input '{input.Name}' must be {input.Type}, got {value.Type}");
+        }
+    }
+}
