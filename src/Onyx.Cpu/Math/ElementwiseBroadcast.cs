@@ -51,8 +51,9 @@ internal static class ElementwiseBroadcast
             else if (ia != 0) rows.ScalarB(a.Slice(offA, inner), b[offB], row);
             else
             {
-                rows.ScalarA(a[offA], b.Slice(offB, 1), row[..1]);
-                row[1..].Fill(row[0]);
+                // Both repeat along the row (only when y is wider than a and b, e.g. Where, Sum):
+                // per element, since rows may read y (Where's select) and must not be assumed pure.
+                for (int j = 0; j < inner; j++) rows.ScalarA(a[offA], b.Slice(offB, 1), row.Slice(j, 1));
             }
             for (int d = r - 2; d >= 0; d--)
             {
