@@ -11,6 +11,8 @@ public static class Program
         var root = new RootCommand("Onyx: a pure-managed ONNX runtime for .NET with an OpenVINO-contract execution provider.")
         {
             ConformanceCommand.Create(),
+            InspectCommand.Create(),
+            DevicesCommand.Create(),
         };
         try
         {

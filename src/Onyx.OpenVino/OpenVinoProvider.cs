@@ -93,9 +93,9 @@ public sealed class OpenVinoProvider
         return g;
     }
 
-    /// <summary>The partition the provider would make (for `onyx inspect`); compiles nothing.</summary>
-    public PartitionResult Partition(Graph graph, KernelRegistry kernels, string modelName = "model") =>
-        Partitioner.Partition(graph, kernels, Options.Device, modelName);
+    /// <summary>The partition the provider would make (for `onyx inspect`), reshape_input applied; compiles nothing.</summary>
+    public PartitionResult Inspect(Graph graph, KernelRegistry kernels, string modelName = "model") =>
+        Partitioner.Partition(Strip(ApplyReshape(graph, modelName)), kernels, Options.Device, modelName);
 
     /// <summary>Partitions and compiles <paramref name="graph"/>.</summary>
     public CompiledModel Compile(Graph graph, KernelRegistry kernels, bool disableCpuFallback, string modelName = "model")

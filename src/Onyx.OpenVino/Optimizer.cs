@@ -43,7 +43,7 @@ public static class Optimizer
         var fold = new List<Node>();
         foreach (var node in order)
         {
-            if (s_neverFold.Contains(node.OpType) || node.Attributes.All.Any(a => a.Graph is not null || a.Graphs is not null)) continue;
+            if (s_neverFold.Contains(node.OpType) || node.Attributes.All.Any(a => a.Kind is AttributeKind.Graph or AttributeKind.Graphs)) continue;
             if (node.Outputs.All(o => o.Length == 0)) continue;
             if (!node.Inputs.All(i => i.Length == 0 || constant.Contains(i))) continue;
             fold.Add(node);

@@ -85,8 +85,6 @@ public static class Partitioner
     {
         var order = ExecutionPlan.TopologicalOrder(graph, modelName);
         int n = order.Count;
-        var index = new Dictionary<Node, int>(ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < n; i++) index[order[i]] = i;
         var producer = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < n; i++)
             foreach (var o in order[i].Outputs) if (o.Length > 0) producer[o] = i;
@@ -95,52 +93,28 @@ public static class Partitioner
         for (int i = 0; i < n; i++) reads[i] = Reads(order[i]);
 
         var refused = new List<RefusedNode>();
-        var cluster = new int[n];
-        var ancestors = new HashSet<int>[n];
-        var members = new List<List<int>>();
+        var supported = new bool[n];
+        var producersOf = new List<int>[n];
         for (int i = 0; i < n; i++)
         {
-            var node = order[i];
-            var anc = new HashSet<int>();
-            var producers = new List<int>();
+            producersOf[i] = [];
             foreach (var name in reads[i])
-                if (producer.TryGetValue(name, out int p) && p != i && !producers.Contains(p))
-                {
-                    producers.Add(p);
-                    anc.UnionWith(ancestors[p]);
-                    if (cluster[p] >= 0) anc.Add(cluster[p]);
-                }
-            ancestors[i] = anc;
-            string? why = Capability.WhyNot(node, graph, kernels);
-            if (why is not null)
-            {
-                cluster[i] = -1;
-                refused.Add(new RefusedNode(node, why));
-                continue;
-            }
-            // Join the cluster of a supported producer unless some path leaves that cluster and comes back
-            // through a node outside it (fusing would then create a cycle).
-            int chosen = -1;
-            foreach (int p in producers)
-            {
-                int c = cluster[p];
-                if (c < 0) continue;
-                bool ok = true;
-                foreach (int q in producers)
-                    if (cluster[q] != c && (ancestors[q].Contains(c)))
-                    {
-                        ok = false;
-                        break;
-                    }
-                if (ok) { chosen = c; break; }
-            }
-            if (chosen < 0)
-            {
-                chosen = members.Count;
-                members.Add([]);
-            }
-            cluster[i] = chosen;
-            members[chosen].Add(i);
+                if (producer.TryGetValue(name, out int p) && p != i && !producersOf[i].Contains(p)) producersOf[i].Add(p);
+            string? why = Capability.WhyNot(order[i], graph, kernels);
+            if (why is null) supported[i] = true;
+            else refused.Add(new RefusedNode(order[i], why));
+        }
+        // Maximal connected components of supported nodes, unless contracting them would create a
+        // cycle (a path leaving a component and coming back through CPU nodes); then grow clusters greedily.
+        var cluster = ConnectedComponents(n, supported, producersOf);
+        if (HasCycle(n, cluster, producersOf)) cluster = Greedy(n, supported, producersOf);
+        var members = new List<List<int>>();
+        var remap = new Dictionary<int, int>();
+        for (int i = 0; i < n; i++)
+        {
+            if (cluster[i] < 0) continue;
+            if (!remap.TryGetValue(cluster[i], out int c)) { remap[cluster[i]] = c = members.Count; members.Add([]); }
+            members[c].Add(i);
         }
 
         // Interface of each cluster.
@@ -200,6 +174,97 @@ public static class Partitioner
             });
         }
         return new PartitionResult { Original = graph, Subgraphs = subgraphs, Refused = refused };
+    }
+
+    private static int[] ConnectedComponents(int n, bool[] supported, List<int>[] producersOf)
+    {
+        var parent = new int[n];
+        for (int i = 0; i < n; i++) parent[i] = i;
+        int Find(int x) { while (parent[x] != x) x = parent[x] = parent[parent[x]]; return x; }
+        for (int i = 0; i < n; i++)
+            if (supported[i])
+                foreach (int p in producersOf[i])
+                    if (supported[p]) parent[Find(p)] = Find(i);
+        var cluster = new int[n];
+        for (int i = 0; i < n; i++) cluster[i] = supported[i] ? Find(i) : -1;
+        return cluster;
+    }
+
+    /// <summary>True when the graph with each cluster contracted to one node has a cycle.</summary>
+    private static bool HasCycle(int n, int[] cluster, List<int>[] producersOf)
+    {
+        int Super(int i) => cluster[i] >= 0 ? n + cluster[i] : i;
+        var indegree = new int[2 * n];
+        var succ = new List<int>[2 * n];
+        var edges = new HashSet<(int, int)>();
+        var present = new HashSet<int>();
+        for (int i = 0; i < n; i++)
+        {
+            int si = Super(i);
+            present.Add(si);
+            foreach (int p in producersOf[i])
+            {
+                int sp = Super(p);
+                if (sp == si || !edges.Add((sp, si))) continue;
+                (succ[sp] ??= []).Add(si);
+                indegree[si]++;
+            }
+        }
+        var queue = new Queue<int>(present.Where(x => indegree[x] == 0));
+        int seen = 0;
+        while (queue.TryDequeue(out int x))
+        {
+            seen++;
+            if (succ[x] is { } list)
+                foreach (int y in list)
+                    if (--indegree[y] == 0) queue.Enqueue(y);
+        }
+        return seen != present.Count;
+    }
+
+    /// <summary>
+    /// Clusters grown in topological order: a node joins the cluster of a supported producer unless some
+    /// other producer outside that cluster depends on it. Source nodes (no producing node, e.g. Constant)
+    /// then move into their consumers' cluster when all consumers share one.
+    /// </summary>
+    private static int[] Greedy(int n, bool[] supported, List<int>[] producersOf)
+    {
+        var cluster = new int[n];
+        var ancestors = new HashSet<int>[n];
+        int next = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var anc = new HashSet<int>();
+            foreach (int p in producersOf[i])
+            {
+                anc.UnionWith(ancestors[p]);
+                if (cluster[p] >= 0) anc.Add(cluster[p]);
+            }
+            ancestors[i] = anc;
+            if (!supported[i]) { cluster[i] = -1; continue; }
+            int chosen = -1;
+            foreach (int p in producersOf[i])
+            {
+                int c = cluster[p];
+                if (c < 0) continue;
+                bool ok = true;
+                foreach (int q in producersOf[i])
+                    if (cluster[q] != c && ancestors[q].Contains(c)) { ok = false; break; }
+                if (ok) { chosen = c; break; }
+            }
+            cluster[i] = chosen >= 0 ? chosen : next++;
+        }
+        var consumers = new List<int>[n];
+        for (int i = 0; i < n; i++) foreach (int p in producersOf[i]) (consumers[p] ??= []).Add(i);
+        for (int i = 0; i < n; i++)
+        {
+            if (cluster[i] < 0 || producersOf[i].Count > 0 || consumers[i] is not { Count: > 0 } cs) continue;
+            int target = cluster[cs[0]];
+            if (target >= 0 && target != cluster[i] && cs.All(c => cluster[c] == target) &&
+                !Enumerable.Range(0, n).Any(j => j != i && cluster[j] == cluster[i]))
+                cluster[i] = target;
+        }
+        return cluster;
     }
 
     /// <summary>Names a node reads: its inputs, plus outer-scope names its bodies capture.</summary>
