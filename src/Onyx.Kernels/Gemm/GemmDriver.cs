@@ -28,7 +28,7 @@ internal static unsafe class GemmDriver
     public static int MrOf(IsaPath isa) => isa switch { IsaPath.V512 => GemmKernelV512.MR, IsaPath.V256 => GemmKernelV256.MR, _ => GemmKernelScalar.MR };
     public static int NrOf(IsaPath isa) => isa switch { IsaPath.V512 => GemmKernelV512.NR, IsaPath.V256 => GemmKernelV256.NR, _ => GemmKernelScalar.NR };
     /// <summary>N block: a KC x NC packed B block fits in half of L2.</summary>
-    public static int NcOf(IsaPath isa) => Tune("NC", isa == IsaPath.V512 ? 512 : 256);
+    public static int NcOf(IsaPath isa) => Tune("NC", 4096);
     /// <summary>M chunk packed at once (bounds the A buffer).</summary>
     public static int McOf(IsaPath isa) => Tune("MC", 16) * MrOf(isa);
     private static int Tune(string name, int dflt) => int.TryParse(Environment.GetEnvironmentVariable("ONYX_GEMM_" + name), out int v) ? v : dflt;
