@@ -50,6 +50,34 @@ unsafe
         // (CLOCK_THREAD_CPUTIME_ID, excludes time preempted) is the fairer single-thread number.
         Console.WriteLine($"gemm {m}x{n}x{k} isa={isa} threads={threads} prepacked={prepacked}: wall best {best * 1e3:F2} ms = {flop / best / 1e9:F1} GFLOP/s; thread-cpu best {bestCpu * 1e3:F2} ms = {flop / bestCpu / 1e9:F1} GFLOP/s ({reps} reps)");
     }
+    else if (mode == "conv")
+    {
+        // conv cin cout hw k stride group [seconds]
+        int cin = int.Parse(args[1]), cout = int.Parse(args[2]), hw = int.Parse(args[3]), ks = int.Parse(args[4]), st = int.Parse(args[5]), grp = int.Parse(args[6]);
+        double seconds = args.Length > 7 ? double.Parse(args[7]) : 2;
+        int pad = ks / 2, o = (hw + 2 * pad - ks) / st + 1;
+        var geo = Onyx.Kernels.Conv.ConvGeometry.Create(1, cin, cout, grp, [hw, hw], [o, o], [ks, ks], [st, st], [1, 1], [pad, pad, pad, pad]);
+        var x = new float[cin * hw * hw]; var w = new float[cout * cin / grp * ks * ks]; var y = new float[cout * o * o]; var bias = new float[cout];
+        var rnd = new Random(1);
+        for (int i = 0; i < x.Length; i++) x[i] = (float)rnd.NextDouble();
+        for (int i = 0; i < w.Length; i++) w[i] = (float)rnd.NextDouble() - 0.5f;
+        fixed (float* px = x, pw = w, py = y, pb = bias)
+        {
+            using var conv = new Onyx.Kernels.Conv.ConvF32(pw, cout, cin / grp, grp, 1, ks, ks);
+            var relu = new GemmEpilogue { Activation = FusedActivation.Relu };
+            for (int i = 0; i < 3; i++) conv.Forward(geo, px, py, pb, relu, null);
+            double bestCpu = double.MaxValue; int reps = 0; var total = Stopwatch.StartNew();
+            while (total.Elapsed.TotalSeconds < seconds || reps < 3)
+            {
+                double c0 = CpuClock.ThreadSeconds();
+                conv.Forward(geo, px, py, pb, relu, null);
+                bestCpu = Math.Min(bestCpu, CpuClock.ThreadSeconds() - c0);
+                reps++;
+            }
+            double flop = 2.0 * cout * (cin / grp) * ks * ks * o * o;
+            Console.WriteLine($"conv {cin}->{cout} {hw}x{hw} k{ks} s{st} g{grp}: thread-cpu best {bestCpu * 1e3:F3} ms = {flop / bestCpu / 1e9:F1} GFLOP/s ({reps} reps)");
+        }
+    }
     else if (mode == "peak")
     {
         // FMA throughput ceiling: 12 independent accumulator chains, no memory traffic.
