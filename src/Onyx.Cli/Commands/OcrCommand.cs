@@ -94,6 +94,10 @@ public static class OcrCommand
 
         var result = pipeline.Run(imagePath);
 
+        // Redirected output gets Spectre's 80-column default; give the table room so rows do not wrap.
+        if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 140)
+            AnsiConsole.Profile.Width = 140;
+
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(imagePath)}[/] (det input {result.DetWidth}x{result.DetHeight}, ep {Markup.Escape(epName)})");
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(string.Join("; ", providers))}[/]");
         var table = new Table().AddColumn("#").AddColumn("Text").AddColumn(new TableColumn("Conf").RightAligned()).AddColumn("Box (TL TR BR BL)");
