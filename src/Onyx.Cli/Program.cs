@@ -10,7 +10,13 @@ public static class Program
     {
         var root = new RootCommand("Onyx: a pure-managed ONNX runtime for .NET with an OpenVINO-contract execution provider.")
         {
+            RunCommand.Create(),
             ConformanceCommand.Create(),
+            InspectCommand.Create(),
+            DevicesCommand.Create(),
+            OpsCommand.Create(),
+            OcrCommand.Create(),
+            OcrCommand.CreateMakeSample(),
         };
         try
         {

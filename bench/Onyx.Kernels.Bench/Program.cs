@@ -1,0 +1,102 @@
+using System.Runtime.Intrinsics;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Onyx.Kernels;
+using Onyx.Kernels.Gemm;
+using Onyx.Kernels.Threading;
+
+// Usage: Onyx.Bench gemm [size=1024] [isa=best|scalar|v256|v512] [threads=1] [prepacked=0|1] [seconds=2]
+unsafe
+{
+    string mode = args.Length > 0 ? args[0] : "gemm";
+    if (mode == "gemm")
+    {
+        int size = args.Length > 1 ? int.Parse(args[1]) : 1024;
+        IsaPath isa = args.Length > 2 ? KernelIsa.Select(args[2]) : KernelIsa.Best;
+        int threads = args.Length > 3 ? int.Parse(args[3]) : 1;
+        bool prepacked = args.Length > 4 && args[4] == "1";
+        double seconds = args.Length > 5 ? double.Parse(args[5]) : 2;
+        int m = size, n = size, k = size;
+        float* a = (float*)NativeMemory.AlignedAlloc((nuint)(m * k * 4), 64);
+        float* b = (float*)NativeMemory.AlignedAlloc((nuint)(k * n * 4), 64);
+        float* c = (float*)NativeMemory.AlignedAlloc((nuint)(m * n * 4), 64);
+        var rnd = new Random(1);
+        for (int i = 0; i < m * k; i++) a[i] = (float)rnd.NextDouble() - 0.5f;
+        for (int i = 0; i < k * n; i++) b[i] = (float)rnd.NextDouble() - 0.5f;
+        using var pool = threads > 1 ? new IntraOpPool(threads) : null;
+        using var pb = prepacked ? new PackedMatrixB(b, n, false, k, n, isa) : null;
+        void Once()
+        {
+            if (pb != null) SGemm.Multiply(false, m, 1f, a, k, pb, 0f, c, n, default, pool);
+            else SGemm.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n, default, pool, isa);
+        }
+        for (int i = 0; i < 3; i++) Once();
+        double best = double.MaxValue;
+        var total = Stopwatch.StartNew();
+        int reps = 0;
+        while (total.Elapsed.TotalSeconds < seconds || reps < 3)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            Once();
+            double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            best = Math.Min(best, s);
+            reps++;
+        }
+        double gflops = 2.0 * m * n * k / best / 1e9;
+        Console.WriteLine($"gemm {m}x{n}x{k} isa={isa} threads={threads} prepacked={prepacked}: best {best * 1e3:F2} ms, {gflops:F1} GFLOP/s ({reps} reps)");
+    }
+    else if (mode == "peak")
+    {
+        // FMA throughput ceiling: 12 independent accumulator chains, no memory traffic.
+        IsaPath isa = args.Length > 1 ? KernelIsa.Select(args[1]) : KernelIsa.Best;
+        long iters = 200_000_000;
+        Peak.Run(isa, 1000);
+        long t0 = Stopwatch.GetTimestamp();
+        float r = Peak.Run(isa, iters);
+        double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        int lanes = isa == IsaPath.V512 ? 16 : 8;
+        Console.WriteLine($"peak isa={isa}: {2.0 * 12 * lanes * iters / s / 1e9:F1} GFLOP/s ({r})");
+    }
+}
+
+static class Peak
+{
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    public static float Run(IsaPath isa, long iters) => isa == IsaPath.V512 ? Run512(iters) : Run256(iters);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    static float Run256(long iters)
+    {
+        var x = System.Runtime.Intrinsics.Vector256.Create(1.0000001f);
+        var y = System.Runtime.Intrinsics.Vector256.Create(0.999999f);
+        System.Runtime.Intrinsics.Vector256<float> a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x, a8 = x, a9 = x, a10 = x, a11 = x;
+        for (long i = 0; i < iters; i++)
+        {
+            a0 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a0, y, x); a1 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a1, y, x);
+            a2 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a2, y, x); a3 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a3, y, x);
+            a4 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a4, y, x); a5 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a5, y, x);
+            a6 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a6, y, x); a7 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a7, y, x);
+            a8 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a8, y, x); a9 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a9, y, x);
+            a10 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a10, y, x); a11 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(a11, y, x);
+        }
+        return (a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11).ToScalar();
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    static float Run512(long iters)
+    {
+        var x = System.Runtime.Intrinsics.Vector512.Create(1.0000001f);
+        var y = System.Runtime.Intrinsics.Vector512.Create(0.999999f);
+        System.Runtime.Intrinsics.Vector512<float> a0 = x, a1 = x, a2 = x, a3 = x, a4 = x, a5 = x, a6 = x, a7 = x, a8 = x, a9 = x, a10 = x, a11 = x;
+        for (long i = 0; i < iters; i++)
+        {
+            a0 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a0, y, x); a1 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a1, y, x);
+            a2 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a2, y, x); a3 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a3, y, x);
+            a4 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a4, y, x); a5 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a5, y, x);
+            a6 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a6, y, x); a7 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a7, y, x);
+            a8 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a8, y, x); a9 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a9, y, x);
+            a10 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a10, y, x); a11 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a11, y, x);
+        }
+        return (a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11).ToScalar();
+    }
+}

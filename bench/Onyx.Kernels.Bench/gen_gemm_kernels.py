@@ -1,0 +1,67 @@
+def kernel(vec, width, mr, nvec, name):
+    nr = width*nvec
+    L=[]
+    L.append(f"    /// <summary>{mr}x{nr} micro-kernel: C[rows x {nr}] (op)= alpha * A-panel * B-strip, epilogue on request. Rows = <typeparamref name=\"R\"/> (1..{mr}).</summary>")
+    L.append("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
+    L.append(f"    public static void {name}<R>(float* a, float* b, float* c, nint ldc, nint kc, float alpha, int flags, float* biasRow, float* biasCol, float lo, float hi, float slope) where R : struct, IRowCount")
+    L.append("    {")
+    for r in range(mr):
+        L.append("        " + " ".join(f"{vec}<float> c{r}_{j} = default;" for j in range(nvec)))
+    L.append("        for (nint k = 0; k < kc; k++)")
+    L.append("        {")
+    for j in range(nvec):
+        L.append(f"            {vec}<float> b{j} = {vec}.Load(b + {j*width});")
+    L.append(f"            {vec}<float> t;")
+    for r in range(mr):
+        body = f"t = {vec}.Create(a[{r}]); " + " ".join(f"c{r}_{j} = {vec}.FusedMultiplyAdd(t, b{j}, c{r}_{j});" for j in range(nvec))
+        if r == 0:
+            L.append("            " + body)
+        else:
+            L.append(f"            if (R.Count > {r}) {{ {body} }}")
+    L.append(f"            a += {mr};")
+    L.append(f"            b += {nr};")
+    L.append("        }")
+    L.append(f"        {vec}<float> va = {vec}.Create(alpha), vlo = {vec}.Create(lo), vhi = {vec}.Create(hi), vs = {vec}.Create(slope);")
+    L.append(f"        " + " ".join(f"{vec}<float> bc{j} = default;" for j in range(nvec)))
+    L.append(f"        if ((flags & GemmFlags.BiasCol) != 0) {{ " + " ".join(f"bc{j} = {vec}.Load(biasCol + {j*width});" for j in range(nvec)) + " }")
+    for r in range(mr):
+        args = ", ".join(f"c{r}_{j}" for j in range(nvec))
+        call = f"Store{nvec}(c + {r} * ldc, {args}, flags, va, biasRow, {r}, bc0, bc1, vlo, vhi, vs);" if nvec==2 else None
+        if r == 0: L.append("        " + call)
+        else: L.append(f"        if (R.Count > {r}) {call}")
+    L.append("    }")
+    L.append("")
+    # store helper
+    L.append("    [MethodImpl(MethodImplOptions.AggressiveInlining)]")
+    L.append(f"    private static void Store2(float* c, {vec}<float> x0, {vec}<float> x1, int flags, {vec}<float> va, float* biasRow, int r, {vec}<float> bc0, {vec}<float> bc1, {vec}<float> vlo, {vec}<float> vhi, {vec}<float> vs)")
+    L.append("    {")
+    L.append("        x0 *= va; x1 *= va;")
+    L.append(f"        if ((flags & GemmFlags.Accumulate) != 0) {{ x0 += {vec}.Load(c); x1 += {vec}.Load(c + {width}); }}")
+    L.append(f"        if ((flags & GemmFlags.BiasRow) != 0) {{ {vec}<float> br = {vec}.Create(biasRow[r]); x0 += br; x1 += br; }}")
+    L.append("        if ((flags & GemmFlags.BiasCol) != 0) { x0 += bc0; x1 += bc1; }")
+    L.append(f"        if ((flags & GemmFlags.Clamp) != 0) {{ x0 = {vec}.Min({vec}.Max(x0, vlo), vhi); x1 = {vec}.Min({vec}.Max(x1, vlo), vhi); }}")
+    L.append(f"        if ((flags & GemmFlags.Leaky) != 0) {{ x0 = {vec}.ConditionalSelect({vec}.LessThan(x0, {vec}<float>.Zero), x0 * vs, x0); x1 = {vec}.ConditionalSelect({vec}.LessThan(x1, {vec}<float>.Zero), x1 * vs, x1); }}")
+    L.append(f"        x0.Store(c); x1.Store(c + {width});")
+    L.append("    }")
+    return "\n".join(L)
+
+def file(cls, vec, width, mr, name, summary):
+    return f"""// Generated from one template for every row count; edit bench/Onyx.Kernels.Bench/gen_gemm_kernels.py, not the copies.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Onyx.Kernels.Gemm;
+
+/// <summary>{summary}</summary>
+internal static unsafe class {cls}
+{{
+    public const int MR = {mr};
+    public const int NR = {width*2};
+
+{kernel(vec, width, mr, 2, name)}
+}}
+"""
+open("/work/wt/perf/src/Onyx.Kernels/Gemm/GemmKernelV512.cs","w").write(file("GemmKernelV512","Vector512",16,12,"Kernel12x32",
+ "AVX-512 FP32 GEMM micro-kernel: 12 rows x 32 columns, 24 zmm accumulators, 2 B vectors and one broadcast (MLAS's AVX-512 tile)."))
+open("/work/wt/perf/src/Onyx.Kernels/Gemm/GemmKernelV256.cs","w").write(file("GemmKernelV256","Vector256",8,6,"Kernel6x16",
+ "AVX2+FMA FP32 GEMM micro-kernel: 6 rows x 16 columns, 12 ymm accumulators, 2 B vectors and one broadcast (15 of 16 ymm)."))

@@ -1,0 +1,151 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Onyx.Cli.Imaging;
+using Onyx.Cli.Ocr;
+using SkiaSharp;
+using Spectre.Console;
+
+namespace Onyx.Cli.Commands;
+
+/// <summary><c>onyx ocr</c>: PP-OCRv4 text detection and recognition run by Onyx; plus the hidden <c>onyx make-sample</c>.</summary>
+public static class OcrCommand
+{
+    public static Command Create()
+    {
+        var image = new Argument<string?>("image")
+        {
+            Description = "Image to read (PNG, JPEG, ...). Default: the shipped models/ppocr/sample.png.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var ep = CliOptions.Ep();
+        var epOptions = CliOptions.EpOption();
+        var annotated = new Option<string?>("--save-annotated")
+        {
+            Description = "Write a copy of the image with the boxes and recognized text drawn on it (PNG).",
+        };
+        var threads = CliOptions.Threads();
+        var cls = new Option<bool>("--cls") { Description = "Also run the 180° text-direction classifier on each line." };
+
+        var command = new Command("ocr", "Read the text in an image with PP-OCRv4 (detection + recognition) running on Onyx.")
+        {
+            image, ep, epOptions, annotated, threads, cls,
+        };
+        command.SetAction(parse =>
+        {
+            try
+            {
+                string? epName = parse.GetValue(ep);
+                string[] epOpts = parse.GetValue(epOptions) ?? [];
+                int threadCount = parse.GetValue(threads);
+                // Validate the provider options once, up front; each model gets its own SessionOptions.
+                CliOptions.Build(epName, epOpts, threadCount).Dispose();
+                return Run(parse.GetValue(image), () => CliOptions.Build(epName, epOpts, threadCount), epName ?? "CPU",
+                    parse.GetValue(annotated), parse.GetValue(cls));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                AnsiConsole.MarkupLine($"[red]ocr failed:[/] {Markup.Escape(e.Message)}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>Hidden <c>onyx make-sample [OUT.png]</c>: regenerates models/ppocr/sample.png.</summary>
+    public static Command CreateMakeSample()
+    {
+        var output = new Argument<string?>("output") { Arity = ArgumentArity.ZeroOrOne, Description = "Where to write the PNG." };
+        var command = new Command("make-sample", "Draw the OCR sample image (models/ppocr/sample.png).") { output };
+        command.Hidden = true;
+        command.SetAction(parse =>
+        {
+            string path = parse.GetValue(output) ?? OcrAssets.SampleImage;
+            SampleImage.Write(path, OcrAssets.FontPath);
+            Console.WriteLine($"wrote {path}");
+            return 0;
+        });
+        return command;
+    }
+
+    static int Run(string? imagePath, Func<SessionOptions> sessionOptions, string epName, string? annotatedPath, bool useCls)
+    {
+        imagePath ??= OcrAssets.SampleImage;
+        if (!File.Exists(imagePath))
+            throw new FileNotFoundException($"Image '{imagePath}' does not exist.");
+
+        var options = OcrOptions.FromModelsDirectory(OcrAssets.ModelsDirectory, useCls);
+        var load = Stopwatch.StartNew();
+        var providers = new List<string>();
+        using var pipeline = new OcrPipeline(options, path =>
+        {
+            var runner = new OnyxModelRunner(path, sessionOptions());
+            providers.Add($"{Path.GetFileNameWithoutExtension(path)}: {string.Join('+', runner.ProviderNames)}");
+            return runner;
+        });
+        double loadMs = load.Elapsed.TotalMilliseconds;
+
+        var result = pipeline.Run(imagePath);
+
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(imagePath)}[/] (det input {result.DetWidth}x{result.DetHeight}, ep {Markup.Escape(epName)})");
+        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(string.Join("; ", providers))}[/]");
+        var table = new Table().AddColumn("#").AddColumn("Text").AddColumn(new TableColumn("Conf").RightAligned()).AddColumn("Box (TL TR BR BL)");
+        for (int i = 0; i < result.Lines.Count; i++)
+        {
+            var line = result.Lines[i];
+            table.AddRow((i + 1).ToString(), Markup.Escape(line.Text), line.Confidence.ToString("0.000"), line.Box.ToString());
+        }
+        AnsiConsole.Write(table);
+
+        var t = result.Timings;
+        var times = new Table().AddColumn("Stage").AddColumn(new TableColumn("ms").RightAligned());
+        void Row(string name, double ms) => times.AddRow(name, ms.ToString("0.0"));
+        Row("load models", loadMs);
+        Row("decode image", t.Decode);
+        Row("det pre", t.DetPreprocess);
+        Row("det infer", t.DetInference);
+        Row("det post", t.DetPostprocess);
+        if (useCls) Row("cls", t.Classify);
+        Row("rec pre (crop+resize)", t.RecPreprocess);
+        Row("rec infer", t.RecInference);
+        Row("rec decode", t.RecDecode);
+        Row("total (excl. load)", t.Total);
+        AnsiConsole.Write(times);
+
+        if (annotatedPath is not null)
+        {
+            SaveAnnotated(imagePath, result, annotatedPath);
+            AnsiConsole.MarkupLine($"annotated image: {Markup.Escape(annotatedPath)}");
+        }
+        return 0;
+    }
+
+    /// <summary>Draws each box and its text (DejaVu Sans) on a copy of the image.</summary>
+    public static void SaveAnnotated(string imagePath, OcrResult result, string outputPath)
+    {
+        var image = RgbImage.Load(imagePath);
+        using var bitmap = image.ToBitmap();
+        using (var canvas = new SKCanvas(bitmap))
+        using (var typeface = SKTypeface.FromFile(OcrAssets.FontPath))
+        using (var stroke = new SKPaint { Color = new SKColor(0, 170, 60), Style = SKPaintStyle.Stroke, StrokeWidth = 2, IsAntialias = true })
+        using (var label = new SKPaint { Color = new SKColor(220, 20, 60), IsAntialias = true })
+        using (var backdrop = new SKPaint { Color = new SKColor(255, 255, 255, 200) })
+        {
+            foreach (var line in result.Lines)
+            {
+                var p = line.Box.Points;
+                using var path = new SKPath();
+                path.AddPoly(p, close: true);
+                canvas.DrawPath(path, stroke);
+
+                float boxHeight = Geometry.Distance(p[0], p[3]);
+                using var font = new SKFont(typeface, Math.Clamp(boxHeight * 0.45f, 10, 28));
+                string text = $"{line.Text} ({line.Confidence:0.00})";
+                float width = font.MeasureText(text);
+                float x = p[0].X, y = Math.Max(p[0].Y - 3, font.Size);
+                canvas.DrawRect(new SKRect(x, y - font.Size, x + width + 4, y + font.Size * 0.25f), backdrop);
+                canvas.DrawText(text, x + 2, y, SKTextAlign.Left, font, label);
+            }
+        }
+        ImageOps.SavePng(bitmap, outputPath);
+    }
+}

@@ -1,0 +1,202 @@
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using Onyx.Kernels.Gemm;
+using Onyx.Kernels.Threading;
+
+namespace Onyx.Kernels.Conv;
+
+/// <summary>
+/// FP32 convolution (NCHW, 1-3 spatial dims, groups, strides, dilations, pads) with fused bias and
+/// activation. Built once per weight (at session load for a constant filter): the filter of each
+/// group is prepacked as the GEMM's broadcast operand. Paths: depthwise 1-D/2-D runs direct
+/// (vectorised along output rows); 1x1 stride-1 unpadded conv is one GEMM on the input as is;
+/// everything else gathers windows (im2col, in bounded column chunks) and runs the GEMM.
+/// Immutable after construction; Forward may run on many threads at once.
+/// </summary>
+public sealed unsafe class ConvF32 : IDisposable
+{
+    private readonly PackedMatrixA[]? _packed;
+    private readonly float[]? _depthwise;
+
+    /// <summary>Output channels (M).</summary>
+    public int OutChannels { get; }
+    /// <summary>Input channels per group.</summary>
+    public int InPerGroup { get; }
+    /// <summary>Groups.</summary>
+    public int Group { get; }
+    /// <summary>Filter extent (D, H, W), 1 where the op has fewer spatial dims.</summary>
+    public int KD { get; }
+    /// <summary>Filter height.</summary>
+    public int KH { get; }
+    /// <summary>Filter width.</summary>
+    public int KW { get; }
+    /// <summary>True when every group has one input and one output channel (handled by the direct kernel in 1-D/2-D).</summary>
+    public bool IsDepthwise => InPerGroup == 1 && OutChannels == Group;
+
+    private const int MaxColumnFloats = 1 << 20;
+
+    /// <summary>Prepares filter <paramref name="weight"/> laid out [M, C/group, kD, kH, kW] (copied; the pointer is not kept).</summary>
+    public ConvF32(float* weight, int outChannels, int inPerGroup, int group, int kd, int kh, int kw, IsaPath? isa = null)
+    {
+        if (group < 1 || outChannels % group != 0) throw new ArgumentException($"{outChannels} output channels do not split into {group} groups");
+        OutChannels = outChannels;
+        InPerGroup = inPerGroup;
+        Group = group;
+        KD = kd; KH = kh; KW = kw;
+        int kSize = kd * kh * kw, outPerGroup = outChannels / group;
+        if (IsDepthwise)
+            _depthwise = new ReadOnlySpan<float>(weight, outChannels * kSize).ToArray();
+        _packed = new PackedMatrixA[group];
+        for (int g = 0; g < group; g++)
+            _packed[g] = new PackedMatrixA(weight + (nint)g * outPerGroup * inPerGroup * kSize, inPerGroup * kSize, false, outPerGroup, inPerGroup * kSize, isa);
+    }
+
+    /// <summary>
+    /// y[N, M, out spatial] = act(conv(x) + bias). <paramref name="bias"/> (length M) may be null;
+    /// <paramref name="activation"/>'s own bias fields are ignored.
+    /// </summary>
+    public void Forward(in ConvGeometry geo, float* x, float* y, float* bias, in GemmEpilogue activation, IntraOpPool? pool)
+    {
+        ConvGeometry g = geo;
+        if (g.InChannels != InPerGroup * Group || g.OutChannels != OutChannels || g.KD != KD || g.KH != KH || g.KW != KW)
+            throw new ArgumentException("geometry does not match the prepared filter");
+        if (IsDepthwise && g.KD == 1 && g.ID == 1)
+        {
+            Depthwise(g, x, y, bias, activation, pool);
+            return;
+        }
+        int outPerGroup = OutChannels / Group, kTotal = InPerGroup * KD * KH * KW;
+        int inSize = g.InSize, outSize = g.OutSize;
+        bool pointwise = KD == 1 && KH == 1 && KW == 1 && g.SD == 1 && g.SH == 1 && g.SW == 1
+            && g.PD == 0 && g.PH == 0 && g.PW == 0 && inSize == outSize;
+        int chunk = Math.Clamp(MaxColumnFloats / Math.Max(kTotal, 1), 1, Math.Max(outSize, 1));
+        if (chunk < outSize && chunk > 64) chunk &= ~63;
+        float* col = pointwise ? null : ColumnBuffer((nint)kTotal * chunk);
+        for (int n = 0; n < g.Batch; n++)
+            for (int grp = 0; grp < Group; grp++)
+            {
+                float* xg = x + ((nint)n * g.InChannels + grp * InPerGroup) * inSize;
+                float* yg = y + ((nint)n * OutChannels + grp * outPerGroup) * outSize;
+                var ep = activation with { Bias = bias == null ? null : bias + grp * outPerGroup, BiasKind = bias == null ? BiasKind.None : BiasKind.PerRow };
+                if (pointwise)
+                {
+                    SGemm.Multiply(_packed![grp], false, outSize, 1f, xg, inSize, 0f, yg, outSize, ep, pool);
+                    continue;
+                }
+                for (int start = 0; start < outSize; start += chunk)
+                {
+                    int count = Math.Min(chunk, outSize - start);
+                    Im2Col.Gather(g, xg, InPerGroup, start, count, col);
+                    SGemm.Multiply(_packed![grp], false, count, 1f, col, count, 0f, yg + start, outSize, ep, pool);
+                }
+            }
+    }
+
+    private struct DepthwiseBody : IParallelBody
+    {
+        public ConvGeometry G;
+        public float* X, Y, W, Bias;
+        public GemmEpilogue Act;
+        public int Parts;
+
+        public void Invoke(int index)
+        {
+            int planes = G.Batch * G.OutChannels;
+            int p0 = (int)((long)planes * index / Parts), p1 = (int)((long)planes * (index + 1) / Parts);
+            for (int p = p0; p < p1; p++)
+            {
+                int c = p % G.OutChannels;
+                DepthwisePlane(G, X + (nint)p * G.InSize, Y + (nint)p * G.OutSize, W + c * G.KH * G.KW, Bias == null ? 0f : Bias[c], Act);
+            }
+        }
+    }
+
+    private void Depthwise(in ConvGeometry g, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool? pool)
+    {
+        fixed (float* w = _depthwise)
+        {
+            int planes = g.Batch * g.OutChannels;
+            long work = (long)planes * g.OutSize * g.KH * g.KW;
+            int parts = pool is null || work < GemmDriver.ParallelThreshold ? 1 : Math.Min(pool.DegreeOfParallelism, planes);
+            var body = new DepthwiseBody { G = g, X = x, Y = y, W = w, Bias = bias, Act = act, Parts = parts };
+            if (parts > 1) pool!.Run(parts, ref body);
+            else body.Invoke(0);
+        }
+    }
+
+    /// <summary>One channel plane, 2-D (1-D has OH = 1): accumulates each filter tap over the valid span of an output row.</summary>
+    internal static void DepthwisePlane(in ConvGeometry g, float* x, float* y, float* w, float bias, in GemmEpilogue act)
+    {
+        for (int oh = 0; oh < g.OH; oh++)
+        {
+            var yrow = new Span<float>(y + (nint)oh * g.OW, g.OW);
+            yrow.Fill(bias);
+            for (int kh = 0; kh < g.KH; kh++)
+            {
+                int ih = oh * g.SH - g.PH + kh * g.DH;
+                if ((uint)ih >= (uint)g.IH) continue;
+                float* xrow = x + (nint)ih * g.IW;
+                for (int kw = 0; kw < g.KW; kw++)
+                {
+                    float wv = w[kh * g.KW + kw];
+                    int off = kw * g.DW - g.PW; // iw = ow*SW + off
+                    int lo = off >= 0 ? 0 : (-off + g.SW - 1) / g.SW;
+                    int last = g.IW - 1 - off;
+                    if (last < 0) continue;
+                    int hi = Math.Min(g.OW - 1, last / g.SW);
+                    if (hi < lo) continue;
+                    if (g.SW == 1)
+                    {
+                        var dst = yrow.Slice(lo, hi - lo + 1);
+                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(xrow + lo + off, dst.Length), wv, dst, dst);
+                    }
+                    else
+                    {
+                        float* yr = y + (nint)oh * g.OW;
+                        for (int ow = lo; ow <= hi; ow++) yr[ow] += wv * xrow[ow * g.SW + off];
+                    }
+                }
+            }
+            Activations.Apply(yrow, act);
+        }
+    }
+
+    [ThreadStatic] private static float* t_col;
+    [ThreadStatic] private static nint t_colLen;
+
+    /// <summary>Per-thread column buffer, grown on demand and kept: nothing allocated per call.</summary>
+    internal static float* ColumnBuffer(nint floats)
+    {
+        if (t_colLen < floats)
+        {
+            if (t_col != null) NativeMemory.AlignedFree(t_col);
+            t_col = (float*)NativeMemory.AlignedAlloc((nuint)Math.Max(floats, 16) * sizeof(float), 64);
+            t_colLen = floats;
+        }
+        return t_col;
+    }
+
+    /// <summary>Frees the packed filters.</summary>
+    public void Dispose()
+    {
+        if (_packed is null) return;
+        foreach (var p in _packed) p.Dispose();
+    }
+}
+
+/// <summary>Applies a <see cref="GemmEpilogue"/>'s activation to a span in place (vectorised).</summary>
+public static class Activations
+{
+    /// <summary>x = act(x).</summary>
+    public static void Apply(Span<float> x, in GemmEpilogue act)
+    {
+        switch (act.Activation)
+        {
+            case FusedActivation.Relu: TensorPrimitives.Max(x, 0f, x); break;
+            case FusedActivation.Clip: TensorPrimitives.Max(x, act.Min, x); TensorPrimitives.Min(x, act.Max, x); break;
+            case FusedActivation.LeakyRelu:
+                for (int i = 0; i < x.Length; i++) if (x[i] < 0f) x[i] *= act.Alpha;
+                break;
+        }
+    }
+}

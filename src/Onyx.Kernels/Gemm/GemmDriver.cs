@@ -1,0 +1,329 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Onyx.Kernels.Threading;
+
+namespace Onyx.Kernels.Gemm;
+
+/// <summary>Everything one GEMM call needs, read by every thread that works on it.</summary>
+internal unsafe struct GemmArgs
+{
+    public IsaPath Isa;
+    public int MR, NR, M, N, K;
+    public float Alpha, Beta;
+    public float* A; public nint Lda; public bool TransA; public float* PackedA;
+    public float* B; public nint Ldb; public bool TransB; public float* PackedB;
+    public float* C; public nint Ldc;
+    public int EpFlags; public float* Bias; public float Lo, Hi, Slope;
+}
+
+/// <summary>
+/// The blocked GEMM loop nest (BLIS order: N block, K block, MR-row panels, NR-column strips),
+/// packing, edges and the thread split. Micro-kernels live in GemmKernel*.
+/// </summary>
+internal static unsafe class GemmDriver
+{
+    /// <summary>K block: an MR x KC A panel stays in L1 while B strips stream from L2.</summary>
+    public static readonly int KC = Tune("KC", 256);
+
+    public static int MrOf(IsaPath isa) => isa switch { IsaPath.V512 => GemmKernelV512.MR, IsaPath.V256 => GemmKernelV256.MR, _ => GemmKernelScalar.MR };
+    public static int NrOf(IsaPath isa) => isa switch { IsaPath.V512 => GemmKernelV512.NR, IsaPath.V256 => GemmKernelV256.NR, _ => GemmKernelScalar.NR };
+    /// <summary>N block: a KC x NC packed B block fits in half of L2.</summary>
+    public static int NcOf(IsaPath isa) => Tune("NC", isa == IsaPath.V512 ? 512 : 256);
+    /// <summary>M chunk packed at once (bounds the A buffer).</summary>
+    public static int McOf(IsaPath isa) => Tune("MC", 16) * MrOf(isa);
+    private static int Tune(string name, int dflt) => int.TryParse(Environment.GetEnvironmentVariable("ONYX_GEMM_" + name), out int v) ? v : dflt;
+
+    /// <summary>Below this many multiply-adds a GEMM runs on one thread (handoff costs ~1 us).</summary>
+    public const long ParallelThreshold = 1L << 19;
+
+    [ThreadStatic] private static float* t_bufA;
+    [ThreadStatic] private static nint t_bufALen;
+    [ThreadStatic] private static float* t_bufB;
+    [ThreadStatic] private static nint t_bufBLen;
+
+    // Per-thread packing buffers, grown on demand and kept for the thread's life: nothing is allocated per call.
+    private static float* BufferA(nint floats)
+    {
+        if (t_bufALen < floats)
+        {
+            if (t_bufA != null) NativeMemory.AlignedFree(t_bufA);
+            t_bufA = (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
+            t_bufALen = floats;
+        }
+        return t_bufA;
+    }
+
+    private static float* BufferB(nint floats)
+    {
+        if (t_bufBLen < floats)
+        {
+            if (t_bufB != null) NativeMemory.AlignedFree(t_bufB);
+            t_bufB = (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
+            t_bufBLen = floats;
+        }
+        return t_bufB;
+    }
+
+    /// <summary>Runs the GEMM, split across <paramref name="pool"/> when it is big enough.</summary>
+    public static void Run(ref GemmArgs g, IntraOpPool? pool)
+    {
+        if (g.M <= 0 || g.N <= 0) return;
+        int threads = pool?.DegreeOfParallelism ?? 1;
+        long work = (long)g.M * g.N * Math.Max(g.K, 1);
+        if (threads > 1 && work >= ParallelThreshold)
+        {
+            // Split the longer side in whole tiles (MLAS 1-D split); never split K.
+            int nUnits = (g.N + g.NR - 1) / g.NR, mUnits = (g.M + g.MR - 1) / g.MR;
+            bool splitN = g.N >= g.M ? nUnits >= 2 : mUnits < 2;
+            int units = splitN ? nUnits : mUnits;
+            int parts = Math.Min(threads, units);
+            if (parts > 1)
+            {
+                var body = new SplitBody { Args = (GemmArgs*)Unsafe.AsPointer(ref g), Parts = parts, Units = units, SplitN = splitN };
+                pool!.Run(parts, ref body);
+                return;
+            }
+        }
+        RunRange(ref g, 0, g.M, 0, g.N);
+    }
+
+    private struct SplitBody : IParallelBody
+    {
+        public GemmArgs* Args;
+        public int Parts, Units;
+        public bool SplitN;
+
+        public void Invoke(int index)
+        {
+            ref GemmArgs g = ref *Args;
+            int u0 = (int)((long)Units * index / Parts), u1 = (int)((long)Units * (index + 1) / Parts);
+            if (SplitN) RunRange(ref g, 0, g.M, u0 * g.NR, Math.Min(g.N, u1 * g.NR));
+            else RunRange(ref g, u0 * g.MR, Math.Min(g.M, u1 * g.MR), 0, g.N);
+        }
+    }
+
+    /// <summary>C[m0..m1, n0..n1] on the calling thread. m0 is a multiple of MR and n0 of NR.</summary>
+    [SkipLocalsInit]
+    public static void RunRange(ref GemmArgs g, int m0, int m1, int n0, int n1)
+    {
+        if (m0 >= m1 || n0 >= n1) return;
+        int K = g.K, MR = g.MR, NR = g.NR;
+        bool accFirst = g.Beta != 0f;
+        if (accFirst && g.Beta != 1f)
+            for (int i = m0; i < m1; i++)
+            {
+                float* c = g.C + i * g.Ldc;
+                for (int j = n0; j < n1; j++) c[j] *= g.Beta;
+            }
+        if (K == 0)
+        {
+            for (int i = m0; i < m1; i++)
+            {
+                float* c = g.C + i * g.Ldc;
+                for (int j = n0; j < n1; j++)
+                    c[j] = Finish(0f, accFirst ? c[j] : 0f, 1f, g.EpFlags | GemmFlags.Accumulate, g.Bias + i, g.Bias + j, 0, 0, g.Lo, g.Hi, g.Slope);
+            }
+            return;
+        }
+
+        int NC = NcOf(g.Isa), MC = McOf(g.Isa);
+        float* scratch = stackalloc float[12 * 32];
+        float* bufA = g.PackedA == null ? BufferA((nint)MC * KC) : null;
+        float* bufB = g.PackedB == null ? BufferB((nint)KC * (NC + NR)) : null;
+        float* biasRow = (g.EpFlags & GemmFlags.BiasRow) != 0 ? g.Bias : null;
+        float* biasCol = (g.EpFlags & GemmFlags.BiasCol) != 0 ? g.Bias : null;
+
+        for (int jc = n0; jc < n1; jc += NC)
+        {
+            int nc = Math.Min(NC, n1 - jc);
+            int strips = (nc + NR - 1) / NR;
+            for (int pc = 0; pc < K; pc += KC)
+            {
+                int kc = Math.Min(KC, K - pc);
+                int flags = (pc > 0 || accFirst ? GemmFlags.Accumulate : 0) | (pc + kc == K ? g.EpFlags : 0);
+                float* bBase;
+                nint bStride;
+                if (g.PackedB != null)
+                {
+                    bBase = g.PackedB + (nint)(jc / NR) * K * NR + (nint)pc * NR;
+                    bStride = (nint)K * NR;
+                }
+                else
+                {
+                    PackB(g.B, g.Ldb, g.TransB, pc, kc, jc, nc, NR, bufB, kc);
+                    bBase = bufB;
+                    bStride = (nint)kc * NR;
+                }
+                for (int ic = m0; ic < m1; ic += MC)
+                {
+                    int mc = Math.Min(MC, m1 - ic);
+                    float* aBase;
+                    nint aStride;
+                    if (g.PackedA != null)
+                    {
+                        aBase = g.PackedA + (nint)(ic / MR) * K * MR + (nint)pc * MR;
+                        aStride = (nint)K * MR;
+                    }
+                    else
+                    {
+                        PackA(g.A, g.Lda, g.TransA, ic, mc, pc, kc, MR, bufA, kc);
+                        aBase = bufA;
+                        aStride = (nint)kc * MR;
+                    }
+                    int panels = (mc + MR - 1) / MR;
+                    // Strip outer, panel inner (BLIS): the kc x NR B strip stays in L1 while the A panels stream from L2.
+                    for (int s = 0; s < strips; s++)
+                    {
+                        int col = jc + s * NR;
+                        int cols = Math.Min(NR, n1 - col);
+                        float* bp = bBase + s * bStride;
+                        float* bc = biasCol != null ? biasCol + col : null;
+                        for (int p = 0; p < panels; p++)
+                        {
+                            int row = ic + p * MR;
+                            int rows = Math.Min(MR, m1 - row);
+                            float* ap = aBase + p * aStride;
+                            float* br = biasRow != null ? biasRow + row : null;
+                            float* c = g.C + row * g.Ldc + col;
+                            if (cols == NR)
+                            {
+                                Tile(g.Isa, rows, ap, bp, c, g.Ldc, kc, g.Alpha, flags, br, bc, g.Lo, g.Hi, g.Slope);
+                            }
+                            else
+                            {
+                                // N edge: compute the full padded tile into scratch, then finish the valid part.
+                                Tile(g.Isa, rows, ap, bp, scratch, NR, kc, 1f, 0, null, null, 0, 0, 0);
+                                for (int r = 0; r < rows; r++)
+                                    for (int j = 0; j < cols; j++)
+                                        c[r * g.Ldc + j] = Finish(scratch[r * NR + j], c[r * g.Ldc + j], g.Alpha, flags, br, bc, r, j, g.Lo, g.Hi, g.Slope);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The scalar store: the same math as the vector kernels' epilogue.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Finish(float acc, float old, float alpha, int flags, float* biasRow, float* biasCol, int r, int j, float lo, float hi, float slope)
+    {
+        float v = acc * alpha;
+        if ((flags & GemmFlags.Accumulate) != 0) v += old;
+        if ((flags & GemmFlags.BiasRow) != 0) v += biasRow[r];
+        if ((flags & GemmFlags.BiasCol) != 0) v += biasCol[j];
+        if ((flags & GemmFlags.Clamp) != 0) v = v < lo ? lo : (v > hi ? hi : v);
+        if ((flags & GemmFlags.Leaky) != 0 && v < 0f) v *= slope;
+        return v;
+    }
+
+    private static void Tile(IsaPath isa, int rows, float* a, float* b, float* c, nint ldc, nint kc, float alpha, int flags, float* biasRow, float* biasCol, float lo, float hi, float slope)
+    {
+        switch (isa)
+        {
+            case IsaPath.V512:
+                switch (rows)
+                {
+                    case 12: GemmKernelV512.Kernel12x32<R12>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 11: GemmKernelV512.Kernel12x32<R11>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 10: GemmKernelV512.Kernel12x32<R10>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 9: GemmKernelV512.Kernel12x32<R9>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 8: GemmKernelV512.Kernel12x32<R8>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 7: GemmKernelV512.Kernel12x32<R7>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 6: GemmKernelV512.Kernel12x32<R6>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 5: GemmKernelV512.Kernel12x32<R5>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 4: GemmKernelV512.Kernel12x32<R4>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 3: GemmKernelV512.Kernel12x32<R3>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 2: GemmKernelV512.Kernel12x32<R2>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    default: GemmKernelV512.Kernel12x32<R1>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                }
+                break;
+            case IsaPath.V256:
+                switch (rows)
+                {
+                    case 6: GemmKernelV256.Kernel6x16<R6>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 5: GemmKernelV256.Kernel6x16<R5>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 4: GemmKernelV256.Kernel6x16<R4>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 3: GemmKernelV256.Kernel6x16<R3>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 2: GemmKernelV256.Kernel6x16<R2>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    default: GemmKernelV256.Kernel6x16<R1>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                }
+                break;
+            default:
+                GemmKernelScalar.Kernel4x8(rows, a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Packs rows [i0, i0+mc) x cols [p0, p0+kc) of op(A) into MR-row panels; panel q starts at
+    /// dst + q*strideK*MR and holds element (r, k) at [k*MR + r]; rows past the end are zero.
+    /// </summary>
+    public static void PackA(float* a, nint lda, bool trans, int i0, int mc, int p0, int kc, int MR, float* dst, int strideK)
+    {
+        for (int q = 0; q * MR < mc; q++)
+        {
+            int rows = Math.Min(MR, mc - q * MR);
+            float* d = dst + (nint)q * strideK * MR;
+            int rowBase = i0 + q * MR;
+            if (!trans)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    float* s = a + (rowBase + r) * lda + p0;
+                    for (int k = 0; k < kc; k++) d[k * MR + r] = s[k];
+                }
+            }
+            else
+            {
+                for (int k = 0; k < kc; k++)
+                {
+                    float* s = a + (p0 + k) * lda + rowBase;
+                    for (int r = 0; r < rows; r++) d[k * MR + r] = s[r];
+                }
+            }
+            if (rows < MR)
+                for (int k = 0; k < kc; k++)
+                    for (int r = rows; r < MR; r++) d[k * MR + r] = 0f;
+        }
+    }
+
+    /// <summary>
+    /// Packs rows [p0, p0+kc) x cols [j0, j0+nc) of op(B) into NR-column strips; strip s starts at
+    /// dst + s*strideK*NR and holds element (k, j) at [k*NR + j]; columns past the end are zero.
+    /// </summary>
+    public static void PackB(float* b, nint ldb, bool trans, int p0, int kc, int j0, int nc, int NR, float* dst, int strideK)
+    {
+        for (int s = 0; s * NR < nc; s++)
+        {
+            int cols = Math.Min(NR, nc - s * NR);
+            float* d = dst + (nint)s * strideK * NR;
+            int colBase = j0 + s * NR;
+            if (!trans)
+            {
+                for (int k = 0; k < kc; k++)
+                {
+                    float* src = b + (p0 + k) * ldb + colBase;
+                    float* dk = d + k * NR;
+                    if (cols == NR) Unsafe.CopyBlockUnaligned(dk, src, (uint)(NR * sizeof(float)));
+                    else
+                    {
+                        for (int j = 0; j < cols; j++) dk[j] = src[j];
+                        for (int j = cols; j < NR; j++) dk[j] = 0f;
+                    }
+                }
+            }
+            else
+            {
+                for (int j = 0; j < cols; j++)
+                {
+                    float* src = b + (colBase + j) * ldb + p0;
+                    for (int k = 0; k < kc; k++) d[k * NR + j] = src[k];
+                }
+                if (cols < NR)
+                    for (int k = 0; k < kc; k++)
+                        for (int j = cols; j < NR; j++) d[k * NR + j] = 0f;
+            }
+        }
+    }
+}

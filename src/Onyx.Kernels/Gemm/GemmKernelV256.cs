@@ -1,0 +1,59 @@
+// Generated from one template for every row count; edit bench/Onyx.Kernels.Bench/gen_gemm_kernels.py, not the copies.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Onyx.Kernels.Gemm;
+
+/// <summary>AVX2+FMA FP32 GEMM micro-kernel: 6 rows x 16 columns, 12 ymm accumulators, 2 B vectors and one broadcast (15 of 16 ymm).</summary>
+internal static unsafe class GemmKernelV256
+{
+    public const int MR = 6;
+    public const int NR = 16;
+
+    /// <summary>6x16 micro-kernel: C[rows x 16] (op)= alpha * A-panel * B-strip, epilogue on request. Rows = <typeparamref name="R"/> (1..6).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel6x16<R>(float* a, float* b, float* c, nint ldc, nint kc, float alpha, int flags, float* biasRow, float* biasCol, float lo, float hi, float slope) where R : struct, IRowCount
+    {
+        Vector256<float> c0_0 = default; Vector256<float> c0_1 = default;
+        Vector256<float> c1_0 = default; Vector256<float> c1_1 = default;
+        Vector256<float> c2_0 = default; Vector256<float> c2_1 = default;
+        Vector256<float> c3_0 = default; Vector256<float> c3_1 = default;
+        Vector256<float> c4_0 = default; Vector256<float> c4_1 = default;
+        Vector256<float> c5_0 = default; Vector256<float> c5_1 = default;
+        for (nint k = 0; k < kc; k++)
+        {
+            Vector256<float> b0 = Vector256.Load(b + 0);
+            Vector256<float> b1 = Vector256.Load(b + 8);
+            Vector256<float> t;
+            t = Vector256.Create(a[0]); c0_0 = Vector256.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(t, b1, c0_1);
+            if (R.Count > 1) { t = Vector256.Create(a[1]); c1_0 = Vector256.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(t, b1, c1_1); }
+            if (R.Count > 2) { t = Vector256.Create(a[2]); c2_0 = Vector256.FusedMultiplyAdd(t, b0, c2_0); c2_1 = Vector256.FusedMultiplyAdd(t, b1, c2_1); }
+            if (R.Count > 3) { t = Vector256.Create(a[3]); c3_0 = Vector256.FusedMultiplyAdd(t, b0, c3_0); c3_1 = Vector256.FusedMultiplyAdd(t, b1, c3_1); }
+            if (R.Count > 4) { t = Vector256.Create(a[4]); c4_0 = Vector256.FusedMultiplyAdd(t, b0, c4_0); c4_1 = Vector256.FusedMultiplyAdd(t, b1, c4_1); }
+            if (R.Count > 5) { t = Vector256.Create(a[5]); c5_0 = Vector256.FusedMultiplyAdd(t, b0, c5_0); c5_1 = Vector256.FusedMultiplyAdd(t, b1, c5_1); }
+            a += 6;
+            b += 16;
+        }
+        Vector256<float> va = Vector256.Create(alpha), vlo = Vector256.Create(lo), vhi = Vector256.Create(hi), vs = Vector256.Create(slope);
+        Vector256<float> bc0 = default; Vector256<float> bc1 = default;
+        if ((flags & GemmFlags.BiasCol) != 0) { bc0 = Vector256.Load(biasCol + 0); bc1 = Vector256.Load(biasCol + 8); }
+        Store2(c + 0 * ldc, c0_0, c0_1, flags, va, biasRow, 0, bc0, bc1, vlo, vhi, vs);
+        if (R.Count > 1) Store2(c + 1 * ldc, c1_0, c1_1, flags, va, biasRow, 1, bc0, bc1, vlo, vhi, vs);
+        if (R.Count > 2) Store2(c + 2 * ldc, c2_0, c2_1, flags, va, biasRow, 2, bc0, bc1, vlo, vhi, vs);
+        if (R.Count > 3) Store2(c + 3 * ldc, c3_0, c3_1, flags, va, biasRow, 3, bc0, bc1, vlo, vhi, vs);
+        if (R.Count > 4) Store2(c + 4 * ldc, c4_0, c4_1, flags, va, biasRow, 4, bc0, bc1, vlo, vhi, vs);
+        if (R.Count > 5) Store2(c + 5 * ldc, c5_0, c5_1, flags, va, biasRow, 5, bc0, bc1, vlo, vhi, vs);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store2(float* c, Vector256<float> x0, Vector256<float> x1, int flags, Vector256<float> va, float* biasRow, int r, Vector256<float> bc0, Vector256<float> bc1, Vector256<float> vlo, Vector256<float> vhi, Vector256<float> vs)
+    {
+        x0 *= va; x1 *= va;
+        if ((flags & GemmFlags.Accumulate) != 0) { x0 += Vector256.Load(c); x1 += Vector256.Load(c + 8); }
+        if ((flags & GemmFlags.BiasRow) != 0) { Vector256<float> br = Vector256.Create(biasRow[r]); x0 += br; x1 += br; }
+        if ((flags & GemmFlags.BiasCol) != 0) { x0 += bc0; x1 += bc1; }
+        if ((flags & GemmFlags.Clamp) != 0) { x0 = Vector256.Min(Vector256.Max(x0, vlo), vhi); x1 = Vector256.Min(Vector256.Max(x1, vlo), vhi); }
+        if ((flags & GemmFlags.Leaky) != 0) { x0 = Vector256.ConditionalSelect(Vector256.LessThan(x0, Vector256<float>.Zero), x0 * vs, x0); x1 = Vector256.ConditionalSelect(Vector256.LessThan(x1, Vector256<float>.Zero), x1 * vs, x1); }
+        x0.Store(c); x1.Store(c + 8);
+    }
+}

@@ -1,0 +1,72 @@
+using Onyx.Kernels.Threading;
+
+namespace Onyx.Kernels.Gemm;
+
+/// <summary>
+/// Packed, register-blocked single-precision GEMM:
+/// C[M x N] = act(alpha * op(A)[M x K] * op(B)[K x N] + beta * C + bias), row-major with leading
+/// dimensions. Either operand may come prepacked (<see cref="PackedMatrixA"/>, <see cref="PackedMatrixB"/>)
+/// so constant weights are packed once. Pointers are borrowed for the call; C must not alias A or B.
+/// With <c>beta == 0</c>, C is write-only (NaNs in it do not propagate).
+/// </summary>
+public static unsafe class SGemm
+{
+    /// <summary>Both operands raw: op(A)[i,k] = transA ? a[k*lda+i] : a[i*lda+k]; op(B)[k,j] = transB ? b[j*ldb+k] : b[k*ldb+j].</summary>
+    public static void Multiply(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc,
+        in GemmEpilogue epilogue = default, IntraOpPool? pool = null, IsaPath? isa = null)
+    {
+        var g = Args(isa ?? KernelIsa.Current, m, n, k, alpha, beta, c, ldc, epilogue);
+        g.A = a; g.Lda = lda; g.TransA = transA;
+        g.B = b; g.Ldb = ldb; g.TransB = transB;
+        GemmDriver.Run(ref g, pool);
+    }
+
+    /// <summary>B prepacked (a constant weight); A raw. M comes from <paramref name="m"/>, K and N from <paramref name="b"/>.</summary>
+    public static void Multiply(bool transA, int m, float alpha, float* a, int lda, PackedMatrixB b,
+        float beta, float* c, int ldc, in GemmEpilogue epilogue = default, IntraOpPool? pool = null)
+    {
+        var g = Args(b.Isa, m, b.N, b.K, alpha, beta, c, ldc, epilogue);
+        g.A = a; g.Lda = lda; g.TransA = transA;
+        g.PackedB = b.Data;
+        GemmDriver.Run(ref g, pool);
+        GC.KeepAlive(b);
+    }
+
+    /// <summary>A prepacked (a conv filter); B raw. M and K come from <paramref name="a"/>.</summary>
+    public static void Multiply(PackedMatrixA a, bool transB, int n, float alpha, float* b, int ldb,
+        float beta, float* c, int ldc, in GemmEpilogue epilogue = default, IntraOpPool? pool = null)
+    {
+        var g = Args(a.Isa, a.M, n, a.K, alpha, beta, c, ldc, epilogue);
+        g.PackedA = a.Data;
+        g.B = b; g.Ldb = ldb; g.TransB = transB;
+        GemmDriver.Run(ref g, pool);
+        GC.KeepAlive(a);
+    }
+
+    /// <summary>Span overload for row-major contiguous operands (lda/ldb/ldc from the shapes).</summary>
+    public static void Multiply(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c,
+        in GemmEpilogue epilogue = default, IntraOpPool? pool = null, IsaPath? isa = null)
+    {
+        if (a.Length < (long)m * k || b.Length < (long)k * n || c.Length < (long)m * n)
+            throw new ArgumentException($"GEMM {m}x{k} * {k}x{n}: operand spans too short ({a.Length}, {b.Length}, {c.Length})");
+        fixed (float* pa = a, pb = b, pc = c)
+            Multiply(transA, transB, m, n, k, alpha, pa, transA ? m : k, pb, transB ? k : n, beta, pc, n, epilogue, pool, isa);
+    }
+
+    private static GemmArgs Args(IsaPath isa, int m, int n, int k, float alpha, float beta, float* c, int ldc, in GemmEpilogue ep)
+    {
+        if (!KernelIsa.IsSupported(isa)) isa = KernelIsa.Best;
+        return new GemmArgs
+        {
+            Isa = isa,
+            MR = GemmDriver.MrOf(isa),
+            NR = GemmDriver.NrOf(isa),
+            M = m, N = n, K = k,
+            Alpha = alpha, Beta = beta,
+            C = c, Ldc = ldc,
+            EpFlags = ep.Flags, Bias = ep.Bias, Lo = ep.Lo, Hi = ep.Hi, Slope = ep.Alpha,
+        };
+    }
+}

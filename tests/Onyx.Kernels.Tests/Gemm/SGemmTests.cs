@@ -1,0 +1,190 @@
+using Onyx.Kernels.Gemm;
+using Onyx.Kernels.Threading;
+using Xunit;
+
+namespace Onyx.Kernels.Tests.Gemm;
+
+public unsafe class SGemmTests
+{
+    static SGemmTests() => KernelIsa.EmulateAll = true;
+
+    /// <summary>Every path, emulated in software where the CPU lacks it.</summary>
+    public static IEnumerable<object[]> Paths() =>
+        Enum.GetValues<IsaPath>().Select(p => new object[] { p });
+
+    /// <summary>The oracle: a plain triple loop in double precision.</summary>
+    internal static float[] Reference(bool ta, bool tb, int m, int n, int k, float alpha, float[] a, float[] b, float beta, float[] c0, GemmEpilogue ep, float[]? bias)
+    {
+        var c = new float[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double s = 0;
+                for (int p = 0; p < k; p++)
+                    s += (double)(ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+                double v = alpha * s + (beta == 0 ? 0 : beta * c0[i * n + j]);
+                if (bias is not null) v += ep.BiasKind == BiasKind.PerRow ? bias[i] : bias[j];
+                c[i * n + j] = ep.Activate((float)v);
+            }
+        return c;
+    }
+
+    private static float[] Random(Random r, int n)
+    {
+        var x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float)(r.NextDouble() * 2 - 1);
+        return x;
+    }
+
+    private static void AssertClose(float[] expected, float[] actual, int k, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            float tol = 1e-5f * (k + 1) + 1e-5f * Math.Abs(expected[i]);
+            if (!(Math.Abs(expected[i] - actual[i]) <= tol))
+                Assert.Fail($"{what}: element {i}: expected {expected[i]}, got {actual[i]}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void OddSizesAllTransposesMatchOracle(IsaPath isa)
+    {
+        var rnd = new Random(42);
+        for (int trial = 0; trial < 60; trial++)
+        {
+            int m = rnd.Next(1, 68), n = rnd.Next(1, 68), k = rnd.Next(1, 68);
+            bool ta = (trial & 1) != 0, tb = (trial & 2) != 0;
+            float alpha = trial % 3 == 0 ? 1f : 0.75f, beta = (trial % 4) switch { 0 => 0f, 1 => 1f, _ => -0.5f };
+            var a = Random(rnd, m * k);
+            var b = Random(rnd, k * n);
+            var c0 = Random(rnd, m * n);
+            var c = (float[])c0.Clone();
+            SGemm.Multiply(ta, tb, m, n, k, alpha, a, b, beta, c, default, null, isa);
+            AssertClose(Reference(ta, tb, m, n, k, alpha, a, b, beta, c0, default, null), c, k, $"{isa} m={m} n={n} k={k} ta={ta} tb={tb}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void AllRowAndColumnTailsForSmallSizes(IsaPath isa)
+    {
+        var rnd = new Random(7);
+        foreach (int m in new[] { 1, 2, 3, 5, 6, 7, 11, 12, 13, 25 })
+            foreach (int n in new[] { 1, 7, 8, 15, 16, 17, 31, 32, 33, 67 })
+            {
+                int k = rnd.Next(1, 40);
+                var a = Random(rnd, m * k);
+                var b = Random(rnd, k * n);
+                var c = new float[m * n];
+                SGemm.Multiply(false, false, m, n, k, 1f, a, b, 0f, c, default, null, isa);
+                AssertClose(Reference(false, false, m, n, k, 1f, a, b, 0f, c, default, null), c, k, $"{isa} m={m} n={n} k={k}");
+            }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void LargeKCrossesBlocksAndEpilogueRunsOnce(IsaPath isa)
+    {
+        var rnd = new Random(3);
+        int m = 29, n = 70, k = 600; // 3 K blocks
+        var a = Random(rnd, m * k);
+        var b = Random(rnd, k * n);
+        var bias = Random(rnd, n);
+        var c0 = Random(rnd, m * n);
+        fixed (float* pb = bias)
+        {
+            var ep = new GemmEpilogue { Bias = pb, BiasKind = BiasKind.PerColumn, Activation = FusedActivation.Relu };
+            var c = (float[])c0.Clone();
+            SGemm.Multiply(false, false, m, n, k, 0.5f, a, b, 1f, c, ep, null, isa);
+            AssertClose(Reference(false, false, m, n, k, 0.5f, a, b, 1f, c0, ep, bias), c, k, $"{isa} bias+relu");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void EpiloguesMatchOracle(IsaPath isa)
+    {
+        var rnd = new Random(5);
+        var eps = new (BiasKind, FusedActivation, float, float, float)[]
+        {
+            (BiasKind.PerRow, FusedActivation.None, 0, 0, 0),
+            (BiasKind.PerRow, FusedActivation.Clip, -0.3f, 0.4f, 0),
+            (BiasKind.PerColumn, FusedActivation.LeakyRelu, 0, 0, 0.1f),
+            (BiasKind.None, FusedActivation.Relu, 0, 0, 0),
+        };
+        foreach (var (kind, act, lo, hi, slope) in eps)
+            for (int trial = 0; trial < 10; trial++)
+            {
+                int m = rnd.Next(1, 68), n = rnd.Next(1, 68), k = rnd.Next(1, 68);
+                var a = Random(rnd, m * k);
+                var b = Random(rnd, k * n);
+                var bias = Random(rnd, Math.Max(m, n));
+                var c0 = Random(rnd, m * n);
+                fixed (float* pbias = bias)
+                {
+                    var ep = new GemmEpilogue { Bias = kind == BiasKind.None ? null : pbias, BiasKind = kind, Activation = act, Min = lo, Max = hi, Alpha = slope };
+                    var c = (float[])c0.Clone();
+                    float beta = trial % 2 == 0 ? 0f : 1f;
+                    SGemm.Multiply(false, trial % 3 == 0, m, n, k, 1f, a, b, beta, c, ep, null, isa);
+                    AssertClose(Reference(false, trial % 3 == 0, m, n, k, 1f, a, b, beta, c0, ep, kind == BiasKind.None ? null : bias), c, k, $"{isa} {kind} {act}");
+                }
+            }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void PrepackedOperandsMatchOracle(IsaPath isa)
+    {
+        var rnd = new Random(11);
+        for (int trial = 0; trial < 30; trial++)
+        {
+            int m = rnd.Next(1, 68), n = rnd.Next(1, 68), k = trial == 0 ? 300 : rnd.Next(1, 68);
+            bool ta = (trial & 1) != 0, tb = (trial & 2) != 0;
+            var a = Random(rnd, m * k);
+            var b = Random(rnd, k * n);
+            var expected = Reference(ta, tb, m, n, k, 1f, a, b, 0f, new float[m * n], default, null);
+            using var pb = PackedMatrixB.Create(b, tb, k, n, isa);
+            using var pa = PackedMatrixA.Create(a, ta, m, k, isa);
+            var c1 = new float[m * n];
+            var c2 = new float[m * n];
+            fixed (float* pA = a, pB = b, pc1 = c1, pc2 = c2)
+            {
+                SGemm.Multiply(ta, m, 1f, pA, ta ? m : k, pb, 0f, pc1, n);
+                SGemm.Multiply(pa, tb, n, 1f, pB, tb ? k : n, 0f, pc2, n);
+            }
+            AssertClose(expected, c1, k, $"{isa} packed B m={m} n={n} k={k}");
+            AssertClose(expected, c2, k, $"{isa} packed A m={m} n={n} k={k}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void ThreadedSplitMatchesOracle(IsaPath isa)
+    {
+        using var pool = new IntraOpPool(3);
+        var rnd = new Random(13);
+        foreach (var (m, n, k) in new[] { (200, 90, 70), (50, 300, 80), (130, 130, 64) })
+        {
+            var a = Random(rnd, m * k);
+            var b = Random(rnd, k * n);
+            var c = new float[m * n];
+            SGemm.Multiply(false, false, m, n, k, 1f, a, b, 0f, c, default, pool, isa);
+            AssertClose(Reference(false, false, m, n, k, 1f, a, b, 0f, c, default, null), c, k, $"{isa} threaded {m}x{n}x{k}");
+        }
+    }
+
+    [Fact]
+    public void KZeroGivesBetaCPlusBias()
+    {
+        var c = new float[] { 1, 2, 3, 4 };
+        var bias = new float[] { 10, 20 };
+        fixed (float* pb = bias)
+        {
+            var ep = new GemmEpilogue { Bias = pb, BiasKind = BiasKind.PerColumn };
+            SGemm.Multiply(false, false, 2, 2, 0, 1f, ReadOnlySpan<float>.Empty, ReadOnlySpan<float>.Empty, 2f, c, ep);
+        }
+        Assert.Equal(new float[] { 12, 24, 16, 28 }, c);
+    }
+}

@@ -1,0 +1,44 @@
+using Onyx.Conformance;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Onyx.Tests.Conformance;
+
+/// <summary>
+/// Runs the ONNX backend test folders and fails when any test named in expected-pass.txt fails,
+/// so a regression cannot land. Newly passing tests are printed so they can be added to the list.
+/// </summary>
+public sealed class ConformanceSuiteTests(ITestOutputHelper output)
+{
+    public static TheoryData<string> Folders => new() { "node", "simple", "pytorch-converted", "pytorch-operator" };
+
+    [Theory]
+    [MemberData(nameof(Folders))]
+    public void ExpectedTestsPass(string folder)
+    {
+        string root = Path.Combine(RepoPaths.BackendTests, folder);
+        var expected = RepoPaths.ExpectedPass("cpu").Where(l => l.StartsWith(folder + "/", StringComparison.Ordinal))
+            .Select(l => l[(folder.Length + 1)..]).ToHashSet(StringComparer.Ordinal);
+        var runner = new ConformanceRunner();
+        var regressions = new List<string>();
+        var newlyPassing = new List<string>();
+        int pass = 0, fail = 0, skip = 0;
+        foreach (var dir in ConformanceRunner.FindTests(root))
+        {
+            var r = runner.Run(dir);
+            switch (r.Outcome)
+            {
+                case Outcome.Pass:
+                    pass++;
+                    if (!expected.Contains(r.Name)) newlyPassing.Add(r.Name);
+                    break;
+                case Outcome.Fail: fail++; break;
+                default: skip++; break;
+            }
+            if (r.Outcome != Outcome.Pass && expected.Contains(r.Name)) regressions.Add($"{r.Name}: {r.Reason}");
+        }
+        output.WriteLine($"{folder}: {pass} passed, {fail} failed, {skip} skipped");
+        foreach (var n in newlyPassing) output.WriteLine($"newly passing (add to expected-pass-cpu.txt): {folder}/{n}");
+        Assert.True(regressions.Count == 0, $"{regressions.Count} expected-pass tests failed:\n" + string.Join("\n", regressions));
+    }
+}
