@@ -107,6 +107,11 @@ public sealed class QuantizeLinearKernel : IKernel
         var g = new QuantGranularity(context, x.Shape, scale, _axis, _blockSize);
         Tensor y = context.Output(0, outType, x.Shape);
         if (x.Length == 0) return;
+        if (g.Mode == 0 && x.DType == DType.Float32 && scale.DType == DType.Float32 && outType is DType.UInt8 or DType.Int8)
+        {
+            QuantizeFast(x.Span<float>(), scale.Span<float>()[0], zp is null ? 0 : zp.ToInt64Array()[0], y, outType);
+            return;
+        }
         var xs = new float[x.Length];
         ElementConvert.ToFloat(x, xs);
         var sc = new float[scale.Length];
@@ -143,6 +148,30 @@ public sealed class QuantizeLinearKernel : IKernel
                 }
         ElementConvert.FromInt64(q, y);
     }
+
+    /// <summary>Per-tensor float32 → u8/s8, the QDQ hot path: no intermediate buffers.</summary>
+    private static void QuantizeFast(ReadOnlySpan<float> x, float scale, long zeroPoint, Tensor y, DType outType)
+    {
+        float z = zeroPoint;
+        if (outType == DType.UInt8)
+        {
+            var d = y.Bytes;
+            for (int i = 0; i < x.Length; i++)
+            {
+                float v = MathF.Round(x[i] / scale, MidpointRounding.ToEven) + z;
+                d[i] = (byte)Math.Clamp(v, 0f, 255f);
+            }
+        }
+        else
+        {
+            var d = y.Span<sbyte>();
+            for (int i = 0; i < x.Length; i++)
+            {
+                float v = MathF.Round(x[i] / scale, MidpointRounding.ToEven) + z;
+                d[i] = (sbyte)Math.Clamp(v, -128f, 127f);
+            }
+        }
+    }
 }
 
 /// <summary>
@@ -174,6 +203,15 @@ public sealed class DequantizeLinearKernel : IKernel
         var g = new QuantGranularity(context, x.Shape, scale, _axis, _blockSize);
         Tensor y = context.Output(0, outType, x.Shape);
         if (x.Length == 0) return;
+        if (g.Mode == 0 && outType == DType.Float32 && scale.DType == DType.Float32 && x.DType is DType.UInt8 or DType.Int8)
+        {
+            float s = scale.Span<float>()[0];
+            float z = zp is null ? 0 : zp.ToInt64Array()[0];
+            var d = y.Span<float>();
+            if (x.DType == DType.UInt8) { var xb = x.Bytes; for (int i = 0; i < d.Length; i++) d[i] = (xb[i] - z) * s; }
+            else { var xb = x.Span<sbyte>(); for (int i = 0; i < d.Length; i++) d[i] = (xb[i] - z) * s; }
+            return;
+        }
         var sc = new float[scale.Length];
         ElementConvert.ToFloat(scale, sc);
         var res = new float[x.Length];
