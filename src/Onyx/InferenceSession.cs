@@ -16,6 +16,7 @@ public sealed class InferenceSession : IDisposable
     private readonly ExecutionPlan _plan;
     private readonly Dictionary<string, int> _inputIndex;
     private readonly Dictionary<string, int> _outputIndex;
+    private readonly Kernels.Threading.IntraOpPool _pool;
 
     /// <summary>Loads a model file with default options.</summary>
     public InferenceSession(string modelPath) : this(modelPath, new SessionOptions()) { }
@@ -33,6 +34,13 @@ public sealed class InferenceSession : IDisposable
     {
         _model = model;
         Options = options;
+        // One pool per session: the calling thread plus IntraOpNumThreads - 1 workers (default: one per core).
+        _pool = new Kernels.Threading.IntraOpPool(options.IntraOpNumThreads > 0 ? options.IntraOpNumThreads : Environment.ProcessorCount);
+        // The session-level optimizer runs for the CPU provider; the OpenVINO provider optimizes the
+        // subgraphs it claims itself (as the seed recommends), so the graph reaches it as written.
+        if (!options.ExecutionProviders.Any(p => p.Name == "OpenVINO"))
+            AppliedPasses = new Core.Optimizer.GraphOptimizer().Optimize(model.Graph,
+                (Core.Optimizer.OptimizationLevel)(int)options.GraphOptimizationLevel, Cpu.CpuKernels.Registry, model.DisplayName);
         var providers = SessionBuilder.Build(model, options);
         _plan = providers.Plan;
         ProviderNames = providers.ProviderNames;
@@ -75,6 +83,9 @@ public sealed class InferenceSession : IDisposable
     public IReadOnlyList<string> ProviderNames { get; }
 
     internal Model Model => _model;
+
+    /// <summary>Names of the optimizer passes that changed the graph (in order applied).</summary>
+    internal IReadOnlyList<string> AppliedPasses { get; } = [];
     internal ExecutionPlan Plan => _plan;
 
     /// <summary>Runs the model and returns every output.</summary>
@@ -106,7 +117,8 @@ public sealed class InferenceSession : IDisposable
     }
 
     /// <summary>Runs with Onyx values; validates names, types and fixed dimensions first.</summary>
-    internal OnnxValue[] RunCore(IReadOnlyList<(string Name, OnnxValue Value)> feeds, IReadOnlyCollection<string> outputNames, RunOptions? options)
+    internal OnnxValue[] RunCore(IReadOnlyList<(string Name, OnnxValue Value)> feeds, IReadOnlyCollection<string> outputNames, RunOptions? options,
+        IStepObserver? observer = null)
     {
         var graph = _model.Graph;
         var inputs = new OnnxValue?[graph.Inputs.Count];
@@ -129,7 +141,7 @@ public sealed class InferenceSession : IDisposable
                     $"{_model.DisplayName}: invalid output name '{name}'; the model's outputs are: {string.Join(", ", OutputNames)}");
             wanted.Add(o);
         }
-        var run = new RunContext { Cancellation = options?.Token ?? default, Tag = options?.LogId ?? "" };
+        var run = new RunContext { Cancellation = options?.Token ?? default, Tag = options?.LogId ?? "", IntraOpPool = _pool, Observer = observer };
         OnnxValue?[] all;
         try
         {
@@ -143,6 +155,10 @@ public sealed class InferenceSession : IDisposable
             $"{_model.DisplayName}: output '{graph.Outputs[o].Name}' was not produced")).ToArray();
     }
 
-    /// <summary>Releases the session. Outputs already returned stay valid.</summary>
-    public void Dispose() => GC.SuppressFinalize(this);
+    /// <summary>Releases the session's threads. Outputs already returned stay valid.</summary>
+    public void Dispose()
+    {
+        _pool.Dispose();
+        GC.SuppressFinalize(this);
+    }
 }
