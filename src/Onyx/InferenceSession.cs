@@ -16,6 +16,7 @@ public sealed class InferenceSession : IDisposable
     private readonly ExecutionPlan _plan;
     private readonly Dictionary<string, int> _inputIndex;
     private readonly Dictionary<string, int> _outputIndex;
+    private readonly Kernels.Threading.IntraOpPool _pool;
 
     /// <summary>Loads a model file with default options.</summary>
     public InferenceSession(string modelPath) : this(modelPath, new SessionOptions()) { }
@@ -33,6 +34,8 @@ public sealed class InferenceSession : IDisposable
     {
         _model = model;
         Options = options;
+        // One pool per session: the calling thread plus IntraOpNumThreads - 1 workers (default: one per core).
+        _pool = new Kernels.Threading.IntraOpPool(options.IntraOpNumThreads > 0 ? options.IntraOpNumThreads : Environment.ProcessorCount);
         var providers = SessionBuilder.Build(model, options);
         _plan = providers.Plan;
         ProviderNames = providers.ProviderNames;
@@ -106,7 +109,8 @@ public sealed class InferenceSession : IDisposable
     }
 
     /// <summary>Runs with Onyx values; validates names, types and fixed dimensions first.</summary>
-    internal OnnxValue[] RunCore(IReadOnlyList<(string Name, OnnxValue Value)> feeds, IReadOnlyCollection<string> outputNames, RunOptions? options)
+    internal OnnxValue[] RunCore(IReadOnlyList<(string Name, OnnxValue Value)> feeds, IReadOnlyCollection<string> outputNames, RunOptions? options,
+        IStepObserver? observer = null)
     {
         var graph = _model.Graph;
         var inputs = new OnnxValue?[graph.Inputs.Count];
@@ -129,7 +133,7 @@ public sealed class InferenceSession : IDisposable
                     $"{_model.DisplayName}: invalid output name '{name}'; the model's outputs are: {string.Join(", ", OutputNames)}");
             wanted.Add(o);
         }
-        var run = new RunContext { Cancellation = options?.Token ?? default, Tag = options?.LogId ?? "" };
+        var run = new RunContext { Cancellation = options?.Token ?? default, Tag = options?.LogId ?? "", IntraOpPool = _pool, Observer = observer };
         OnnxValue?[] all;
         try
         {
@@ -143,6 +147,10 @@ public sealed class InferenceSession : IDisposable
             $"{_model.DisplayName}: output '{graph.Outputs[o].Name}' was not produced")).ToArray();
     }
 
-    /// <summary>Releases the session. Outputs already returned stay valid.</summary>
-    public void Dispose() => GC.SuppressFinalize(this);
+    /// <summary>Releases the session's threads. Outputs already returned stay valid.</summary>
+    public void Dispose()
+    {
+        _pool.Dispose();
+        GC.SuppressFinalize(this);
+    }
 }

@@ -206,6 +206,7 @@ public sealed class ExecutionPlan : ISubgraphCompiler
             for (int i = 0; i < ins.Length; i++) ins[i] = step.Inputs[i] >= 0 ? slots[step.Inputs[i]] : null;
             var outs = new OnnxValue?[step.Outputs.Length];
             var ctx = new KernelContext(step.Node, ins, outs, frame, run);
+            long started = run.Observer is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 step.Kernel.Execute(ctx);
@@ -223,6 +224,7 @@ public sealed class ExecutionPlan : ISubgraphCompiler
                 slots[step.Outputs[o]] = outs[o] ?? throw new OnnxRuntimeException(ErrorCode.RuntimeException,
                     $"{_modelName}: {step.Node.Describe()} produced no value for output {o} ('{step.Node.Outputs[o]}')");
             }
+            if (run.Observer is { } observer) observer.OnStep(step.Node, System.Diagnostics.Stopwatch.GetTimestamp() - started);
             foreach (int f in step.FreeAfter) slots[f] = null;
         }
 

@@ -86,7 +86,15 @@ public sealed class RunContext
     public CancellationToken Cancellation { get; init; }
     /// <summary>Log tag for messages.</summary>
     public string Tag { get; init; } = "";
-    /// <summary>Thread pool for intra-op parallelism; null means run on the calling thread.</summary>
+    /// <summary>Thread pool for intra-op parallelism (an Onyx.Kernels IntraOpPool); null means run on the calling thread.</summary>
     public object? IntraOpPool { get; init; }
+    /// <summary>When set, the plan reports each node's wall time (profiling runs only).</summary>
+    public IStepObserver? Observer { get; init; }
     public static readonly RunContext Default = new();
+}
+
+/// <summary>Receives the wall time of every node a plan runs (for `onyx bench --profile`).</summary>
+public interface IStepObserver
+{
+    void OnStep(Ir.Node node, long elapsedTicks);
 }
