@@ -15,7 +15,7 @@ public sealed class OcrSampleTests(ITestOutputHelper output)
     /// <summary>The spec for Onyx: the same pipeline with Onyx executing the models.</summary>
     [Fact]
     public void Sample_IsRead_WithOnyx() =>
-        AssertReadsSample(path => new OnyxModelRunner(path, new OnyxRunnerSettings("cpu", new Dictionary<string, string>(), null)));
+        AssertReadsSample(path => new OnyxModelRunner(path));
 
     /// <summary>With the 180° classifier on, an upright sample is left as is.</summary>
     [Fact]

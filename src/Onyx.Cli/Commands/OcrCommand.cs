@@ -17,21 +17,13 @@ public static class OcrCommand
             Description = "Image to read (PNG, JPEG, ...). Default: the shipped models/ppocr/sample.png.",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var ep = new Option<string>("--ep")
-        {
-            Description = "Execution provider (cpu, openvino, ...).",
-            DefaultValueFactory = _ => "cpu",
-        };
-        var epOptions = new Option<string[]>("--ep-option")
-        {
-            Description = "Execution provider option KEY=VALUE (repeatable).",
-            AllowMultipleArgumentsPerToken = false,
-        };
+        var ep = CliOptions.Ep();
+        var epOptions = CliOptions.EpOption();
         var annotated = new Option<string?>("--save-annotated")
         {
             Description = "Write a copy of the image with the boxes and recognized text drawn on it (PNG).",
         };
-        var threads = new Option<int?>("--threads") { Description = "Intra-op threads (default: all cores)." };
+        var threads = CliOptions.Threads();
         var cls = new Option<bool>("--cls") { Description = "Also run the 180° text-direction classifier on each line." };
 
         var command = new Command("ocr", "Read the text in an image with PP-OCRv4 (detection + recognition) running on Onyx.")
@@ -42,11 +34,13 @@ public static class OcrCommand
         {
             try
             {
-                var settings = new OnyxRunnerSettings(
-                    parse.GetValue(ep) ?? "cpu",
-                    ParseKeyValues(parse.GetValue(epOptions) ?? []),
-                    parse.GetValue(threads));
-                return Run(parse.GetValue(image), settings, parse.GetValue(annotated), parse.GetValue(cls));
+                string? epName = parse.GetValue(ep);
+                string[] epOpts = parse.GetValue(epOptions) ?? [];
+                int threadCount = parse.GetValue(threads);
+                // Validate the provider options once, up front; each model gets its own SessionOptions.
+                CliOptions.Build(epName, epOpts, threadCount).Dispose();
+                return Run(parse.GetValue(image), () => CliOptions.Build(epName, epOpts, threadCount), epName ?? "CPU",
+                    parse.GetValue(annotated), parse.GetValue(cls));
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -73,20 +67,7 @@ public static class OcrCommand
         return command;
     }
 
-    static Dictionary<string, string> ParseKeyValues(string[] pairs)
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string pair in pairs)
-        {
-            int eq = pair.IndexOf('=');
-            if (eq <= 0)
-                throw new ArgumentException($"--ep-option expects KEY=VALUE, got '{pair}'.");
-            result[pair[..eq]] = pair[(eq + 1)..];
-        }
-        return result;
-    }
-
-    static int Run(string? imagePath, OnyxRunnerSettings settings, string? annotatedPath, bool useCls)
+    static int Run(string? imagePath, Func<SessionOptions> sessionOptions, string epName, string? annotatedPath, bool useCls)
     {
         imagePath ??= OcrAssets.SampleImage;
         if (!File.Exists(imagePath))
@@ -94,12 +75,19 @@ public static class OcrCommand
 
         var options = OcrOptions.FromModelsDirectory(OcrAssets.ModelsDirectory, useCls);
         var load = Stopwatch.StartNew();
-        using var pipeline = new OcrPipeline(options, path => new OnyxModelRunner(path, settings));
+        var providers = new List<string>();
+        using var pipeline = new OcrPipeline(options, path =>
+        {
+            var runner = new OnyxModelRunner(path, sessionOptions());
+            providers.Add($"{Path.GetFileNameWithoutExtension(path)}: {string.Join('+', runner.ProviderNames)}");
+            return runner;
+        });
         double loadMs = load.Elapsed.TotalMilliseconds;
 
         var result = pipeline.Run(imagePath);
 
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(imagePath)}[/] (det input {result.DetWidth}x{result.DetHeight}, ep {Markup.Escape(settings.ExecutionProvider)})");
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(imagePath)}[/] (det input {result.DetWidth}x{result.DetHeight}, ep {Markup.Escape(epName)})");
+        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(string.Join("; ", providers))}[/]");
         var table = new Table().AddColumn("#").AddColumn("Text").AddColumn(new TableColumn("Conf").RightAligned()).AddColumn("Box (TL TR BR BL)");
         for (int i = 0; i < result.Lines.Count; i++)
         {

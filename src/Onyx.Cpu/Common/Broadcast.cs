@@ -10,7 +10,7 @@ public static class Broadcast
     public static int[] Shape(params int[][] shapes)
     {
         int rank = 0;
-        foreach (var s in shapes) rank = Math.Max(rank, s.Length);
+        foreach (var s in shapes) rank = System.Math.Max(rank, s.Length);
         var result = new int[rank];
         for (int i = 0; i < rank; i++)
         {
