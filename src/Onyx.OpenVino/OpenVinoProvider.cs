@@ -281,15 +281,20 @@ public sealed class OpenVinoProvider
             }
         }
 
-        // Compile: static shapes fixed up front (model or reshape_input) specialise now; fold constants; lower weights.
-        var graph = sub.Graph;
+        // Compile: the graph optimizer at the provider's level (on private copies of the nodes), static shapes
+        // fixed up front (model or reshape_input) specialised now, constants folded, weights lowered.
+        var graph = Optimizer.CloneNodes(sub.Graph);
+        int before = graph.Nodes.Count;
+        var passes = new Core.Optimizer.GraphOptimizer().Optimize(graph, Core.Optimizer.OptimizationLevel.All, kernels, modelName);
         int folded;
         var inputShapes = graph.Inputs.Select(v => FixedShape(v, parent)).ToList();
         if (inputShapes.All(s => s is not null) && Optimizer.IsShapeSpecializable(graph))
             (graph, folded) = Optimizer.Specialize(graph, inputShapes, kernels, Verbose);
         else
             (graph, folded) = Optimizer.FoldConstants(graph, kernels, Verbose);
-        if (ReferenceEquals(graph, sub.Graph)) graph = Optimizer.Copy(graph);
+        folded = Math.Max(folded, before - graph.Nodes.Count);
+        if (passes.Count > 0) Verbose($"{sub.Name}: optimizer passes {string.Join(", ", passes)}");
+        graph = Optimizer.Copy(graph);
         var lowered = Optimizer.LowerPrecision(graph, Options.Precision, m => _log(LogLevel.Warning, $"OpenVINO: {sub.Name}: {m}"));
         var result = new CompiledSubgraph(sub, graph, kernels, Options, "compiled", folded, lowered, modelName, Verbose) { Key = key };
         _log(LogLevel.Info, $"OpenVINO: {sub.Name}: compiled {sub.Nodes.Count} nodes ({folded} folded, {lowered.Count} weights in {Options.Precision}) in {sw.Elapsed.TotalMilliseconds:0.0} ms");
