@@ -203,10 +203,13 @@ public class MlOpsTests
             [.. Forest("class", [0, 0, 0, 0, 0], [-0.3f, 0.6f, -0.9f, 0.2f, -0.4f]), A("classlabels_int64s", new long[] { 0, 1 }),
              A("post_transform", transform)]), X);
 
-    [Fact]
-    public void TreeEnsembleClassifierBinaryPositiveWeights() =>
+    [Theory]
+    [InlineData("NONE")]
+    [InlineData("LOGISTIC")]
+    public void TreeEnsembleClassifierBinaryPositiveWeights(string transform) =>
         Check(Model("TreeEnsembleClassifier", [X], [("Y", DT.String), ("Z", DT.Float)], 3,
-            [.. Forest("class", [1, 1, 1, 1, 1], [0.3f, 0.6f, 0.2f, 0.1f, 0.4f]), A("classlabels_strings", new[] { "neg", "pos" })]), X);
+            [.. Forest("class", [1, 1, 1, 1, 1], [0.3f, 0.6f, 0.2f, 0.1f, 0.4f]), A("classlabels_strings", new[] { "neg", "pos" }),
+             A("post_transform", transform)]), X);
 
     [Fact]
     public void TreeEnsembleV5()

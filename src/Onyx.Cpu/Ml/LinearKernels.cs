@@ -109,12 +109,7 @@ internal sealed class LinearClassifierKernel : IKernel
             {
                 if (addSecond) { row[0] = MlCommon.Probit(scores[0]); } else row[0] = MlCommon.Probit(scores[0]);
             }
-            else if (addSecond)
-            {
-                // ONNX Runtime applies LOGISTIC to the single score, then writes [1 - p, p].
-                float p = _transform == PostTransform.Logistic ? MlCommon.Logistic(scores[0]) : scores[0];
-                MlCommon.ExpandBinary(p, row, 1, _transform);
-            }
+            else if (addSecond) MlCommon.ExpandBinary(scores[0], row, 1, _transform);
             else if (classes == 1) row[0] = scores[0];
         }
         if (strings) context.SetOutput(0, Tensor.FromStrings(labelsS!, n));

@@ -207,9 +207,9 @@ public sealed class DequantizeLinearKernel : IKernel
         {
             float s = scale.Span<float>()[0];
             float z = zp is null ? 0 : zp.ToInt64Array()[0];
-            var d = y.Span<float>();
-            if (x.DType == DType.UInt8) { var xb = x.Bytes; for (int i = 0; i < d.Length; i++) d[i] = (xb[i] - z) * s; }
-            else { var xb = x.Span<sbyte>(); for (int i = 0; i < d.Length; i++) d[i] = (xb[i] - z) * s; }
+            var dst = y.Span<float>();
+            if (x.DType == DType.UInt8) { var xb = x.Bytes; for (int i = 0; i < dst.Length; i++) dst[i] = (xb[i] - z) * s; }
+            else { var xb = x.Span<sbyte>(); for (int i = 0; i < dst.Length; i++) dst[i] = (xb[i] - z) * s; }
             return;
         }
         var sc = new float[scale.Length];

@@ -11,6 +11,7 @@ namespace Onyx.Cpu.TensorOps;
 internal sealed class ConstantKernel : IKernel
 {
     private readonly Tensor _value;
+    private readonly bool _isGraphOutput;
 
     public ConstantKernel(KernelInfo info)
     {
@@ -25,7 +26,9 @@ internal sealed class ConstantKernel : IKernel
         else if (a.Has("sparse_value"))
             _value = a.GetTensor("sparse_value") ?? throw info.Invalid("sparse_value has no tensor");
         else throw info.Invalid("needs one of the attributes value, value_float(s), value_int(s), value_string(s)");
+        _isGraphOutput = info.Graph.Outputs.Any(o => o.Name == info.Node.Outputs[0]);
     }
 
-    public void Execute(KernelContext context) => context.SetOutput(0, _value);
+    // A graph output goes to the caller, who may write it: hand out a copy so later runs stay intact.
+    public void Execute(KernelContext context) => context.SetOutput(0, _isGraphOutput ? _value.Clone() : _value);
 }

@@ -136,6 +136,68 @@ public sealed class TensorKernelTests
         Assert.Equal(["a", "a", "b", "b", "a", "a", "b", "b", "c", "c", "d", "d", "c", "c", "d", "d"], y.Strings);
     }
 
+    [Theory]
+    [InlineData("reflect", new[] { "c", "b", "a", "b", "c", "b", "a" })]
+    [InlineData("edge", new[] { "a", "a", "a", "b", "c", "c", "c" })]
+    [InlineData("wrap", new[] { "b", "c", "a", "b", "c", "a", "b" })]
+    public void PadModesOnStrings(string mode, string[] expected)
+    {
+        var m = new ModelBuilder(19).Input("x", DT.String, 3).Output("y", DT.String, 7);
+        m.Initializer(I64("pads", 2, 2));
+        m.Node("Pad", ["x", "pads"], ["y"], Str("mode", mode));
+        var y = Run(m, ("x", OTensor.FromStrings(["a", "b", "c"], 3)))[0];
+        Assert.Equal(expected, y.Strings);
+    }
+
+    [Fact]
+    public void PadNegativeCropsAndConstantFills()
+    {
+        var m = new ModelBuilder(18).Input("x", DT.Int32, 2, 4).Output("y", DT.Int32, 3, 3);
+        m.Initializer(I64("pads", 1, -1, 0, 0));
+        var v = new TensorProto { Name = "v", DataType = (int)DT.Int32 };
+        v.Int32Data.Add(9);
+        m.Initializer(v);
+        m.Node("Pad", ["x", "pads", "v"], ["y"]);
+        var y = Run(m, ("x", OTensor.FromArray(new[] { 1, 2, 3, 4, 5, 6, 7, 8 }, 2, 4)))[0];
+        Assert.Equal(new[] { 9, 9, 9, 2, 3, 4, 6, 7, 8 }, y.ToArray<int>());
+    }
+
+    [Fact]
+    public void ScatterNDAddOnInt64RepeatsIndices()
+    {
+        var m = new ModelBuilder(18).Input("x", DT.Int64, 4).Input("u", DT.Int64, 3).Output("y", DT.Int64, 4);
+        var idx = new TensorProto { Name = "idx", DataType = (int)DT.Int64 };
+        idx.Dims.AddRange([3, 1]);
+        idx.Int64Data.AddRange([1, 3, 1]);
+        m.Initializer(idx);
+        m.Node("ScatterND", ["x", "idx", "u"], ["y"], Str("reduction", "add"));
+        var y = Run(m, ("x", OTensor.FromArray(new long[] { 10, 20, 30, 40 }, 4)), ("u", OTensor.FromArray(new long[] { 1, 2, 3 }, 3)))[0];
+        Assert.Equal(new long[] { 10, 24, 30, 42 }, y.ToArray<long>());
+    }
+
+    [Fact]
+    public void UniqueStringsUnsorted()
+    {
+        var m = new ModelBuilder(11).Input("x", DT.String, 6).Output("y", DT.String, -1).Output("i", DT.Int64, -1)
+            .Output("inv", DT.Int64, 6).Output("c", DT.Int64, -1)
+            .Node("Unique", ["x"], ["y", "i", "inv", "c"], ModelBuilder.Attr("sorted", 0L));
+        var r = Run(m, ("x", OTensor.FromStrings(["q", "b", "q", "a", "b", "q"], 6)));
+        Assert.Equal(["q", "b", "a"], r[0].Strings);
+        Assert.Equal(new long[] { 0, 1, 3 }, r[1].ToArray<long>());
+        Assert.Equal(new long[] { 0, 1, 0, 2, 1, 0 }, r[2].ToArray<long>());
+        Assert.Equal(new long[] { 3, 2, 1 }, r[3].ToArray<long>());
+    }
+
+    [Fact]
+    public void TensorScatterCircularWraps()
+    {
+        var m = new ModelBuilder(24).Input("past", DT.Float, 1, 4, 1).Input("upd", DT.Float, 1, 2, 1).Output("y", DT.Float, 1, 4, 1);
+        m.Initializer(I64("w", 3));
+        m.Node("TensorScatter", ["past", "upd", "w"], ["y"], Str("mode", "circular"));
+        var y = Run(m, ("past", OTensor.FromArray(new float[] { 1, 2, 3, 4 }, 1, 4, 1)), ("upd", OTensor.FromArray(new float[] { 8, 9 }, 1, 2, 1)))[0];
+        Assert.Equal(new float[] { 9, 2, 3, 8 }, y.ToArray<float>());
+    }
+
     private static TensorProto I64(string name, params long[] v)
     {
         var t = new TensorProto { Name = name, DataType = (int)DT.Int64 };
