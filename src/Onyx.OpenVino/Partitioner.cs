@@ -13,7 +13,10 @@ public sealed class ClaimedSubgraph
     public required int Index { get; init; }
 
     /// <summary>"OpenVINO_Subgraph_1", ...: the fused node's op type.</summary>
-    public string Name => $"OpenVINO_Subgraph_{Index + 1}";
+    public string Name => Label ?? $"OpenVINO_Subgraph_{Index + 1}";
+
+    /// <summary>A name other than the default (EPContext subgraphs).</summary>
+    public string? Label { get; init; }
 
     /// <summary>The device of the selection that runs it.</summary>
     public required string Device { get; init; }
@@ -100,6 +103,7 @@ public static class Partitioner
             producersOf[i] = [];
             foreach (var name in reads[i])
                 if (producer.TryGetValue(name, out int p) && p != i && !producersOf[i].Contains(p)) producersOf[i].Add(p);
+            if (order[i].Domain == FusedDomain) continue; // already compiled (an EPContext node)
             string? why = Capability.WhyNot(order[i], graph, kernels);
             if (why is null) supported[i] = true;
             else refused.Add(new RefusedNode(order[i], why));

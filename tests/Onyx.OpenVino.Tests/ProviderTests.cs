@@ -328,3 +328,36 @@ public class DynamicShapeTests
         Assert.Contains("rank", Assert.Throws<OnnxRuntimeException>(() => new InferenceSession(ShapeModel(), Run.Ov(("reshape_input", "x[1,3,3]")))).Message);
     }
 }
+
+public class EpContextTests
+{
+    public EpContextTests() => TestKernels.EnsureRegistered();
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public void ExportedModelLoadsWithoutCompiling(string embedMode)
+    {
+        string dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "onyx-ov-ctx-" + Guid.NewGuid().ToString("N"))).FullName;
+        string model = Path.Combine(dir, "mixed.onnx");
+        File.WriteAllBytes(model, PartitionTests.MixedModel());
+        var so = Run.Ov(("precision", "FP16"));
+        so.AddSessionConfigEntry("ep.context_enable", "1");
+        so.AddSessionConfigEntry("ep.context_embed_mode", embedMode);
+        using var original = new InferenceSession(model, so);
+        string ctx = Path.Combine(dir, "mixed_ctx.onnx");
+        Assert.True(File.Exists(ctx));
+        Assert.Equal(embedMode == "0" ? 2 : 0, Directory.GetFiles(dir, "*.blob").Length);
+
+        using var loaded = new InferenceSession(ctx, Run.Ov());
+        var state = Run.State(loaded);
+        Assert.Equal(2, state.Compiled.Subgraphs.Count);
+        Assert.All(state.Compiled.Subgraphs, c => Assert.Equal("epcontext", c.Origin));
+        Assert.Equal("Negate", Assert.Single(state.Compiled.Partition.Refused).Node.OpType);
+        var x = Run.Random(8, 7);
+        Assert.Equal(Run.One(original, "x", x, 2, 4), Run.One(loaded, "x", x, 2, 4));
+
+        // Without the provider, nothing can run the EPContext nodes.
+        Assert.Throws<OnnxRuntimeException>(() => new InferenceSession(ctx));
+    }
+}
