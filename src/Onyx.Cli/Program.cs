@@ -12,6 +12,8 @@ public static class Program
         {
             RunCommand.Create(),
             ConformanceCommand.Create(),
+            InspectCommand.Create(),
+            DevicesCommand.Create(),
             OpsCommand.Create(),
             OcrCommand.Create(),
             OcrCommand.CreateMakeSample(),

@@ -15,8 +15,7 @@ public sealed class MnistTests
     [InlineData(5)]
     public void Digit_IsClassified_WithOnyx(int digit)
     {
-        using var runner = new OnyxModelRunner(Path.Combine(ModelsDir, "mnist", "mnist-8.onnx"),
-            new OnyxRunnerSettings("cpu", new Dictionary<string, string>(), null));
+        using var runner = new OnyxModelRunner(Path.Combine(ModelsDir, "mnist", "mnist-8.onnx"));
         Assert.Equal(digit, Classify(runner, digit));
     }
 

@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
-using Onyx.Cli.Imaging;
 using Onyx.Cli.Ocr;
-using SkiaSharp;
 using Spectre.Console;
 
 namespace Onyx.Cli.Commands;
@@ -17,36 +15,35 @@ public static class OcrCommand
             Description = "Image to read (PNG, JPEG, ...). Default: the shipped models/ppocr/sample.png.",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var ep = new Option<string>("--ep")
-        {
-            Description = "Execution provider (cpu, openvino, ...).",
-            DefaultValueFactory = _ => "cpu",
-        };
-        var epOptions = new Option<string[]>("--ep-option")
-        {
-            Description = "Execution provider option KEY=VALUE (repeatable).",
-            AllowMultipleArgumentsPerToken = false,
-        };
+        var ep = CliOptions.Ep();
+        var epOptions = CliOptions.EpOption();
         var annotated = new Option<string?>("--save-annotated")
         {
             Description = "Write a copy of the image with the boxes and recognized text drawn on it (PNG).",
         };
-        var threads = new Option<int?>("--threads") { Description = "Intra-op threads (default: all cores)." };
+        var threads = CliOptions.Threads();
+        var unclip = new Option<float>("--unclip-ratio")
+        {
+            Description = "How far detected boxes are grown (PaddleOCR det_db_unclip_ratio). 2.0 gives more margin and keeps spaces between English words more often.",
+            DefaultValueFactory = _ => 1.5f,
+        };
         var cls = new Option<bool>("--cls") { Description = "Also run the 180° text-direction classifier on each line." };
 
         var command = new Command("ocr", "Read the text in an image with PP-OCRv4 (detection + recognition) running on Onyx.")
         {
-            image, ep, epOptions, annotated, threads, cls,
+            image, ep, epOptions, annotated, threads, unclip, cls,
         };
         command.SetAction(parse =>
         {
             try
             {
-                var settings = new OnyxRunnerSettings(
-                    parse.GetValue(ep) ?? "cpu",
-                    ParseKeyValues(parse.GetValue(epOptions) ?? []),
-                    parse.GetValue(threads));
-                return Run(parse.GetValue(image), settings, parse.GetValue(annotated), parse.GetValue(cls));
+                string? epName = parse.GetValue(ep);
+                string[] epOpts = parse.GetValue(epOptions) ?? [];
+                int threadCount = parse.GetValue(threads);
+                // Validate the provider options once, up front; each model gets its own SessionOptions.
+                CliOptions.Build(epName, epOpts, threadCount).Dispose();
+                return Run(parse.GetValue(image), () => CliOptions.Build(epName, epOpts, threadCount), epName ?? "CPU",
+                    parse.GetValue(annotated), parse.GetValue(cls), parse.GetValue(unclip));
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -73,33 +70,36 @@ public static class OcrCommand
         return command;
     }
 
-    static Dictionary<string, string> ParseKeyValues(string[] pairs)
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string pair in pairs)
-        {
-            int eq = pair.IndexOf('=');
-            if (eq <= 0)
-                throw new ArgumentException($"--ep-option expects KEY=VALUE, got '{pair}'.");
-            result[pair[..eq]] = pair[(eq + 1)..];
-        }
-        return result;
-    }
-
-    static int Run(string? imagePath, OnyxRunnerSettings settings, string? annotatedPath, bool useCls)
+    static int Run(string? imagePath, Func<SessionOptions> sessionOptions, string epName, string? annotatedPath, bool useCls, float unclipRatio)
     {
         imagePath ??= OcrAssets.SampleImage;
         if (!File.Exists(imagePath))
             throw new FileNotFoundException($"Image '{imagePath}' does not exist.");
 
-        var options = OcrOptions.FromModelsDirectory(OcrAssets.ModelsDirectory, useCls);
+        if (unclipRatio <= 0)
+            throw new ArgumentException($"--unclip-ratio must be positive, got {unclipRatio}.");
+        var options = OcrOptions.FromModelsDirectory(OcrAssets.ModelsDirectory, useCls) with
+        {
+            PostProcessor = new DbPostProcessor { UnclipRatio = unclipRatio },
+        };
         var load = Stopwatch.StartNew();
-        using var pipeline = new OcrPipeline(options, path => new OnyxModelRunner(path, settings));
+        var providers = new List<string>();
+        using var pipeline = new OcrPipeline(options, path =>
+        {
+            var runner = new OnyxModelRunner(path, sessionOptions());
+            providers.Add($"{Path.GetFileNameWithoutExtension(path)}: {string.Join('+', runner.ProviderNames)}");
+            return runner;
+        });
         double loadMs = load.Elapsed.TotalMilliseconds;
 
         var result = pipeline.Run(imagePath);
 
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(imagePath)}[/] (det input {result.DetWidth}x{result.DetHeight}, ep {Markup.Escape(settings.ExecutionProvider)})");
+        // Redirected output gets Spectre's 80-column default; give the table room so rows do not wrap.
+        if (Console.IsOutputRedirected && AnsiConsole.Profile.Width < 140)
+            AnsiConsole.Profile.Width = 140;
+
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(imagePath)}[/] (det input {result.DetWidth}x{result.DetHeight}, ep {Markup.Escape(epName)})");
+        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(string.Join("; ", providers))}[/]");
         var table = new Table().AddColumn("#").AddColumn("Text").AddColumn(new TableColumn("Conf").RightAligned()).AddColumn("Box (TL TR BR BL)");
         for (int i = 0; i < result.Lines.Count; i++)
         {
@@ -125,39 +125,9 @@ public static class OcrCommand
 
         if (annotatedPath is not null)
         {
-            SaveAnnotated(imagePath, result, annotatedPath);
+            OcrAnnotator.Save(imagePath, result, annotatedPath);
             AnsiConsole.MarkupLine($"annotated image: {Markup.Escape(annotatedPath)}");
         }
         return 0;
-    }
-
-    /// <summary>Draws each box and its text (DejaVu Sans) on a copy of the image.</summary>
-    public static void SaveAnnotated(string imagePath, OcrResult result, string outputPath)
-    {
-        var image = RgbImage.Load(imagePath);
-        using var bitmap = image.ToBitmap();
-        using (var canvas = new SKCanvas(bitmap))
-        using (var typeface = SKTypeface.FromFile(OcrAssets.FontPath))
-        using (var stroke = new SKPaint { Color = new SKColor(0, 170, 60), Style = SKPaintStyle.Stroke, StrokeWidth = 2, IsAntialias = true })
-        using (var label = new SKPaint { Color = new SKColor(220, 20, 60), IsAntialias = true })
-        using (var backdrop = new SKPaint { Color = new SKColor(255, 255, 255, 200) })
-        {
-            foreach (var line in result.Lines)
-            {
-                var p = line.Box.Points;
-                using var path = new SKPath();
-                path.AddPoly(p, close: true);
-                canvas.DrawPath(path, stroke);
-
-                float boxHeight = Geometry.Distance(p[0], p[3]);
-                using var font = new SKFont(typeface, Math.Clamp(boxHeight * 0.45f, 10, 28));
-                string text = $"{line.Text} ({line.Confidence:0.00})";
-                float width = font.MeasureText(text);
-                float x = p[0].X, y = Math.Max(p[0].Y - 3, font.Size);
-                canvas.DrawRect(new SKRect(x, y - font.Size, x + width + 4, y + font.Size * 0.25f), backdrop);
-                canvas.DrawText(text, x + 2, y, SKTextAlign.Left, font, label);
-            }
-        }
-        ImageOps.SavePng(bitmap, outputPath);
     }
 }

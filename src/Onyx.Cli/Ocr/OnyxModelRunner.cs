@@ -1,19 +1,36 @@
+using Onyx.Tensors;
+
 namespace Onyx.Cli.Ocr;
 
-/// <summary>Execution provider, its options and the thread count for <see cref="OnyxModelRunner"/>.</summary>
-public sealed record OnyxRunnerSettings(string ExecutionProvider, IReadOnlyDictionary<string, string> ProviderOptions, int? Threads);
-
-/// <summary>Runs an OCR model with Onyx's public InferenceSession API.</summary>
+/// <summary>Runs an OCR (or any single-input float) model with Onyx's public <see cref="InferenceSession"/> API.</summary>
 public sealed class OnyxModelRunner : IOcrModelRunner
 {
-    public OnyxModelRunner(string modelPath, OnyxRunnerSettings settings)
+    readonly InferenceSession _session;
+    readonly string _inputName;
+    readonly string[] _outputNames;
+
+    /// <param name="modelPath">The .onnx file.</param>
+    /// <param name="options">Session options (execution provider, threads); default CPU.</param>
+    public OnyxModelRunner(string modelPath, SessionOptions? options = null)
     {
-        _ = modelPath;
-        _ = settings;
-        throw new NotSupportedException("Onyx.InferenceSession is not in this build yet (waiting for the lead's public API in src/Onyx).");
+        _session = new InferenceSession(modelPath, options ?? new SessionOptions());
+        if (_session.InputNames.Count != 1)
+            throw new InvalidDataException($"{Path.GetFileName(modelPath)} has {_session.InputNames.Count} inputs, expected one image input.");
+        _inputName = _session.InputNames[0];
+        _outputNames = [_session.OutputNames[0]];
     }
 
-    public float[] Run(float[] input, int[] shape, out int[] outputShape) => throw new NotSupportedException();
+    /// <summary>The providers the session placed nodes on (e.g. "OpenVINO", "CPU").</summary>
+    public IReadOnlyList<string> ProviderNames => _session.ProviderNames;
 
-    public void Dispose() { }
+    public float[] Run(float[] input, int[] shape, out int[] outputShape)
+    {
+        var tensor = new DenseTensor<float>(input, shape);
+        using var results = _session.Run([NamedOnnxValue.CreateFromTensor(_inputName, tensor)], _outputNames);
+        var output = results[0].AsTensor<float>();
+        outputShape = output.Dimensions.ToArray();
+        return output.ToArray();
+    }
+
+    public void Dispose() => _session.Dispose();
 }

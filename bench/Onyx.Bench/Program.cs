@@ -1,0 +1,122 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Onyx.Bench;
+
+/// <summary>
+/// Side-by-side model benchmarks, Onyx vs ONNX Runtime, same inputs, same thread count, same process.
+/// `Onyx.Bench MODEL... [--threads 1,2] [--compare-ort] [--json] [--profile]` or `Onyx.Bench --suite`.
+/// </summary>
+public static class Program
+{
+    private static readonly string Root = FindRoot();
+
+    public static int Main(string[] args)
+    {
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+        var models = new Argument<string[]>("models") { Description = "Model files, or suite names (ppocr-det, ppocr-rec, mnist, resnet50, mobilenetv2, bert-base, gpt2-small)", Arity = ArgumentArity.ZeroOrMore };
+        var threads = new Option<string>("--threads") { Description = "Comma-separated thread counts", DefaultValueFactory = _ => "1" };
+        var iters = new Option<int>("--iters") { DefaultValueFactory = _ => 10 };
+        var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 2 };
+        var dims = new Option<string[]>("--dim") { Description = "Symbolic dimension NAME=VALUE" };
+        var compare = new Option<bool>("--compare-ort") { Description = "Also run ONNX Runtime and print the ratio" };
+        var json = new Option<bool>("--json") { Description = "One JSON object per model and thread count" };
+        var profile = new Option<bool>("--profile") { Description = "Print Onyx time per op type" };
+        var suite = new Option<bool>("--suite") { Description = "Run the fixed suite at 1 and 2 threads and write bench/results/latest.md" };
+        var root = new RootCommand("Onyx side-by-side model benchmarks") { models, threads, iters, warmup, dims, compare, json, profile, suite };
+        root.SetAction(p =>
+        {
+            var dimMap = (p.GetValue(dims) ?? []).Select(s => s.Split('=', 2)).ToDictionary(a => a[0], a => int.Parse(a[1]));
+            if (p.GetValue(suite)) return RunSuite(p.GetValue(iters), p.GetValue(warmup), args);
+            var threadCounts = p.GetValue(threads)!.Split(',').Select(int.Parse).ToArray();
+            foreach (var m in p.GetValue(models) ?? [])
+                foreach (int t in threadCounts)
+                {
+                    var (path, modelDims) = Resolve(m, dimMap);
+                    var (onyx, ort, ops) = SideBySide.Measure(path, t, p.GetValue(iters), p.GetValue(warmup), modelDims, p.GetValue(compare), p.GetValue(profile));
+                    Print(m, t, onyx, ort, p.GetValue(json));
+                    if (ops is not null)
+                        foreach (var (op, ms) in ops.OrderByDescending(kv => kv.Value))
+                            Console.WriteLine($"  {op,-28} {ms,9:0.000} ms  {100 * ms / ops.Values.Sum(),5:0.0}%");
+                }
+            return 0;
+        });
+        return root.Parse(args).Invoke();
+    }
+
+    private static (string Path, IReadOnlyDictionary<string, int> Dims) Resolve(string name, Dictionary<string, int> dims) => name switch
+    {
+        "ppocr-det" => (Path.Combine(Root, "models/ppocr/ch_PP-OCRv4_det_infer.onnx"), Merge(dims, ("DynamicDimension.0", 1), ("DynamicDimension.2", 640), ("DynamicDimension.3", 640))),
+        "ppocr-rec" => (Path.Combine(Root, "models/ppocr/ch_PP-OCRv4_rec_infer.onnx"), Merge(dims, ("DynamicDimension.0", 1), ("DynamicDimension.3", 320))),
+        "mnist" => (Path.Combine(Root, "models/mnist/mnist-8.onnx"), dims),
+        "resnet50" or "mobilenetv2" or "bert-base" or "gpt2-small" => (ModelZoo.Materialize(name, Path.Combine(Root, "bench", "models")), dims),
+        _ => (name, dims),
+    };
+
+    private static Dictionary<string, int> Merge(Dictionary<string, int> given, params (string, int)[] defaults)
+    {
+        var r = new Dictionary<string, int>(given);
+        foreach (var (k, v) in defaults) r.TryAdd(k, v);
+        return r;
+    }
+
+    private static void Print(string model, int threads, Timing onyx, Timing? ort, bool json)
+    {
+        double? ratio = ort is null ? null : onyx.MedianMs / ort.MedianMs;
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                model, threads, load_ms = onyx.LoadMs, median_ms = onyx.MedianMs, p90_ms = onyx.P90Ms, peak_working_set_mb = onyx.PeakWorkingSetMb,
+                ort = ort is null ? null : new { load_ms = ort.LoadMs, median_ms = ort.MedianMs, p90_ms = ort.P90Ms, peak_working_set_mb = ort.PeakWorkingSetMb },
+                ratio,
+            }));
+            return;
+        }
+        Console.WriteLine($"{model} threads={threads}: onyx load {onyx.LoadMs:0} ms, median {onyx.MedianMs:0.00} ms, p90 {onyx.P90Ms:0.00} ms, ws +{onyx.PeakWorkingSetMb:0} MB" +
+            (ort is null ? "" : $" | ort load {ort.LoadMs:0} ms, median {ort.MedianMs:0.00} ms, p90 {ort.P90Ms:0.00} ms, ws +{ort.PeakWorkingSetMb:0} MB | ratio {ratio:0.00}"));
+    }
+
+    private static int RunSuite(int iters, int warmup, string[] args)
+    {
+        string[] suite = ["ppocr-det", "ppocr-rec", "mnist", "resnet50", "mobilenetv2", "bert-base", "gpt2-small"];
+        var md = new StringBuilder();
+        md.AppendLine("# Onyx vs ONNX Runtime 1.31.1 — latency ratio (same process, same inputs, same threads)");
+        md.AppendLine();
+        md.AppendLine($"Command: `dotnet run --project bench/Onyx.Bench -c Release -- {string.Join(' ', args)}`  ");
+        md.AppendLine($"Machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+        md.AppendLine();
+        md.AppendLine("| model | threads | onyx median ms | ort median ms | ratio | onyx load ms | ort load ms |");
+        md.AppendLine("|---|---|---|---|---|---|---|");
+        foreach (var m in suite)
+            foreach (int t in new[] { 1, 2 })
+            {
+                try
+                {
+                    var (path, dims) = Resolve(m, []);
+                    var (onyx, ort, _) = SideBySide.Measure(path, t, iters, warmup, dims, compareOrt: true, profile: false);
+                    Print(m, t, onyx, ort, json: false);
+                    md.AppendLine($"| {m} | {t} | {onyx.MedianMs:0.00} | {ort!.MedianMs:0.00} | {onyx.MedianMs / ort.MedianMs:0.00} | {onyx.LoadMs:0} | {ort.LoadMs:0} |");
+                }
+                catch (Exception e)
+                {
+                    Console.WriteLine($"{m} threads={t}: FAILED {e.Message}");
+                    md.AppendLine($"| {m} | {t} | failed: {e.Message.ReplaceLineEndings(" ").Replace("|", "/")} | | | | |");
+                }
+            }
+        string outPath = Path.Combine(Root, "bench", "results", "latest.md");
+        Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
+        File.WriteAllText(outPath, md.ToString());
+        Console.WriteLine($"wrote {outPath}");
+        return 0;
+    }
+
+    private static string FindRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Onyx.sln"))) return d.FullName;
+        return Directory.GetCurrentDirectory();
+    }
+}
