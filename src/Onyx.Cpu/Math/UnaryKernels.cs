@@ -74,7 +74,7 @@ internal sealed class RoundKernel : SimpleFloatUnaryKernel<RoundOperator<float>,
 
 /// <summary>ONNX <c>Erf</c>: y = erf(x).</summary>
 [OnnxKernel("Erf", Since = 9)]
-internal sealed class ErfKernel : SimpleFloatUnaryKernel<ErfOperator<float>, ErfOperator<double>> { public ErfKernel(KernelInfo info) { } }
+internal sealed class ErfKernel : SimpleFloatUnaryKernel<ErfFastOperator, ErfFastOperator> { public ErfKernel(KernelInfo info) { } }
 
 /// <summary>ONNX <c>Sigmoid</c>: y = 1/(1+e^−x).</summary>
 [OnnxKernel("Sigmoid", Since = 1)]
@@ -146,9 +146,9 @@ internal sealed class SinhKernel : TrigKernel { public SinhKernel(KernelInfo inf
 [OnnxKernel("Cosh", Since = 9)]
 internal sealed class CoshKernel : TrigKernel { public CoshKernel(KernelInfo info) : base(TrigKind.Cosh) { } }
 
-/// <summary>ONNX <c>Tanh</c>.</summary>
+/// <summary>ONNX <c>Tanh</c> (vectorized for float).</summary>
 [OnnxKernel("Tanh", Since = 1)]
-internal sealed class TanhKernel : TrigKernel { public TanhKernel(KernelInfo info) : base(TrigKind.Tanh) { } }
+internal sealed class TanhKernel : SimpleFloatUnaryKernel<TanhOperator, TanhOperator> { public TanhKernel(KernelInfo info) { } }
 
 /// <summary>ONNX <c>Asinh</c>.</summary>
 [OnnxKernel("Asinh", Since = 9)]
@@ -204,7 +204,7 @@ internal sealed class SwishKernel(KernelInfo info) : FloatUnaryKernel<SwishOpera
 
 /// <summary>ONNX <c>Gelu</c>: exact (erf) or approximate="tanh".</summary>
 [OnnxKernel("Gelu", Since = 20)]
-internal sealed class GeluKernel(KernelInfo info) : FloatUnaryKernel<GeluOperator<float>, GeluOperator<double>>(
+internal sealed class GeluKernel(KernelInfo info) : FloatUnaryKernel<GeluFastOperator, GeluFastOperator>(
     new(Tanh(info)), new(Tanh(info)))
 {
     private static bool Tanh(KernelInfo info) => info.Attributes.GetString("approximate", "none") switch

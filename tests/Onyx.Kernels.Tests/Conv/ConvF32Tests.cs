@@ -62,6 +62,7 @@ public unsafe class ConvF32Tests
         yield return [1, 4, 8, 4, new[] { 9, 9 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }]; // depth multiplier 2
         yield return [2, 3, 5, 1, new[] { 17 }, new[] { 4 }, new[] { 3 }, new[] { 2 }, new[] { 2, 1 }]; // 1-D
         yield return [1, 2, 3, 1, new[] { 5, 6, 4 }, new[] { 2, 3, 2 }, new[] { 1, 2, 1 }, new[] { 1, 1, 2 }, new[] { 1, 0, 1, 0, 1, 1 }]; // 3-D
+        yield return [2, 16, 20, 1, new[] { 40, 37 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }]; // several chunks, threaded
         yield return [1, 70, 40, 1, new[] { 8, 8 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }]; // K > KC
     }
 
