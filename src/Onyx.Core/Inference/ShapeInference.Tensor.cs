@@ -31,15 +31,17 @@ internal sealed partial class Inferrer
             }
             else
             {
-                // symbolic: the -1 takes the dims of x that are not matched by the others
-                var remaining = x.ToList();
-                bool ok = true;
-                foreach (var d in o.Where((_, i) => i != minus))
+                // symbolic: when both sides have the same symbols, -1 is the ratio of the fixed parts
+                var (fx, sx) = Split(x);
+                var (fo, so) = Split(o.Where((_, i) => i != minus));
+                if (fx is not null && fo is not null && fo != 0 && fx % fo == 0)
                 {
-                    int k = remaining.FindIndex(r => r == d && (r.IsFixed || r.Symbol is not null));
-                    if (k >= 0) remaining.RemoveAt(k); else { ok = false; break; }
+                    var left = sx.ToList();
+                    bool ok = true;
+                    foreach (var sym in so) ok &= left.Remove(sym);
+                    if (ok && left.Count == 0) o[minus] = F(fx.Value / fo.Value);
+                    else if (ok && left.Count == 1 && fx == fo) o[minus] = Dim.Named(left[0]);
                 }
-                if (ok) o[minus] = Product(remaining);
             }
         }
         else if (x is not null)
@@ -50,6 +52,19 @@ internal sealed partial class Inferrer
         }
         Set(0, t, o);
         if (Value(0) is { } xv && o.Length <= 1) SetValue(0, new ConstValue(xv.Items, o.Length == 0));
+    }
+
+    /// <summary>The product of the fixed dims and the list of symbols; null product when a dim is unknown.</summary>
+    private static (long? Fixed, List<string> Symbols) Split(IEnumerable<Dim> dims)
+    {
+        long p = 1; var syms = new List<string>();
+        foreach (var d in dims)
+        {
+            if (d.IsFixed) p *= d.Value!.Value;
+            else if (d.Symbol is not null) syms.Add(d.Symbol);
+            else return (null, syms);
+        }
+        return (p, syms);
     }
 
     private long[]? AxesFromAttrOrInput(int inputIndex, int attrSinceBelow)
