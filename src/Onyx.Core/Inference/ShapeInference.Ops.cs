@@ -37,7 +37,12 @@ internal sealed partial class Inferrer
 
         if (Unary.Contains(op))
         {
-            if (op == "BatchNormalization" && n.OpsetVersion >= 14 && GetInt("training_mode", 0) != 0) { Set(0, t0, s0); return; }
+            if (op == "BatchNormalization" && n.OpsetVersion >= 14 && GetInt("training_mode", 0) != 0)
+            {
+                Set(0, t0, s0);
+                if (s0 is { Length: >= 2 }) { Set(1, Elem(3), [s0[1]]); Set(2, Elem(4), [s0[1]]); }
+                return;
+            }
             if (op == "Bernoulli") { Set(0, n.Attributes.Has("dtype") ? (DType)GetInt("dtype", 1) : t0, s0); return; }
             Set(0, t0, s0);
             if (op is "Identity" && x is null) return;
@@ -249,7 +254,30 @@ internal sealed partial class Inferrer
             case "RandomNormal": case "RandomUniform":
                 Set(0, (DType)GetInt("dtype", 1), GetInts("shape")?.Select(F).ToArray()); return;
             case "If": case "Loop": case "Scan": InferControlFlow(op); return;
-            case "Attention" when n.Domain.Length == 0: Set(0, t0, s0 is not null && s0.Length == 3 && Shape(2) is { Length: 3 } vs ? [s0[0], s0[1], Dim.Unknown] : null); return;
+            case "SoftmaxCrossEntropyLoss": case "NegativeLogLikelihoodLoss":
+            {
+                bool none = GetString("reduction", "mean") == "none";
+                Set(0, t0, none ? Shape(1) : []);
+                if (op == "SoftmaxCrossEntropyLoss") Set(1, t0, s0);
+                return;
+            }
+            case "GridSample":
+            {
+                var gs = Shape(1);
+                Set(0, t0, s0 is not null && gs is not null && s0.Length == gs.Length ? [s0[0], s0[1], .. gs[1..^1]] : null);
+                return;
+            }
+            case "Det": Set(0, t0, s0 is { Length: >= 2 } ? s0[..^2] : null); return;
+            case "Attention" when n.Domain.Length == 0 && n.OpsetVersion >= 23:
+            {
+                var vsh = Shape(2);
+                if (s0 is { Length: 4 } && vsh is { Length: 4 }) Set(0, t0, [s0[0], s0[1], s0[2], vsh[3]]);
+                else if (s0 is { Length: 3 } && vsh is { Length: 3 } && n.Attributes.Has("q_num_heads") && n.Attributes.Has("kv_num_heads")
+                    && vsh[2].IsFixed && GetInt("kv_num_heads", 1) > 0)
+                    Set(0, t0, [s0[0], s0[1], F(vsh[2].Value!.Value / GetInt("kv_num_heads", 1) * GetInt("q_num_heads", 1))]);
+                else Set(0, t0, s0 is not null ? Unknowns(s0.Length) : null);
+                return;
+            }
         }
     }
 

@@ -317,7 +317,11 @@ internal sealed partial class Inferrer
         if (axesInput) { axes = _node.HasInput(1) ? Ints(1) : null; if (_node.HasInput(1) && axes is null) known = false; }
         else axes = GetInts("axes");
         if (x is null) { Set(0, t, null); return; }
-        if (!known) { Set(0, t, keep ? Unknowns(x.Length) : null); return; }
+        if (!known)
+        {
+            Set(0, t, keep ? Unknowns(x.Length) : Shape(1) is [{ IsFixed: true } na] && na.Value <= x.Length ? Unknowns(x.Length - (int)na.Value!.Value) : null);
+            return;
+        }
         if (axes is null || axes.Length == 0)
         {
             if (axesInput && GetInt("noop_with_empty_axes", 0) != 0) { Set(0, t, x); return; }

@@ -70,6 +70,7 @@ public sealed class ModelShapeInferenceTests(ITestOutputHelper output)
         if (!Directory.Exists(root)) return;
         int models = 0, outputs = 0, withShape = 0, exact = 0, loadFailed = 0;
         var failures = new List<string>();
+        var missing = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var dir in Directory.GetDirectories(root).OrderBy(d => d, StringComparer.Ordinal))
         {
             string file = Path.Combine(dir, "model.onnx");
@@ -92,6 +93,8 @@ public sealed class ModelShapeInferenceTests(ITestOutputHelper output)
                 if (d?.Shape is null) continue;
                 outputs++;
                 var t = g.ValueInfos.TryGetValue(g.Outputs[i].Name, out var vi) ? vi.Type as TensorTypeInfo : null;
+                if (t?.Shape is null && Environment.GetEnvironmentVariable("ONYX_SHAPES_DEBUG") is not null) output.WriteLine($"missing: {name}");
+                if (t?.Shape is null) missing[g.Nodes.Count > 0 ? g.Nodes[^1].OpType : "?"] = missing.GetValueOrDefault(g.Nodes.Count > 0 ? g.Nodes[^1].OpType : "?") + 1;
                 if (t is null) continue;
                 if (t.ElementType != DType.Undefined && t.ElementType != d.ElementType)
                 { failures.Add($"{name}: output {i} type {t} vs declared {d}"); continue; }
@@ -110,6 +113,7 @@ public sealed class ModelShapeInferenceTests(ITestOutputHelper output)
         }
         output.WriteLine($"{models} models ({loadFailed} failed to load), {outputs} declared output shapes: " +
             $"{withShape} inferred with rank ({100.0 * withShape / Math.Max(1, outputs):F1}%), {exact} with every fixed dim ({100.0 * exact / Math.Max(1, outputs):F1}%)");
+        output.WriteLine("outputs without an inferred shape, by op: " + string.Join(", ", missing.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value}")));
         foreach (var f in failures) output.WriteLine(f);
         Assert.True(failures.Count == 0, $"{failures.Count} failures:\n" + string.Join("\n", failures.Take(60)));
     }
