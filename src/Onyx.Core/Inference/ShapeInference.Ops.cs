@@ -267,6 +267,14 @@ internal sealed partial class Inferrer
                 Set(0, t0, s0 is not null && gs is not null && s0.Length == gs.Length ? [s0[0], s0[1], .. gs[1..^1]] : null);
                 return;
             }
+            case "BitCast":
+            {
+                var to = (DType)GetInt("to", 0);
+                if (t0 == DType.Undefined || s0 is null || to == DType.Undefined) { Set(0, to, null); return; }
+                int a = t0.SizeOf(), b = to.SizeOf();
+                Set(0, to, a == b ? s0 : a > b && a % b == 0 ? [.. s0, F(a / b)] : s0.Length > 0 && s0[^1].Value == (long)b / a ? s0[..^1] : null);
+                return;
+            }
             case "Det": Set(0, t0, s0 is { Length: >= 2 } ? s0[..^2] : null); return;
             case "Attention" when n.Domain.Length == 0 && n.OpsetVersion >= 23:
             {

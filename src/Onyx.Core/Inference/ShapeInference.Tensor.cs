@@ -79,7 +79,11 @@ internal sealed partial class Inferrer
         bool hasAxes = _node.OpsetVersion < 13 ? _node.Attributes.Has("axes") : _node.HasInput(1);
         var axes = AxesFromAttrOrInput(1, 13);
         if (x is null) { Set(0, t, null); return; }
-        if (hasAxes && axes is null) { Set(0, t, null); return; }
+        if (hasAxes && axes is null)
+        {
+            Set(0, t, Shape(1) is [{ IsFixed: true } na] && na.Value <= x.Length ? Unknowns(x.Length - (int)na.Value!.Value) : null);
+            return;
+        }
         HashSet<int> drop;
         if (axes is null)
         {
