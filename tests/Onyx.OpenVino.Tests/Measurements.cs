@@ -50,3 +50,31 @@ public class Measurements(ITestOutputHelper output)
         }
     }
 }
+
+public class PpOcrMeasurements(ITestOutputHelper output)
+{
+    internal static string? RepoFile(string relative)
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Onyx.sln")))
+                return File.Exists(Path.Combine(d.FullName, relative)) ? Path.Combine(d.FullName, relative) : null;
+        return null;
+    }
+
+    [Fact]
+    public void PpOcrDetCacheLoadTimes()
+    {
+        string? model = RepoFile("models/ppocr/ch_PP-OCRv4_det_infer.onnx");
+        if (model is null) return;
+        string dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "onyx-ov-det-" + Guid.NewGuid().ToString("N"))).FullName;
+        foreach (var round in new[] { "first", "second", "third", "no-cache (warm JIT)" })
+        {
+            var sw = Stopwatch.StartNew();
+            using var s = new InferenceSession(model, round.StartsWith("no-cache") ? Run.Ov() : Run.Ov(("cache_dir", dir)));
+            double ms = sw.Elapsed.TotalMilliseconds;
+            var state = Run.State(s);
+            output.WriteLine($"{round}: session {ms:0.0} ms, origin {state.Compiled.Subgraphs[0].Origin}");
+            foreach (var l in state.Log) output.WriteLine("  " + l);
+        }
+    }
+}
