@@ -77,11 +77,15 @@ internal static class MlCommon
 
     /// <summary>
     /// ONNX Runtime's binary-score expansion: one raw score becomes two columns. Modes 0/1 give
-    /// [1-s, s]; 2/3 (mixed-sign weights) give [-s, s], or [σ(-s), σ(s)] under LOGISTIC.
+    /// [1-p, p] with p = σ(s) under LOGISTIC, else s; 2/3 (mixed-sign weights) give [-s, s], or [σ(-s), σ(s)] under LOGISTIC.
     /// </summary>
     public static void ExpandBinary(float s, Span<float> dst, int mode, PostTransform t)
     {
-        if (mode is 0 or 1) { dst[0] = 1 - s; dst[1] = s; }
+        if (mode is 0 or 1)
+        {
+            float p = t == PostTransform.Logistic ? Logistic(s) : s;
+            dst[0] = 1 - p; dst[1] = p;
+        }
         else if (t == PostTransform.Logistic) { dst[0] = Logistic(-s); dst[1] = Logistic(s); }
         else { dst[0] = -s; dst[1] = s; }
     }

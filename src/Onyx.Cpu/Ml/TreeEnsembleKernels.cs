@@ -161,7 +161,9 @@ internal static class ForestEval
             {
                 double v = row[j];
                 if (agg == Aggregate.Average) v /= f.Roots.Length;
-                if (baseValues is { Length: > 0 }) v += baseValues[j];
+                // ONNX Runtime leaves a target no tree reached at 0 (its base value is not added).
+                if (!has[j]) v = 0;
+                else if (baseValues is { Length: > 0 }) v += baseValues[j];
                 result[r * targets + j] = v;
             }
         }
