@@ -7,19 +7,39 @@ def kernel(vec, width, mr, nvec, name):
     L.append("    {")
     for r in range(mr):
         L.append("        " + " ".join(f"{vec}<float> c{r}_{j} = default;" for j in range(nvec)))
-    L.append("        for (nint k = 0; k < kc; k++)")
+    def step(indent, ao, bo):
+        for j in range(nvec):
+            L.append(f"{indent}{vec}<float> b{j} = {vec}.Load(b + {bo + j*width});")
+        L.append(f"{indent}{vec}<float> t;")
+        for r in range(mr):
+            body = f"t = {vec}.Create(a[{ao + r}]); " + " ".join(f"c{r}_{j} = {vec}.FusedMultiplyAdd(t, b{j}, c{r}_{j});" for j in range(nvec))
+            if r == 0:
+                L.append(indent + body)
+            else:
+                L.append(f"{indent}if (R.Count > {r}) {{ {body} }}")
+    # Two k steps per iteration: halves the loop overhead (pointer bumps, compare, branch).
+    # Touch the C tile early: its rows are ldc apart, so without this the final load misses stall the store.
+    L.append("        if (Sse.IsSupported && (flags & GemmFlags.Accumulate) != 0)")
     L.append("        {")
-    for j in range(nvec):
-        L.append(f"            {vec}<float> b{j} = {vec}.Load(b + {j*width});")
-    L.append(f"            {vec}<float> t;")
     for r in range(mr):
-        body = f"t = {vec}.Create(a[{r}]); " + " ".join(f"c{r}_{j} = {vec}.FusedMultiplyAdd(t, b{j}, c{r}_{j});" for j in range(nvec))
-        if r == 0:
-            L.append("            " + body)
-        else:
-            L.append(f"            if (R.Count > {r}) {{ {body} }}")
-    L.append(f"            a += {mr};")
-    L.append(f"            b += {nr};")
+        pf = f"Sse.Prefetch0(c + {r} * ldc); Sse.Prefetch0(c + {r} * ldc + {nr - 1});"
+        L.append("            " + (pf if r == 0 else f"if (R.Count > {r}) {{ {pf} }}"))
+    L.append("        }")
+    L.append("        nint k = 0;")
+    L.append("        for (; k + 1 < kc; k += 2)")
+    L.append("        {")
+    L.append("            {")
+    step("                ", 0, 0)
+    L.append("            }")
+    L.append("            {")
+    step("                ", mr, nr)
+    L.append("            }")
+    L.append(f"            a += {2*mr};")
+    L.append(f"            b += {2*nr};")
+    L.append("        }")
+    L.append("        if (k < kc)")
+    L.append("        {")
+    step("            ", 0, 0)
     L.append("        }")
     L.append(f"        {vec}<float> va = {vec}.Create(alpha), vlo = {vec}.Create(lo), vhi = {vec}.Create(hi), vs = {vec}.Create(slope);")
     L.append(f"        " + " ".join(f"{vec}<float> bc{j} = default;" for j in range(nvec)))
@@ -49,6 +69,7 @@ def file(cls, vec, width, mr, name, summary):
     return f"""// Generated from one template for every row count; edit bench/Onyx.Kernels.Bench/gen_gemm_kernels.py, not the copies.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Onyx.Kernels.Gemm;
 

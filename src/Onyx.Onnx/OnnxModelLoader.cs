@@ -196,7 +196,8 @@ public static class OnnxModelLoader
                 Float = a.F,
                 Int = a.I,
                 Bytes = a.S.ToByteArray(),
-                Tensor = a.T is null ? null : TensorProtoReader.Read(a.T, external, $"{modelName}: attribute '{a.Name}'"),
+                Tensor = a.T is not null ? TensorProtoReader.Read(a.T, external, $"{modelName}: attribute '{a.Name}'")
+                    : a.SparseTensor is not null ? SparseToDense(a.SparseTensor) : null, // sparse attributes (Constant sparse_value) arrive dense
                 Graph = a.G is null ? null : ReadGraph(a.G, owner, opsets),
                 TypeInfo = ReadType(a.Tp),
                 Floats = a.Floats.ToArray(),

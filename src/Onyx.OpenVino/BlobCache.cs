@@ -70,9 +70,24 @@ public sealed class BlobCache
         string path = PathFor(key);
         problem = null;
         if (!File.Exists(path)) return null;
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Reject(out problem, $"unreadable ({e.Message})");
+        }
+        return Parse(bytes, key, device, out problem);
+    }
+
+    /// <summary>
+    /// Checks and decodes a blob. <paramref name="key"/> null skips the key check (EPContext payloads,
+    /// whose source subgraph is not at hand); everything else is still verified.
+    /// </summary>
+    public static CompiledBlob? Parse(byte[] bytes, string? key, DeviceInfo device, out string? problem)
+    {
+        problem = null;
         try
         {
-            byte[] bytes = File.ReadAllBytes(path);
             using var ms = new MemoryStream(bytes, writable: false);
             using var r = new BinaryReader(ms, Encoding.UTF8);
             if (bytes.Length < s_magic.Length || !r.ReadBytes(s_magic.Length).AsSpan().SequenceEqual(s_magic))
@@ -84,7 +99,7 @@ public sealed class BlobCache
             string fingerprint = r.ReadString();
             if (fingerprint != device.Fingerprint) return Reject(out problem, $"compiled for another device ({fingerprint})");
             string blobKey = r.ReadString();
-            if (blobKey != key) return Reject(out problem, "compiled from another model or with other options (key mismatch)");
+            if (key is not null && blobKey != key) return Reject(out problem, "compiled from another model or with other options (key mismatch)");
             int folded = r.ReadInt32();
             int nLowered = r.ReadInt32();
             if (nLowered < 0 || nLowered > 1_000_000) return Reject(out problem, "corrupt header");
@@ -104,7 +119,7 @@ public sealed class BlobCache
             return new CompiledBlob(graph, lowered, folded);
         }
         catch (Exception e) when (e is IOException or EndOfStreamException or InvalidProtocolBufferException or OnnxRuntimeException
-            or UnauthorizedAccessException or ArgumentException or FormatException)
+            or ArgumentException or FormatException)
         {
             return Reject(out problem, $"unreadable ({e.GetType().Name}: {e.Message})");
         }
@@ -120,11 +135,18 @@ public sealed class BlobCache
     public void Save(string key, DeviceInfo device, Graph compiled, IReadOnlyList<string> lowered, int folded, InferencePrecision precision)
     {
         Directory.CreateDirectory(Folder);
-        byte[] payload = GraphSerializer.ToModel(compiled, lowered.ToHashSet(StringComparer.Ordinal), precision).ToByteArray();
         string path = PathFor(key);
         string tmp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        using (var fs = File.Create(tmp))
-        using (var w = new BinaryWriter(fs, Encoding.UTF8))
+        File.WriteAllBytes(tmp, Serialize(key, device, compiled, lowered, folded, precision));
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>The blob bytes: header (magic, format, version, device, key, lowered weights, payload length and SHA-256) and payload.</summary>
+    public static byte[] Serialize(string key, DeviceInfo device, Graph compiled, IReadOnlyList<string> lowered, int folded, InferencePrecision precision)
+    {
+        byte[] payload = GraphSerializer.ToModel(compiled, lowered.ToHashSet(StringComparer.Ordinal), precision).ToByteArray();
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(s_magic);
             w.Write(FormatVersion);
@@ -138,6 +160,6 @@ public sealed class BlobCache
             w.Write(SHA256.HashData(payload));
             w.Write(payload);
         }
-        File.Move(tmp, path, overwrite: true);
+        return ms.ToArray();
     }
 }

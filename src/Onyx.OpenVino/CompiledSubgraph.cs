@@ -10,7 +10,7 @@ namespace Onyx.OpenVino;
 /// plans specialised per input shape, and the pool of infer requests (streams) that bounds how many
 /// Run calls execute it at once. Thread-safe.
 /// </summary>
-public sealed class CompiledSubgraph
+public sealed class CompiledSubgraph : IDisposable
 {
     private readonly IKernelResolver _kernels;
     private readonly Action<string>? _log;
@@ -31,6 +31,9 @@ public sealed class CompiledSubgraph
 
     /// <summary>How this subgraph came to be: compiled now, or loaded from a cache blob.</summary>
     public string Origin { get; }
+
+    /// <summary>The model-cache key, when it was computed.</summary>
+    public string? Key { get; init; }
 
     /// <summary>Nodes removed by constant folding at compile time.</summary>
     public int FoldedNodes { get; }
@@ -72,27 +75,55 @@ public sealed class CompiledSubgraph
         _modelName = modelName;
         Streams = Math.Max(1, options.StreamCount * Math.Max(1, options.Device.Mode == DeviceMode.Multi ? options.Device.Devices.Count : 1));
         _requests = new SemaphoreSlim(Streams, Streams);
+        // num_of_threads is the provider's total; streams share the cores. One stream without
+        // num_of_threads computes on the session's intra-op pool.
+        int total = options.NumThreads ?? (Streams > 1 ? Environment.ProcessorCount : 0);
+        ThreadsPerRequest = total == 0 ? 0 : Math.Max(1, total / Streams);
+        for (int i = 0; i < Streams; i++)
+            _free.Enqueue(new InferRequest(ThreadsPerRequest > 0 ? new Onyx.Kernels.Threading.IntraOpPool(ThreadsPerRequest, allowSpinning: false) : null));
         _generic = new ExecutionPlan(optimized, kernels, modelName);
         _specialize = Optimizer.IsShapeSpecializable(optimized);
         _capacity = options.DynamicShapes ? 16 : 1;
     }
 
-    /// <summary>Runs the subgraph on one request of the pool.</summary>
+    /// <summary>Threads each infer request computes with (its own intra-op pool), or 0 to use the session's pool.</summary>
+    public int ThreadsPerRequest { get; }
+
+    /// <summary>Runs the subgraph on one infer request of the pool (waits while all are busy).</summary>
     public OnnxValue?[] Run(IReadOnlyList<OnnxValue?> inputs, RunContext run)
     {
         _requests.Wait(run.Cancellation);
+        _free.TryDequeue(out var request);
         int now = Interlocked.Increment(ref _active);
         int peak;
         while (now > (peak = Volatile.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, now, peak) != peak) { }
         try
         {
-            return PlanFor(inputs).Run(inputs, null, run);
+            var ctx = request?.Pool is { } pool
+                ? new RunContext { Cancellation = run.Cancellation, Tag = run.Tag, IntraOpPool = pool, Observer = run.Observer }
+                : run;
+            return PlanFor(inputs).Run(inputs, null, ctx);
         }
         finally
         {
             Interlocked.Decrement(ref _active);
+            if (request is not null) _free.Enqueue(request);
             _requests.Release();
         }
+    }
+
+    /// <summary>One infer request: a stream with its own intra-op pool (null: the session's).</summary>
+    private sealed class InferRequest(Onyx.Kernels.Threading.IntraOpPool? pool)
+    {
+        public Onyx.Kernels.Threading.IntraOpPool? Pool { get; } = pool;
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<InferRequest> _free = new();
+
+    /// <summary>Stops the infer requests' worker threads.</summary>
+    public void Dispose()
+    {
+        while (_free.TryDequeue(out var r)) r.Pool?.Dispose();
     }
 
     private ExecutionPlan PlanFor(IReadOnlyList<OnnxValue?> inputs)

@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using System.Diagnostics;
 using Onyx.Core.Execution;
 using Onyx.Core.Ir;
@@ -98,10 +99,19 @@ public sealed class OpenVinoProvider
         Partitioner.Partition(Strip(ApplyReshape(graph, modelName)), kernels, Options.Device, modelName);
 
     /// <summary>Partitions and compiles <paramref name="graph"/>.</summary>
-    public CompiledModel Compile(Graph graph, KernelRegistry kernels, bool disableCpuFallback, string modelName = "model")
+    /// <param name="graph">The model's main graph (not modified).</param>
+    /// <param name="kernels">The CPU kernels compiled subgraphs run on.</param>
+    /// <param name="disableCpuFallback">session.disable_cpu_ep_fallback: refuse instead of falling back.</param>
+    /// <param name="modelName">Names the model in messages.</param>
+    /// <param name="sessionConfig">Session config entries (ep.context_enable, ep.context_file_path, ep.context_embed_mode).</param>
+    /// <param name="modelPath">Where the model was loaded from (EPContext paths are relative to it).</param>
+    public CompiledModel Compile(Graph graph, KernelRegistry kernels, bool disableCpuFallback, string modelName = "model",
+        IReadOnlyDictionary<string, string>? sessionConfig = null, string? modelPath = null)
     {
         var sw = Stopwatch.StartNew();
+        var device = Devices.Find(Options.Device.Devices[0])!;
         var g = ApplyReshape(graph, modelName);
+        var fromContext = LoadEpContext(ref g, kernels, device, modelName, modelPath);
         var partition = Partitioner.Partition(Strip(g), kernels, Options.Device, modelName);
         if (disableCpuFallback && partition.Refused.Count > 0)
             throw new OnnxRuntimeException(ErrorCode.EpFail,
@@ -109,9 +119,13 @@ public sealed class OpenVinoProvider
                 string.Join("; ", partition.Refused.Take(10).Select(r => $"{r.Node.Describe()}: {r.Reason}")) +
                 (partition.Refused.Count > 10 ? $"; and {partition.Refused.Count - 10} more" : ""));
         var cache = Options.CacheDir is null ? null : new BlobCache(Options.CacheDir);
-        var device = Devices.Find(Options.Device.Devices[0])!;
         var compiled = new Dictionary<string, CompiledSubgraph>(StringComparer.Ordinal);
         var list = new List<CompiledSubgraph>();
+        foreach (var c in fromContext)
+        {
+            compiled[c.Source.Name] = c;
+            list.Add(c);
+        }
         foreach (var sub in partition.Subgraphs)
         {
             var c = CompileOne(sub, kernels, cache, device, g, modelName);
@@ -125,6 +139,8 @@ public sealed class OpenVinoProvider
             fused.Inputs.Clear();
             fused.Inputs.AddRange(g.Inputs);
         }
+        if (sessionConfig is not null && sessionConfig.TryGetValue("ep.context_enable", out var enable) && enable.Trim() == "1")
+            ExportEpContext(fused, graph, list, device, sessionConfig, modelName, modelPath);
         _log(LogLevel.Info, $"OpenVINO: {modelName}: {partition.ClaimedCount}/{partition.NodeCount} nodes in {partition.Subgraphs.Count} subgraph(s) on {Options.Device}, " +
             $"{partition.Refused.Count} on CPU; compiled in {sw.Elapsed.TotalMilliseconds:0.0} ms");
         return new CompiledModel
@@ -135,6 +151,104 @@ public sealed class OpenVinoProvider
             Subgraphs = list,
             CompileTime = sw.Elapsed,
         };
+    }
+
+    /// <summary>The EPContext node contract (ONNX Runtime's com.microsoft.EPContext).</summary>
+    public const string EpContextDomain = "com.microsoft";
+
+    /// <summary>The source attribute value of the EPContext nodes this provider writes and reads.</summary>
+    public const string EpContextSource = "OpenVINOExecutionProvider";
+
+    /// <summary>Replaces EPContext nodes of this provider by fused nodes whose compiled subgraph comes from the embedded (or referenced) blob.</summary>
+    private List<CompiledSubgraph> LoadEpContext(ref Graph g, KernelRegistry kernels, DeviceInfo device, string modelName, string? modelPath)
+    {
+        var result = new List<CompiledSubgraph>();
+        if (!g.Nodes.Any(n => n.Domain == EpContextDomain && n.OpType == "EPContext")) return result;
+        var copy = Optimizer.Copy(g);
+        for (int i = 0; i < copy.Nodes.Count; i++)
+        {
+            var node = copy.Nodes[i];
+            if (node.Domain != EpContextDomain || node.OpType != "EPContext") continue;
+            string source = node.Attributes.GetString("source", EpContextSource);
+            if (source is not (EpContextSource or Name))
+                throw new OnnxRuntimeException(ErrorCode.EpFail, $"{modelName}: {node.Describe()} was written by '{source}', not by the OpenVINO provider");
+            long embed = node.Attributes.GetInt("embed_mode", 1);
+            var context = node.Attributes.Get("ep_cache_context")?.Bytes
+                ?? throw new OnnxRuntimeException(ErrorCode.InvalidGraph, $"{modelName}: {node.Describe()} has no ep_cache_context");
+            byte[] bytes = context;
+            if (embed == 0)
+            {
+                string rel = System.Text.Encoding.UTF8.GetString(context);
+                string full = Path.IsPathRooted(rel) ? rel : Path.Combine(Path.GetDirectoryName(modelPath ?? ".") ?? ".", rel);
+                if (!File.Exists(full))
+                    throw new OnnxRuntimeException(ErrorCode.NoSuchFile, $"{modelName}: {node.Describe()} refers to blob '{full}', which does not exist");
+                bytes = File.ReadAllBytes(full);
+            }
+            var blob = BlobCache.Parse(bytes, null, device, out string? problem)
+                ?? throw new OnnxRuntimeException(ErrorCode.EpFail,
+                    $"{modelName}: {node.Describe()}: its compiled blob cannot be used ({problem}); export the EPContext model again from the original model");
+            string label = $"OpenVINO_EPContext_{result.Count + 1}";
+            var claimed = new ClaimedSubgraph
+            {
+                Index = result.Count,
+                Label = label,
+                Device = device.Id,
+                Nodes = [node],
+                Inputs = node.Inputs.Where(x => x.Length > 0).ToList(),
+                Outputs = node.Outputs.Where(x => x.Length > 0).ToList(),
+                Graph = blob.Graph,
+            };
+            result.Add(new CompiledSubgraph(claimed, blob.Graph, kernels, Options, "epcontext", blob.Folded, blob.Lowered, modelName, Verbose));
+            copy.Nodes[i] = new Node(label, claimed.Inputs, claimed.Outputs, name: node.Name, domain: Partitioner.FusedDomain);
+            _log(LogLevel.Info, $"OpenVINO: {node.Describe()}: loaded its compiled subgraph without compiling");
+        }
+        g = copy;
+        return result;
+    }
+
+    /// <summary>Writes the EPContext model: CPU nodes as they are, each compiled subgraph as one EPContext node.</summary>
+    private void ExportEpContext(Graph fused, Graph original, List<CompiledSubgraph> compiled, DeviceInfo device,
+        IReadOnlyDictionary<string, string> config, string modelName, string? modelPath)
+    {
+        string path = config.TryGetValue("ep.context_file_path", out var p) && p.Trim().Length > 0 ? p.Trim()
+            : modelPath is not null ? Path.Combine(Path.GetDirectoryName(modelPath)!, Path.GetFileNameWithoutExtension(modelPath) + "_ctx.onnx")
+            : throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"{modelName}: ep.context_enable needs ep.context_file_path when the model was not loaded from a file");
+        string embedText = config.TryGetValue("ep.context_embed_mode", out var em) ? em.Trim() : "1";
+        if (embedText is not ("0" or "1"))
+            throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"ep.context_embed_mode must be 0 or 1, got '{embedText}'");
+        bool embed = embedText == "1";
+        var byName = compiled.ToDictionary(c => c.Source.Name, StringComparer.Ordinal);
+        var export = Optimizer.Copy(fused, []);
+        export.Opsets = new Dictionary<string, int>(fused.Opsets, StringComparer.Ordinal) { [EpContextDomain] = 1 };
+        export.Inputs.Clear();
+        export.Inputs.AddRange(original.Inputs);
+        string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(folder);
+        foreach (var node in fused.Nodes)
+        {
+            if (node.Domain != Partitioner.FusedDomain) { export.Nodes.Add(node); continue; }
+            if (!byName.TryGetValue(node.OpType, out var c)) continue; // the reshape guard
+            string key = c.Key ?? BlobCache.Key(c.Source.Graph, Options, device);
+            byte[] blob = BlobCache.Serialize(key, device, c.Optimized, c.LoweredWeights, c.FoldedNodes, Options.Precision);
+            byte[] context = blob;
+            if (!embed)
+            {
+                string file = $"{Path.GetFileNameWithoutExtension(path)}_{c.Source.Name}.blob";
+                File.WriteAllBytes(Path.Combine(folder, file), blob);
+                context = System.Text.Encoding.UTF8.GetBytes(file);
+            }
+            var attrs = new NodeAttributes();
+            attrs.Set(new Core.Ir.Attribute { Name = "main_context", Kind = AttributeKind.Int, Int = 1 });
+            attrs.Set(new Core.Ir.Attribute { Name = "embed_mode", Kind = AttributeKind.Int, Int = embed ? 1 : 0 });
+            attrs.Set(new Core.Ir.Attribute { Name = "ep_cache_context", Kind = AttributeKind.String, Bytes = context });
+            attrs.Set(new Core.Ir.Attribute { Name = "ep_sdk_version", Kind = AttributeKind.String, Bytes = System.Text.Encoding.UTF8.GetBytes(BlobCache.OnyxVersion) });
+            attrs.Set(new Core.Ir.Attribute { Name = "partition_name", Kind = AttributeKind.String, Bytes = System.Text.Encoding.UTF8.GetBytes(c.Source.Name) });
+            attrs.Set(new Core.Ir.Attribute { Name = "source", Kind = AttributeKind.String, Bytes = System.Text.Encoding.UTF8.GetBytes(EpContextSource) });
+            export.Nodes.Add(new Node("EPContext", node.Inputs, node.Outputs, name: c.Source.Name, domain: EpContextDomain, attributes: attrs));
+        }
+        Optimizer.RemoveUnusedInitializers(export);
+        File.WriteAllBytes(path, GraphSerializer.ToModel(export).ToByteArray());
+        _log(LogLevel.Info, $"OpenVINO: wrote EPContext model {path} ({compiled.Count} compiled subgraph(s), {(embed ? "embedded" : "blob files beside it")})");
     }
 
     /// <summary>The graph without the reshape guard (the partitioner never sees it).</summary>
@@ -153,7 +267,7 @@ public sealed class OpenVinoProvider
                 var blob = cache.TryLoad(key, device, out string? problem);
                 if (blob is not null)
                 {
-                    var loaded = new CompiledSubgraph(sub, blob.Graph, kernels, Options, "cache", blob.Folded, blob.Lowered, modelName, Verbose);
+                    var loaded = new CompiledSubgraph(sub, blob.Graph, kernels, Options, "cache", blob.Folded, blob.Lowered, modelName, Verbose) { Key = key };
                     _log(LogLevel.Info, $"OpenVINO: {sub.Name}: loaded from cache blob {cache.PathFor(key)} in {sw.Elapsed.TotalMilliseconds:0.0} ms");
                     return loaded;
                 }
@@ -167,17 +281,22 @@ public sealed class OpenVinoProvider
             }
         }
 
-        // Compile: static shapes fixed up front (model or reshape_input) specialise now; fold constants; lower weights.
-        var graph = sub.Graph;
+        // Compile: the graph optimizer at the provider's level (on private copies of the nodes), static shapes
+        // fixed up front (model or reshape_input) specialised now, constants folded, weights lowered.
+        var graph = Optimizer.CloneNodes(sub.Graph);
+        int before = graph.Nodes.Count;
+        var passes = new Core.Optimizer.GraphOptimizer().Optimize(graph, Core.Optimizer.OptimizationLevel.All, kernels, modelName);
         int folded;
         var inputShapes = graph.Inputs.Select(v => FixedShape(v, parent)).ToList();
         if (inputShapes.All(s => s is not null) && Optimizer.IsShapeSpecializable(graph))
             (graph, folded) = Optimizer.Specialize(graph, inputShapes, kernels, Verbose);
         else
             (graph, folded) = Optimizer.FoldConstants(graph, kernels, Verbose);
-        if (ReferenceEquals(graph, sub.Graph)) graph = Optimizer.Copy(graph);
+        folded = Math.Max(folded, before - graph.Nodes.Count);
+        if (passes.Count > 0) Verbose($"{sub.Name}: optimizer passes {string.Join(", ", passes)}");
+        graph = Optimizer.Copy(graph);
         var lowered = Optimizer.LowerPrecision(graph, Options.Precision, m => _log(LogLevel.Warning, $"OpenVINO: {sub.Name}: {m}"));
-        var result = new CompiledSubgraph(sub, graph, kernels, Options, "compiled", folded, lowered, modelName, Verbose);
+        var result = new CompiledSubgraph(sub, graph, kernels, Options, "compiled", folded, lowered, modelName, Verbose) { Key = key };
         _log(LogLevel.Info, $"OpenVINO: {sub.Name}: compiled {sub.Nodes.Count} nodes ({folded} folded, {lowered.Count} weights in {Options.Precision}) in {sw.Elapsed.TotalMilliseconds:0.0} ms");
         if (cache is not null && key is not null)
         {

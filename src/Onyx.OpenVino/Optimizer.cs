@@ -31,6 +31,14 @@ public static class Optimizer
         return c;
     }
 
+    /// <summary>A copy whose nodes are private copies (rewrite passes may then change them in place).</summary>
+    public static Graph CloneNodes(Graph g) =>
+        Copy(g, g.Nodes.Select(n => new Node(n.OpType, n.Inputs, n.Outputs, n.Name, n.Domain, new NodeAttributes(n.Attributes.All))
+        {
+            OpsetVersion = n.OpsetVersion,
+            ExecutionProvider = n.ExecutionProvider,
+        }));
+
     /// <summary>
     /// Evaluates every node whose inputs are all constants and replaces it by initializers.
     /// Returns the folded graph and how many nodes were folded. Failures leave the graph as it was.

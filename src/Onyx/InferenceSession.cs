@@ -17,6 +17,7 @@ public sealed class InferenceSession : IDisposable
     private readonly Dictionary<string, int> _inputIndex;
     private readonly Dictionary<string, int> _outputIndex;
     private readonly Kernels.Threading.IntraOpPool _pool;
+    private readonly BufferPool _arena = new();
 
     /// <summary>Loads a model file with default options.</summary>
     public InferenceSession(string modelPath) : this(modelPath, new SessionOptions()) { }
@@ -36,6 +37,11 @@ public sealed class InferenceSession : IDisposable
         Options = options;
         // One pool per session: the calling thread plus IntraOpNumThreads - 1 workers (default: one per core).
         _pool = new Kernels.Threading.IntraOpPool(options.IntraOpNumThreads > 0 ? options.IntraOpNumThreads : Environment.ProcessorCount);
+        // The session-level optimizer runs for the CPU provider; the OpenVINO provider optimizes the
+        // subgraphs it claims itself (as the seed recommends), so the graph reaches it as written.
+        if (!options.ExecutionProviders.Any(p => p.Name == "OpenVINO"))
+            AppliedPasses = new Core.Optimizer.GraphOptimizer().Optimize(model.Graph,
+                (Core.Optimizer.OptimizationLevel)(int)options.GraphOptimizationLevel, Cpu.CpuKernels.Registry, model.DisplayName);
         var providers = SessionBuilder.Build(model, options);
         _plan = providers.Plan;
         ProviderNames = providers.ProviderNames;
@@ -78,6 +84,9 @@ public sealed class InferenceSession : IDisposable
     public IReadOnlyList<string> ProviderNames { get; }
 
     internal Model Model => _model;
+
+    /// <summary>Names of the optimizer passes that changed the graph (in order applied).</summary>
+    internal IReadOnlyList<string> AppliedPasses { get; } = [];
     internal ExecutionPlan Plan => _plan;
 
     /// <summary>Runs the model and returns every output.</summary>
@@ -133,7 +142,7 @@ public sealed class InferenceSession : IDisposable
                     $"{_model.DisplayName}: invalid output name '{name}'; the model's outputs are: {string.Join(", ", OutputNames)}");
             wanted.Add(o);
         }
-        var run = new RunContext { Cancellation = options?.Token ?? default, Tag = options?.LogId ?? "", IntraOpPool = _pool, Observer = observer };
+        var run = new RunContext { Cancellation = options?.Token ?? default, Tag = options?.LogId ?? "", IntraOpPool = _pool, Pool = _arena, Observer = observer };
         OnnxValue?[] all;
         try
         {
@@ -151,6 +160,7 @@ public sealed class InferenceSession : IDisposable
     public void Dispose()
     {
         _pool.Dispose();
+        _arena.Dispose();
         GC.SuppressFinalize(this);
     }
 }

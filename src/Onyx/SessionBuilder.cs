@@ -54,7 +54,7 @@ internal static class SessionBuilder
                         names.Add(OpenVinoProvider.Name);
                         break;
                     }
-                    var compiled = provider.Compile(graph, cpu, disableFallback, model.DisplayName);
+                    var compiled = provider.Compile(graph, cpu, disableFallback, model.DisplayName, options.ConfigEntries, model.Path);
                     graph = compiled.Graph;
                     resolver = compiled.Resolver;
                     state = new ProviderState(compiled, log);

@@ -73,6 +73,23 @@ public class PartitionTests
     }
 
     [Fact]
+    public void NoCycleBetweenTwoSubgraphs()
+    {
+        // Connected components would fuse everything and loop through both CPU nodes; the partition must stay a DAG.
+        var bytes = new ModelBuilder().Input("x", 4).Output("y", 4)
+            .Node("Relu", ["x"], ["a1"]).Node("Negate", ["x"], ["u"], domain: "test.onyx").Node("Sigmoid", ["u"], ["b2"])
+            .Node("Add", ["a1", "b2"], ["b1"]).Node("Negate", ["b2"], ["v"], domain: "test.onyx").Node("Mul", ["a1", "v"], ["a2"])
+            .Node("Add", ["b1", "a2"], ["y"]).Build();
+        using var ov = new InferenceSession(bytes, Run.Ov());
+        using var cpu = new InferenceSession(bytes);
+        var p = Run.State(ov).Compiled.Partition;
+        Assert.Equal(5, p.ClaimedCount);
+        Assert.Equal(2, p.Refused.Count);
+        var x = new float[] { -1, 0.5f, 2, -3 };
+        Assert.Equal(Run.One(cpu, "x", x, 4), Run.One(ov, "x", x, 4));
+    }
+
+    [Fact]
     public void SeedTableRefusalsAreExplained()
     {
         var bytes = new ModelBuilder().Input("x", 2, 2).Output("y", 2, 2).Int64Weight("i", [0, 1, 1, 0], 2, 2)
@@ -326,5 +343,38 @@ public class DynamicShapeTests
         Assert.Contains("outside reshape_input", Assert.Throws<OnnxRuntimeException>(() => Run.One(ov, "x", Run.Random(15, 2), 5, 3)).Message);
         Assert.Contains("not an input", Assert.Throws<OnnxRuntimeException>(() => new InferenceSession(ShapeModel(), Run.Ov(("reshape_input", "z[1,3]")))).Message);
         Assert.Contains("rank", Assert.Throws<OnnxRuntimeException>(() => new InferenceSession(ShapeModel(), Run.Ov(("reshape_input", "x[1,3,3]")))).Message);
+    }
+}
+
+public class EpContextTests
+{
+    public EpContextTests() => TestKernels.EnsureRegistered();
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    public void ExportedModelLoadsWithoutCompiling(string embedMode)
+    {
+        string dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "onyx-ov-ctx-" + Guid.NewGuid().ToString("N"))).FullName;
+        string model = Path.Combine(dir, "mixed.onnx");
+        File.WriteAllBytes(model, PartitionTests.MixedModel());
+        var so = Run.Ov(("precision", "FP16"));
+        so.AddSessionConfigEntry("ep.context_enable", "1");
+        so.AddSessionConfigEntry("ep.context_embed_mode", embedMode);
+        using var original = new InferenceSession(model, so);
+        string ctx = Path.Combine(dir, "mixed_ctx.onnx");
+        Assert.True(File.Exists(ctx));
+        Assert.Equal(embedMode == "0" ? 2 : 0, Directory.GetFiles(dir, "*.blob").Length);
+
+        using var loaded = new InferenceSession(ctx, Run.Ov());
+        var state = Run.State(loaded);
+        Assert.Equal(2, state.Compiled.Subgraphs.Count);
+        Assert.All(state.Compiled.Subgraphs, c => Assert.Equal("epcontext", c.Origin));
+        Assert.Equal("Negate", Assert.Single(state.Compiled.Partition.Refused).Node.OpType);
+        var x = Run.Random(8, 7);
+        Assert.Equal(Run.One(original, "x", x, 2, 4), Run.One(loaded, "x", x, 2, 4));
+
+        // Without the provider, nothing can run the EPContext nodes.
+        Assert.Throws<OnnxRuntimeException>(() => new InferenceSession(ctx));
     }
 }

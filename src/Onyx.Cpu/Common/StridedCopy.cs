@@ -121,6 +121,54 @@ public static unsafe class StridedCopy
         }
     }
 
+    /// <summary>dst[dstBase + j] = src[srcBase + map[j]] for j &lt; map.Length (any element type).</summary>
+    public static void Gather(Tensor src, long srcBase, ReadOnlySpan<int> map, Tensor dst, long dstBase)
+    {
+        switch (src.DType == DType.String ? 0 : src.DType.SizeOf())
+        {
+            case 1: GatherTyped((byte*)src.Pointer + srcBase, map, (byte*)dst.Pointer + dstBase); break;
+            case 2: GatherTyped((ushort*)src.Pointer + srcBase, map, (ushort*)dst.Pointer + dstBase); break;
+            case 4: GatherTyped((uint*)src.Pointer + srcBase, map, (uint*)dst.Pointer + dstBase); break;
+            case 8: GatherTyped((ulong*)src.Pointer + srcBase, map, (ulong*)dst.Pointer + dstBase); break;
+            case 16: GatherTyped((Int128*)src.Pointer + srcBase, map, (Int128*)dst.Pointer + dstBase); break;
+            default:
+            {
+                var s = src.Strings; var d = dst.Strings;
+                for (int j = 0; j < map.Length; j++) d[dstBase + j] = s[srcBase + map[j]];
+                break;
+            }
+        }
+    }
+
+    /// <summary>dst[dstBase + j] = src[srcBase + map[j]] for j &lt; map.Length (any element type).</summary>
+    public static void Gather(Tensor src, long srcBase, ReadOnlySpan<long> map, Tensor dst, long dstBase)
+    {
+        switch (src.DType == DType.String ? 0 : src.DType.SizeOf())
+        {
+            case 1: GatherTyped((byte*)src.Pointer + srcBase, map, (byte*)dst.Pointer + dstBase); break;
+            case 2: GatherTyped((ushort*)src.Pointer + srcBase, map, (ushort*)dst.Pointer + dstBase); break;
+            case 4: GatherTyped((uint*)src.Pointer + srcBase, map, (uint*)dst.Pointer + dstBase); break;
+            case 8: GatherTyped((ulong*)src.Pointer + srcBase, map, (ulong*)dst.Pointer + dstBase); break;
+            case 16: GatherTyped((Int128*)src.Pointer + srcBase, map, (Int128*)dst.Pointer + dstBase); break;
+            default:
+            {
+                var s = src.Strings; var d = dst.Strings;
+                for (int j = 0; j < map.Length; j++) d[dstBase + j] = s[srcBase + map[j]];
+                break;
+            }
+        }
+    }
+
+    private static void GatherTyped<T>(T* src, ReadOnlySpan<int> map, T* dst) where T : unmanaged
+    {
+        for (int j = 0; j < map.Length; j++) dst[j] = src[map[j]];
+    }
+
+    private static void GatherTyped<T>(T* src, ReadOnlySpan<long> map, T* dst) where T : unmanaged
+    {
+        for (int j = 0; j < map.Length; j++) dst[j] = src[map[j]];
+    }
+
     private static void CopyStrings(string[] src, long srcOffset, ReadOnlySpan<long> ss, string[] dst, long dstOffset, ReadOnlySpan<long> ds, ReadOnlySpan<int> dims)
     {
         int r = dims.Length;

@@ -37,9 +37,7 @@ internal sealed class GatherKernel : IKernel
         long n = idx.Length;
         if (inner == 1 && data.DType != DType.String)
         {
-            for (long o = 0; o < outer; o++)
-                for (long j = 0; j < n; j++)
-                    StridedCopy.CopyElement(data, o * dim + idx[j], y, o * n + j);
+            for (long o = 0; o < outer; o++) StridedCopy.Gather(data, o * dim, idx, y, o * n);
             return;
         }
         for (long o = 0; o < outer; o++)

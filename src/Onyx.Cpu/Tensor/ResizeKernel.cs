@@ -161,7 +161,8 @@ internal sealed class ResizeKernel : IKernel
         if (_mode == Mode.Nearest) RunNearest(x, y, scale, roiStart, roiEnd);
         else
         {
-            if (!TensorOpHelpers.IsFloatCompute(x.DType)) throw context.Error($"{_mode} mode supports float types, got {x.DType.OnnxName()}");
+            if (!TensorOpHelpers.IsFloatCompute(x.DType) && x.DType is not (DType.UInt8 or DType.Int8 or DType.Int32 or DType.Int64))
+                throw context.Error($"{_mode} mode supports float, int8, uint8, int32 and int64 inputs, got {x.DType.OnnxName()}");
             RunInterpolate(x, y, scale, roiStart, roiEnd);
         }
     }
@@ -244,12 +245,15 @@ internal sealed class ResizeKernel : IKernel
         if (extrapolates)
         {
             fill = Tensor.Allocate(x.DType, [1]);
-            if (TensorOpHelpers.IsFloatCompute(x.DType)) TensorOpHelpers.WriteDoubles(fill, [_extrapolation]);
+            if (TensorOpHelpers.IsFloatCompute(x.DType) || x.DType is DType.UInt8 or DType.Int8 or DType.Int32 or DType.Int64) TensorOpHelpers.WriteDoubles(fill, [_extrapolation]);
         }
         var inStrides = StridedCopy.ContiguousStrides(x.Shape);
         int last = rank - 1;
         int rowLen = rank == 0 ? 1 : y.Shape[last];
         long rows = y.Length / rowLen;
+        bool lastExtrapolates = false;
+        if (rank > 0) foreach (int i in maps[last]) if (i < 0) lastExtrapolates = true;
+        long prevBase = -1;
         for (long r = 0; r < rows; r++)
         {
             long baseIn = 0, rem = r;
@@ -265,6 +269,15 @@ internal sealed class ResizeKernel : IKernel
             long outRow = r * rowLen;
             if (rank == 0) { StridedCopy.CopyElement(x, 0, y, 0); continue; }
             var lm = maps[last];
+            if (!outside && !lastExtrapolates)
+            {
+                // Upsampling repeats input rows: copy the previous output row when it came from the same one.
+                if (baseIn == prevBase) StridedCopy.CopyElements(y, outRow - rowLen, y, outRow, rowLen);
+                else StridedCopy.Gather(x, baseIn, lm, y, outRow);
+                prevBase = baseIn;
+                continue;
+            }
+            prevBase = -1;
             for (int o = 0; o < rowLen; o++)
             {
                 if (outside || lm[o] < 0) StridedCopy.CopyElement(fill!, 0, y, outRow + o);
@@ -275,6 +288,7 @@ internal sealed class ResizeKernel : IKernel
 
     private void RunInterpolate(Tensor x, Tensor y, double[] scale, double[] roiStart, double[] roiEnd)
     {
+        if (x.DType == DType.Float32) { RunInterpolateF32(x, y, scale, roiStart, roiEnd); return; }
         int rank = x.Rank;
         double[] cur = x.ToDoubleArray();
         var shape = (int[])x.Shape.Clone();
@@ -310,6 +324,66 @@ internal sealed class ResizeKernel : IKernel
             shape[a] = outDim;
         }
         TensorOpHelpers.WriteDoubles(y, cur);
+    }
+
+    /// <summary>Float32 path: the same separable passes in float, reading x and writing y directly.</summary>
+    private void RunInterpolateF32(Tensor x, Tensor y, double[] scale, double[] roiStart, double[] roiEnd)
+    {
+        int rank = x.Rank;
+        var shape = (int[])x.Shape.Clone();
+        float[]? cur = null; // null: still reading x
+        int pending = 0;
+        var plans = new (int Taps, int[] Idx, float[] W, bool[] Extrap)?[rank];
+        for (int a = rank - 1; a >= 0; a--)
+        {
+            BuildTaps(a, x.Shape[a], y.Shape[a], scale[a], roiStart[a], roiEnd[a], out int taps, out int[] idx, out double[] w, out bool[] extrap, out bool identity);
+            if (identity) continue;
+            var wf = new float[w.Length];
+            for (int i = 0; i < w.Length; i++) wf[i] = (float)w[i];
+            plans[a] = (taps, idx, wf, extrap);
+            pending++;
+        }
+        if (pending == 0) { x.Span<float>().CopyTo(y.Span<float>()); return; }
+        float extrapolation = (float)_extrapolation;
+        for (int a = rank - 1; a >= 0; a--)
+        {
+            if (plans[a] is not { } plan) continue;
+            int inDim = shape[a], outDim = y.Shape[a];
+            long outer = TensorOpHelpers.Product(shape, 0, a);
+            long inner = TensorOpHelpers.Product(shape, a + 1, rank);
+            bool lastPass = --pending == 0;
+            ReadOnlySpan<float> src = cur is null ? x.Span<float>() : cur;
+            float[]? nextArr = lastPass ? null : new float[outer * outDim * inner];
+            Span<float> next = lastPass ? y.Span<float>() : nextArr;
+            if (lastPass) next.Clear();
+            int taps = plan.Taps;
+            for (long o = 0; o < outer; o++)
+            {
+                long inBase = o * inDim * inner, outBase = o * outDim * inner;
+                for (int j = 0; j < outDim; j++)
+                {
+                    int dst = (int)(outBase + j * inner);
+                    if (plan.Extrap[j]) { next.Slice(dst, (int)inner).Fill(extrapolation); continue; }
+                    if (inner == 1)
+                    {
+                        float sum = 0;
+                        for (int t = 0; t < taps; t++) sum += plan.W[j * taps + t] * src[(int)(inBase + plan.Idx[j * taps + t])];
+                        next[dst] = sum;
+                        continue;
+                    }
+                    var d = next.Slice(dst, (int)inner);
+                    for (int t = 0; t < taps; t++)
+                    {
+                        float wt = plan.W[j * taps + t];
+                        if (wt == 0) continue;
+                        var sv = src.Slice((int)(inBase + (long)plan.Idx[j * taps + t] * inner), (int)inner);
+                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(sv, wt, d, d);
+                    }
+                }
+            }
+            cur = nextArr;
+            shape[a] = outDim;
+        }
     }
 
     private void BuildTaps(int axis, int inDim, int outDim, double scale, double roiStart, double roiEnd,

@@ -67,20 +67,40 @@ internal sealed class SliceKernel : IKernel
             {
                 s = Math.Clamp(s, 0, dim);
                 e = Math.Clamp(e, 0, dim);
-                count = e > s ? (e - s + step - 1) / step : 0;
+                count = e > s ? (e - s - 1) / step + 1 : 0; // no overflow for huge steps
             }
             else
             {
                 s = Math.Clamp(s, 0, dim - 1);
                 e = Math.Clamp(e, -1, dim - 1);
-                count = s > e ? (s - e + (-step) - 1) / (-step) : 0;
+                count = s > e ? (s - e - 1) / -step + 1 : 0;
             }
             outShape[axis] = (int)count;
             if (count > 0) offset += s * inStrides[axis];
             srcStrides[axis] = inStrides[axis] * step;
         }
+        if (x.DType != DType.String && IsContiguous(outShape, srcStrides))
+        {
+            // The slice is one contiguous range of the input (e.g. rows of the outer axis): a view, no copy.
+            context.SetOutput(0, Tensor.View(x.DType, outShape, x.Buffer!, x.ByteOffset + offset * x.DType.SizeOf()));
+            return;
+        }
         var y = Tensor.Allocate(x.DType, outShape, zero: false);
         context.SetOutput(0, y);
         if (y.Length > 0) StridedCopy.CopyToContiguous(x, offset, srcStrides, y, outShape);
+    }
+
+    /// <summary>True when reading <paramref name="shape"/> through <paramref name="strides"/> walks memory contiguously.</summary>
+    private static bool IsContiguous(int[] shape, long[] strides)
+    {
+        long expected = 1;
+        for (int i = shape.Length - 1; i >= 0; i--)
+        {
+            if (shape[i] == 0) return true;
+            if (shape[i] == 1) continue;
+            if (strides[i] != expected) return false;
+            expected *= shape[i];
+        }
+        return true;
     }
 }

@@ -66,9 +66,16 @@ internal sealed class SplitKernel : IKernel
         {
             var shape = (int[])x.Shape.Clone();
             shape[axis] = (int)sizes[i];
+            long block = sizes[i] * inner;
+            if (outer == 1 && x.DType != DType.String)
+            {
+                // Parts of the outermost non-trivial axis are contiguous ranges of the input: views, no copy.
+                context.SetOutput(i, Tensor.View(x.DType, shape, x.Buffer!, x.ByteOffset + offset * x.DType.SizeOf()));
+                offset += block;
+                continue;
+            }
             var y = Tensor.Allocate(x.DType, shape, zero: false);
             context.SetOutput(i, y);
-            long block = sizes[i] * inner;
             for (long o = 0; o < outer && block > 0; o++)
                 StridedCopy.CopyElements(x, o * xRow + offset, y, o * block, block);
             offset += block;

@@ -38,7 +38,7 @@ internal static class TensorOpHelpers
     /// <summary>True for element types the float kernels (Resize, GridSample...) compute on.</summary>
     public static bool IsFloatCompute(DType t) => t is DType.Float32 or DType.Float64 or DType.Float16 or DType.BFloat16;
 
-    /// <summary>Writes doubles into a float tensor of any of the four float types (rounding to the type).</summary>
+    /// <summary>Writes doubles into a float tensor (rounding to the type) or an int8/uint8/int32/int64 one (truncating, saturating).</summary>
     public static void WriteDoubles(Tensor dst, ReadOnlySpan<double> values)
     {
         switch (dst.DType)
@@ -47,6 +47,10 @@ internal static class TensorOpHelpers
             case DType.Float64: values[..dst.Length].CopyTo(dst.Span<double>()); break;
             case DType.Float16: { var d = dst.Span<Half>(); for (int i = 0; i < d.Length; i++) d[i] = (Half)values[i]; break; }
             case DType.BFloat16: { var d = dst.Span<BFloat16>(); for (int i = 0; i < d.Length; i++) d[i] = BFloat16.FromFloat((float)values[i]); break; }
+            case DType.UInt8: { var d = dst.Span<byte>(); for (int i = 0; i < d.Length; i++) d[i] = (byte)Math.Clamp(Math.Truncate(values[i]), 0, 255); break; }
+            case DType.Int8: { var d = dst.Span<sbyte>(); for (int i = 0; i < d.Length; i++) d[i] = (sbyte)Math.Clamp(Math.Truncate(values[i]), -128, 127); break; }
+            case DType.Int32: { var d = dst.Span<int>(); for (int i = 0; i < d.Length; i++) d[i] = (int)Math.Clamp(Math.Truncate(values[i]), int.MinValue, int.MaxValue); break; }
+            case DType.Int64: { var d = dst.Span<long>(); for (int i = 0; i < d.Length; i++) d[i] = (long)Math.Truncate(values[i]); break; }
             default: throw new NotSupportedException(dst.DType.OnnxName());
         }
     }

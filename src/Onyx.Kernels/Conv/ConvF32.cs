@@ -33,8 +33,6 @@ public sealed unsafe class ConvF32 : IDisposable
     /// <summary>True when every group has one input and one output channel (handled by the direct kernel in 1-D/2-D).</summary>
     public bool IsDepthwise => InPerGroup == 1 && OutChannels == Group;
 
-    private const int MaxColumnFloats = 1 << 20;
-
     /// <summary>Prepares filter <paramref name="weight"/> laid out [M, C/group, kD, kH, kW] (copied; the pointer is not kept).</summary>
     public ConvF32(float* weight, int outChannels, int inPerGroup, int group, int kd, int kh, int kw, IsaPath? isa = null)
     {
@@ -52,44 +50,94 @@ public sealed unsafe class ConvF32 : IDisposable
     }
 
     /// <summary>
-    /// y[N, M, out spatial] = act(conv(x) + bias). <paramref name="bias"/> (length M) may be null;
+    /// y[N, M, out spatial] = act(conv(x) + bias (+ y when <paramref name="accumulate"/>: a residual
+    /// already copied into y)). <paramref name="bias"/> (length M) may be null;
     /// <paramref name="activation"/>'s own bias fields are ignored.
     /// </summary>
-    public void Forward(in ConvGeometry geo, float* x, float* y, float* bias, in GemmEpilogue activation, IntraOpPool? pool)
+    public void Forward(in ConvGeometry geo, float* x, float* y, float* bias, in GemmEpilogue activation, IntraOpPool? pool, bool accumulate = false)
     {
+        float beta = accumulate ? 1f : 0f;
         ConvGeometry g = geo;
         if (g.InChannels != InPerGroup * Group || g.OutChannels != OutChannels || g.KD != KD || g.KH != KH || g.KW != KW)
             throw new ArgumentException("geometry does not match the prepared filter");
         if (IsDepthwise && g.KD == 1 && g.ID == 1)
         {
-            Depthwise(g, x, y, bias, activation, pool);
+            Depthwise(g, x, y, bias, activation, pool, accumulate);
             return;
         }
         int outPerGroup = OutChannels / Group, kTotal = InPerGroup * KD * KH * KW;
         int inSize = g.InSize, outSize = g.OutSize;
         bool pointwise = KD == 1 && KH == 1 && KW == 1 && g.SD == 1 && g.SH == 1 && g.SW == 1
             && g.PD == 0 && g.PH == 0 && g.PW == 0 && inSize == outSize;
-        int chunk = Math.Clamp(MaxColumnFloats / Math.Max(kTotal, 1), 1, Math.Max(outSize, 1));
-        if (chunk < outSize && chunk > 64) chunk &= ~63;
-        float* col = pointwise ? null : ColumnBuffer((nint)kTotal * chunk);
-        for (int n = 0; n < g.Batch; n++)
-            for (int grp = 0; grp < Group; grp++)
+        if (pointwise)
+        {
+            for (int n = 0; n < g.Batch; n++)
+                for (int grp = 0; grp < Group; grp++)
+                {
+                    float* xg = x + ((nint)n * g.InChannels + grp * InPerGroup) * inSize;
+                    float* yg = y + ((nint)n * OutChannels + grp * outPerGroup) * outSize;
+                    var ep = activation with { Bias = bias == null ? null : bias + grp * outPerGroup, BiasKind = bias == null ? BiasKind.None : BiasKind.PerRow };
+                    SGemm.Multiply(_packed![grp], false, outSize, 1f, xg, inSize, beta, yg, outSize, ep, pool);
+                }
+            return;
+        }
+        // Windows are gathered straight into packed GEMM strips, one L2-sized column chunk at a time;
+        // threads take whole chunks (each with its own buffer), so the GEMM itself runs single-threaded
+        // unless there is only one chunk.
+        int nr = GemmDriver.NrOf(_packed![0].Isa);
+        // At least 128 columns: every chunk re-streams the whole packed filter, so a big filter needs wide chunks.
+        int chunk = Math.Max(128, ColumnChunkFloats / Math.Max(kTotal, 1) / nr * nr);
+        chunk = Math.Min(chunk, (outSize + nr - 1) / nr * nr);
+        int chunks = (outSize + chunk - 1) / chunk;
+        var body = new GemmChunkBody
+        {
+            G = g, Conv = this, X = x, Y = y, Bias = bias, Act = activation, Chunk = chunk, Chunks = chunks,
+            Items = g.Batch * Group * chunks, Nr = nr, Beta = beta,
+        };
+        int threads = pool?.DegreeOfParallelism ?? 1;
+        long work = (long)OutChannels * kTotal * outSize * g.Batch;
+        if (threads > 1 && body.Items >= threads && work >= GemmDriver.ParallelThreshold)
+        {
+            body.Parts = threads;
+            pool!.Run(threads, ref body);
+        }
+        else
+        {
+            body.Parts = 1;
+            body.GemmPool = pool;
+            body.Invoke(0);
+        }
+    }
+
+    private const int ColumnChunkFloats = 48 * 1024;
+
+    private struct GemmChunkBody : IParallelBody
+    {
+        public ConvGeometry G;
+        public ConvF32 Conv;
+        public float* X, Y, Bias;
+        public GemmEpilogue Act;
+        public int Chunk, Chunks, Items, Parts, Nr;
+        public float Beta;
+        public IntraOpPool? GemmPool;
+
+        public void Invoke(int index)
+        {
+            int i0 = (int)((long)Items * index / Parts), i1 = (int)((long)Items * (index + 1) / Parts);
+            int group = Conv.Group, inPer = Conv.InPerGroup, outPer = Conv.OutChannels / group;
+            int kTotal = inPer * G.KernelSize, outSize = G.OutSize;
+            float* col = ColumnBuffer((nint)kTotal * Chunk);
+            for (int item = i0; item < i1; item++)
             {
-                float* xg = x + ((nint)n * g.InChannels + grp * InPerGroup) * inSize;
-                float* yg = y + ((nint)n * OutChannels + grp * outPerGroup) * outSize;
-                var ep = activation with { Bias = bias == null ? null : bias + grp * outPerGroup, BiasKind = bias == null ? BiasKind.None : BiasKind.PerRow };
-                if (pointwise)
-                {
-                    SGemm.Multiply(_packed![grp], false, outSize, 1f, xg, inSize, 0f, yg, outSize, ep, pool);
-                    continue;
-                }
-                for (int start = 0; start < outSize; start += chunk)
-                {
-                    int count = Math.Min(chunk, outSize - start);
-                    Im2Col.Gather(g, xg, InPerGroup, start, count, col);
-                    SGemm.Multiply(_packed![grp], false, count, 1f, col, count, 0f, yg + start, outSize, ep, pool);
-                }
+                int ch = item % Chunks, ng = item / Chunks, grp = ng % group, n = ng / group;
+                float* xg = X + ((nint)n * G.InChannels + grp * inPer) * G.InSize;
+                float* yg = Y + ((nint)n * Conv.OutChannels + grp * outPer) * outSize;
+                var ep = Act with { Bias = Bias == null ? null : Bias + grp * outPer, BiasKind = Bias == null ? BiasKind.None : BiasKind.PerRow };
+                int start = ch * Chunk, count = Math.Min(Chunk, outSize - start);
+                Im2Col.GatherPacked(G, xg, inPer, start, count, col, Nr);
+                SGemm.MultiplyPacked(Conv._packed![grp], col, count, yg + start, outSize, Beta, ep, GemmPool);
             }
+        }
     }
 
     private struct DepthwiseBody : IParallelBody
@@ -98,6 +146,7 @@ public sealed unsafe class ConvF32 : IDisposable
         public float* X, Y, W, Bias;
         public GemmEpilogue Act;
         public int Parts;
+        public bool Accumulate;
 
         public void Invoke(int index)
         {
@@ -106,31 +155,32 @@ public sealed unsafe class ConvF32 : IDisposable
             for (int p = p0; p < p1; p++)
             {
                 int c = p % G.OutChannels;
-                DepthwisePlane(G, X + (nint)p * G.InSize, Y + (nint)p * G.OutSize, W + c * G.KH * G.KW, Bias == null ? 0f : Bias[c], Act);
+                DepthwisePlane(G, X + (nint)p * G.InSize, Y + (nint)p * G.OutSize, W + c * G.KH * G.KW, Bias == null ? 0f : Bias[c], Act, Accumulate);
             }
         }
     }
 
-    private void Depthwise(in ConvGeometry g, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool? pool)
+    private void Depthwise(in ConvGeometry g, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool? pool, bool accumulate)
     {
         fixed (float* w = _depthwise)
         {
             int planes = g.Batch * g.OutChannels;
             long work = (long)planes * g.OutSize * g.KH * g.KW;
             int parts = pool is null || work < GemmDriver.ParallelThreshold ? 1 : Math.Min(pool.DegreeOfParallelism, planes);
-            var body = new DepthwiseBody { G = g, X = x, Y = y, W = w, Bias = bias, Act = act, Parts = parts };
+            var body = new DepthwiseBody { G = g, X = x, Y = y, W = w, Bias = bias, Act = act, Parts = parts, Accumulate = accumulate };
             if (parts > 1) pool!.Run(parts, ref body);
             else body.Invoke(0);
         }
     }
 
     /// <summary>One channel plane, 2-D (1-D has OH = 1): accumulates each filter tap over the valid span of an output row.</summary>
-    internal static void DepthwisePlane(in ConvGeometry g, float* x, float* y, float* w, float bias, in GemmEpilogue act)
+    internal static void DepthwisePlane(in ConvGeometry g, float* x, float* y, float* w, float bias, in GemmEpilogue act, bool accumulate)
     {
         for (int oh = 0; oh < g.OH; oh++)
         {
             var yrow = new Span<float>(y + (nint)oh * g.OW, g.OW);
-            yrow.Fill(bias);
+            if (accumulate) TensorPrimitives.Add(yrow, bias, yrow);
+            else yrow.Fill(bias);
             for (int kh = 0; kh < g.KH; kh++)
             {
                 int ih = oh * g.SH - g.PH + kh * g.DH;

@@ -13,6 +13,10 @@ public static class Binary
 {
     /// <summary>y[i] = op(a[i], b[i]).</summary>
     public static void Invoke<T, TOp>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y, TOp op)
+        where T : struct where TOp : struct, IBinaryOperator<T> => Invoke(a, b, y, op, KernelIsa.Current);
+
+    /// <summary>As above on a given path (tests force each one).</summary>
+    public static void Invoke<T, TOp>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y, TOp op, IsaPath path)
         where T : struct where TOp : struct, IBinaryOperator<T>
     {
         int n = y.Length, i = 0;
@@ -22,10 +26,10 @@ public static class Binary
         ref T yr = ref MemoryMarshal.GetReference(y);
         if (TOp.Vectorizable)
         {
-            if (SimdIsa.Use512 && Vector512<T>.IsSupported)
+            if (path >= IsaPath.V512 && KernelIsa.IsSupported(IsaPath.V512) && Vector512<T>.IsSupported)
                 for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
                     op.Invoke(Vector512.LoadUnsafe(ref ar, (nuint)i), Vector512.LoadUnsafe(ref br, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
-            if (SimdIsa.Use256 && Vector256<T>.IsSupported)
+            if (path >= IsaPath.V256 && KernelIsa.IsSupported(IsaPath.V256) && Vector256<T>.IsSupported)
                 for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
                     op.Invoke(Vector256.LoadUnsafe(ref ar, (nuint)i), Vector256.LoadUnsafe(ref br, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
         }
@@ -34,6 +38,10 @@ public static class Binary
 
     /// <summary>y[i] = op(a, b[i]).</summary>
     public static void InvokeScalarA<T, TOp>(T a, ReadOnlySpan<T> b, Span<T> y, TOp op)
+        where T : struct where TOp : struct, IBinaryOperator<T> => InvokeScalarA(a, b, y, op, KernelIsa.Current);
+
+    /// <summary>As above on a given path (tests force each one).</summary>
+    public static void InvokeScalarA<T, TOp>(T a, ReadOnlySpan<T> b, Span<T> y, TOp op, IsaPath path)
         where T : struct where TOp : struct, IBinaryOperator<T>
     {
         int n = y.Length, i = 0;
@@ -42,13 +50,13 @@ public static class Binary
         ref T yr = ref MemoryMarshal.GetReference(y);
         if (TOp.Vectorizable)
         {
-            if (SimdIsa.Use512 && Vector512<T>.IsSupported)
+            if (path >= IsaPath.V512 && KernelIsa.IsSupported(IsaPath.V512) && Vector512<T>.IsSupported)
             {
                 var va = Vector512.Create(a);
                 for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
                     op.Invoke(va, Vector512.LoadUnsafe(ref br, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
             }
-            if (SimdIsa.Use256 && Vector256<T>.IsSupported)
+            if (path >= IsaPath.V256 && KernelIsa.IsSupported(IsaPath.V256) && Vector256<T>.IsSupported)
             {
                 var va = Vector256.Create(a);
                 for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
@@ -60,6 +68,10 @@ public static class Binary
 
     /// <summary>y[i] = op(a[i], b).</summary>
     public static void InvokeScalarB<T, TOp>(ReadOnlySpan<T> a, T b, Span<T> y, TOp op)
+        where T : struct where TOp : struct, IBinaryOperator<T> => InvokeScalarB(a, b, y, op, KernelIsa.Current);
+
+    /// <summary>As above on a given path (tests force each one).</summary>
+    public static void InvokeScalarB<T, TOp>(ReadOnlySpan<T> a, T b, Span<T> y, TOp op, IsaPath path)
         where T : struct where TOp : struct, IBinaryOperator<T>
     {
         int n = y.Length, i = 0;
@@ -68,13 +80,13 @@ public static class Binary
         ref T yr = ref MemoryMarshal.GetReference(y);
         if (TOp.Vectorizable)
         {
-            if (SimdIsa.Use512 && Vector512<T>.IsSupported)
+            if (path >= IsaPath.V512 && KernelIsa.IsSupported(IsaPath.V512) && Vector512<T>.IsSupported)
             {
                 var vb = Vector512.Create(b);
                 for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
                     op.Invoke(Vector512.LoadUnsafe(ref ar, (nuint)i), vb).StoreUnsafe(ref yr, (nuint)i);
             }
-            if (SimdIsa.Use256 && Vector256<T>.IsSupported)
+            if (path >= IsaPath.V256 && KernelIsa.IsSupported(IsaPath.V256) && Vector256<T>.IsSupported)
             {
                 var vb = Vector256.Create(b);
                 for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)

@@ -89,12 +89,6 @@ public readonly struct TrigOperator<T>(TrigKind kind) : IUnaryOperator<T> where 
 /// <summary>Which function a <see cref="TrigOperator{T}"/> computes.</summary>
 public enum TrigKind { Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Tanh, Asinh, Acosh, Atanh }
 
-/// <summary>y = erf(x), computed in double (series below 2.5, continued fraction for erfc above).</summary>
-public readonly struct ErfOperator<T> : IUnaryOperator<T> where T : struct, IFloatingPointIeee754<T>
-{
-    public T Invoke(T x) => T.CreateTruncating(Erf.Of(double.CreateTruncating(x)));
-}
-
 /// <summary>The error function in double precision.</summary>
 public static class Erf
 {
@@ -221,19 +215,6 @@ public readonly struct ThresholdedReluOperator<T>(T alpha) : IUnaryOperator<T> w
     public T Invoke(T x) => x > alpha ? x : T.Zero;
     public Vector256<T> Invoke(Vector256<T> x) => Vector256.GreaterThan(x, Vector256.Create(alpha)) & x;
     public Vector512<T> Invoke(Vector512<T> x) => Vector512.GreaterThan(x, Vector512.Create(alpha)) & x;
-}
-
-/// <summary>Gelu: 0.5·x·(1 + erf(x/√2)), or with approximate=tanh 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).</summary>
-public readonly struct GeluOperator<T>(bool tanh) : IUnaryOperator<T> where T : struct, IFloatingPointIeee754<T>
-{
-    public T Invoke(T x)
-    {
-        double d = double.CreateTruncating(x);
-        double r = tanh
-            ? 0.5 * d * (1 + Math.Tanh(0.7978845608028654 * (d + 0.044715 * d * d * d)))
-            : 0.5 * d * (1 + Erf.Of(d * 0.7071067811865476));
-        return T.CreateTruncating(r);
-    }
 }
 
 /// <summary>y = min(max(x, lo), hi) (for ints and floats).</summary>

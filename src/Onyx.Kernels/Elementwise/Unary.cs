@@ -17,6 +17,10 @@ public static class Unary
 
     /// <summary>y[i] = op(x[i]).</summary>
     public static void Invoke<T, TOp>(ReadOnlySpan<T> x, Span<T> y, TOp op)
+        where T : struct where TOp : struct, IUnaryOperator<T> => Invoke(x, y, op, KernelIsa.Current);
+
+    /// <summary>y[i] = op(x[i]) on a given path (tests force each one).</summary>
+    public static void Invoke<T, TOp>(ReadOnlySpan<T> x, Span<T> y, TOp op, IsaPath path)
         where T : struct where TOp : struct, IUnaryOperator<T>
     {
         if (y.Length < x.Length) throw new ArgumentException("destination too short");
@@ -26,10 +30,10 @@ public static class Unary
         if (TOp.Vectorizable)
         {
             // Full vectors only: an overlapping last vector would apply op twice when in place.
-            if (SimdIsa.Use512 && Vector512<T>.IsSupported)
+            if (path >= IsaPath.V512 && KernelIsa.IsSupported(IsaPath.V512) && Vector512<T>.IsSupported)
                 for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
                     op.Invoke(Vector512.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
-            if (SimdIsa.Use256 && Vector256<T>.IsSupported)
+            if (path >= IsaPath.V256 && KernelIsa.IsSupported(IsaPath.V256) && Vector256<T>.IsSupported)
                 for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
                     op.Invoke(Vector256.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
         }

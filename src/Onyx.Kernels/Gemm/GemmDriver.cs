@@ -22,13 +22,19 @@ internal unsafe struct GemmArgs
 /// </summary>
 internal static unsafe class GemmDriver
 {
-    /// <summary>K block: an MR x KC A panel stays in L1 while B strips stream from L2.</summary>
-    public static readonly int KC = Tune("KC", 256);
+    /// <summary>
+    /// K block. The loop runs strip-outer / panel-inner, so the KC x NR B strip must sit in L1 (32 KB)
+    /// beside the streaming A panels: 384 x 16 x 4 = 24 KB (v256, measured best of 128..512 on Zen 3),
+    /// 192 x 32 x 4 = 24 KB (v512, same budget; not measured, no AVX-512 machine was available).
+    /// </summary>
+    public static int KcOf(IsaPath isa) => Tune("KC", isa switch { IsaPath.V512 => 192, IsaPath.V256 => 384, _ => 256 });
+    /// <summary>Largest K block of any path (sizes the per-thread A buffer).</summary>
+    public const int MaxKC = 512;
 
     public static int MrOf(IsaPath isa) => isa switch { IsaPath.V512 => GemmKernelV512.MR, IsaPath.V256 => GemmKernelV256.MR, _ => GemmKernelScalar.MR };
     public static int NrOf(IsaPath isa) => isa switch { IsaPath.V512 => GemmKernelV512.NR, IsaPath.V256 => GemmKernelV256.NR, _ => GemmKernelScalar.NR };
     /// <summary>N block: a KC x NC packed B block fits in half of L2.</summary>
-    public static int NcOf(IsaPath isa) => Tune("NC", isa == IsaPath.V512 ? 512 : 256);
+    public static int NcOf(IsaPath isa) => Tune("NC", 4096);
     /// <summary>M chunk packed at once (bounds the A buffer).</summary>
     public static int McOf(IsaPath isa) => Tune("MC", 16) * MrOf(isa);
     private static int Tune(string name, int dflt) => int.TryParse(Environment.GetEnvironmentVariable("ONYX_GEMM_" + name), out int v) ? v : dflt;
@@ -128,6 +134,7 @@ internal static unsafe class GemmDriver
 
         int NC = NcOf(g.Isa), MC = McOf(g.Isa);
         float* scratch = stackalloc float[12 * 32];
+        int KC = Math.Min(KcOf(g.Isa), MaxKC);
         float* bufA = g.PackedA == null ? BufferA((nint)MC * KC) : null;
         float* bufB = g.PackedB == null ? BufferB((nint)KC * (NC + NR)) : null;
         float* biasRow = (g.EpFlags & GemmFlags.BiasRow) != 0 ? g.Bias : null;

@@ -1,6 +1,7 @@
 // Generated from one template for every row count; edit bench/Onyx.Kernels.Bench/gen_gemm_kernels.py, not the copies.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Onyx.Kernels.Gemm;
 
@@ -20,7 +21,44 @@ internal static unsafe class GemmKernelV256
         Vector256<float> c3_0 = default; Vector256<float> c3_1 = default;
         Vector256<float> c4_0 = default; Vector256<float> c4_1 = default;
         Vector256<float> c5_0 = default; Vector256<float> c5_1 = default;
-        for (nint k = 0; k < kc; k++)
+        if (Sse.IsSupported && (flags & GemmFlags.Accumulate) != 0)
+        {
+            Sse.Prefetch0(c + 0 * ldc); Sse.Prefetch0(c + 0 * ldc + 15);
+            if (R.Count > 1) { Sse.Prefetch0(c + 1 * ldc); Sse.Prefetch0(c + 1 * ldc + 15); }
+            if (R.Count > 2) { Sse.Prefetch0(c + 2 * ldc); Sse.Prefetch0(c + 2 * ldc + 15); }
+            if (R.Count > 3) { Sse.Prefetch0(c + 3 * ldc); Sse.Prefetch0(c + 3 * ldc + 15); }
+            if (R.Count > 4) { Sse.Prefetch0(c + 4 * ldc); Sse.Prefetch0(c + 4 * ldc + 15); }
+            if (R.Count > 5) { Sse.Prefetch0(c + 5 * ldc); Sse.Prefetch0(c + 5 * ldc + 15); }
+        }
+        nint k = 0;
+        for (; k + 1 < kc; k += 2)
+        {
+            {
+                Vector256<float> b0 = Vector256.Load(b + 0);
+                Vector256<float> b1 = Vector256.Load(b + 8);
+                Vector256<float> t;
+                t = Vector256.Create(a[0]); c0_0 = Vector256.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(t, b1, c0_1);
+                if (R.Count > 1) { t = Vector256.Create(a[1]); c1_0 = Vector256.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(t, b1, c1_1); }
+                if (R.Count > 2) { t = Vector256.Create(a[2]); c2_0 = Vector256.FusedMultiplyAdd(t, b0, c2_0); c2_1 = Vector256.FusedMultiplyAdd(t, b1, c2_1); }
+                if (R.Count > 3) { t = Vector256.Create(a[3]); c3_0 = Vector256.FusedMultiplyAdd(t, b0, c3_0); c3_1 = Vector256.FusedMultiplyAdd(t, b1, c3_1); }
+                if (R.Count > 4) { t = Vector256.Create(a[4]); c4_0 = Vector256.FusedMultiplyAdd(t, b0, c4_0); c4_1 = Vector256.FusedMultiplyAdd(t, b1, c4_1); }
+                if (R.Count > 5) { t = Vector256.Create(a[5]); c5_0 = Vector256.FusedMultiplyAdd(t, b0, c5_0); c5_1 = Vector256.FusedMultiplyAdd(t, b1, c5_1); }
+            }
+            {
+                Vector256<float> b0 = Vector256.Load(b + 16);
+                Vector256<float> b1 = Vector256.Load(b + 24);
+                Vector256<float> t;
+                t = Vector256.Create(a[6]); c0_0 = Vector256.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(t, b1, c0_1);
+                if (R.Count > 1) { t = Vector256.Create(a[7]); c1_0 = Vector256.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(t, b1, c1_1); }
+                if (R.Count > 2) { t = Vector256.Create(a[8]); c2_0 = Vector256.FusedMultiplyAdd(t, b0, c2_0); c2_1 = Vector256.FusedMultiplyAdd(t, b1, c2_1); }
+                if (R.Count > 3) { t = Vector256.Create(a[9]); c3_0 = Vector256.FusedMultiplyAdd(t, b0, c3_0); c3_1 = Vector256.FusedMultiplyAdd(t, b1, c3_1); }
+                if (R.Count > 4) { t = Vector256.Create(a[10]); c4_0 = Vector256.FusedMultiplyAdd(t, b0, c4_0); c4_1 = Vector256.FusedMultiplyAdd(t, b1, c4_1); }
+                if (R.Count > 5) { t = Vector256.Create(a[11]); c5_0 = Vector256.FusedMultiplyAdd(t, b0, c5_0); c5_1 = Vector256.FusedMultiplyAdd(t, b1, c5_1); }
+            }
+            a += 12;
+            b += 32;
+        }
+        if (k < kc)
         {
             Vector256<float> b0 = Vector256.Load(b + 0);
             Vector256<float> b1 = Vector256.Load(b + 8);
@@ -31,8 +69,6 @@ internal static unsafe class GemmKernelV256
             if (R.Count > 3) { t = Vector256.Create(a[3]); c3_0 = Vector256.FusedMultiplyAdd(t, b0, c3_0); c3_1 = Vector256.FusedMultiplyAdd(t, b1, c3_1); }
             if (R.Count > 4) { t = Vector256.Create(a[4]); c4_0 = Vector256.FusedMultiplyAdd(t, b0, c4_0); c4_1 = Vector256.FusedMultiplyAdd(t, b1, c4_1); }
             if (R.Count > 5) { t = Vector256.Create(a[5]); c5_0 = Vector256.FusedMultiplyAdd(t, b0, c5_0); c5_1 = Vector256.FusedMultiplyAdd(t, b1, c5_1); }
-            a += 6;
-            b += 16;
         }
         Vector256<float> va = Vector256.Create(alpha), vlo = Vector256.Create(lo), vhi = Vector256.Create(hi), vs = Vector256.Create(slope);
         Vector256<float> bc0 = default; Vector256<float> bc1 = default;

@@ -1,6 +1,7 @@
 // Generated from one template for every row count; edit bench/Onyx.Kernels.Bench/gen_gemm_kernels.py, not the copies.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Onyx.Kernels.Gemm;
 
@@ -26,7 +27,62 @@ internal static unsafe class GemmKernelV512
         Vector512<float> c9_0 = default; Vector512<float> c9_1 = default;
         Vector512<float> c10_0 = default; Vector512<float> c10_1 = default;
         Vector512<float> c11_0 = default; Vector512<float> c11_1 = default;
-        for (nint k = 0; k < kc; k++)
+        if (Sse.IsSupported && (flags & GemmFlags.Accumulate) != 0)
+        {
+            Sse.Prefetch0(c + 0 * ldc); Sse.Prefetch0(c + 0 * ldc + 31);
+            if (R.Count > 1) { Sse.Prefetch0(c + 1 * ldc); Sse.Prefetch0(c + 1 * ldc + 31); }
+            if (R.Count > 2) { Sse.Prefetch0(c + 2 * ldc); Sse.Prefetch0(c + 2 * ldc + 31); }
+            if (R.Count > 3) { Sse.Prefetch0(c + 3 * ldc); Sse.Prefetch0(c + 3 * ldc + 31); }
+            if (R.Count > 4) { Sse.Prefetch0(c + 4 * ldc); Sse.Prefetch0(c + 4 * ldc + 31); }
+            if (R.Count > 5) { Sse.Prefetch0(c + 5 * ldc); Sse.Prefetch0(c + 5 * ldc + 31); }
+            if (R.Count > 6) { Sse.Prefetch0(c + 6 * ldc); Sse.Prefetch0(c + 6 * ldc + 31); }
+            if (R.Count > 7) { Sse.Prefetch0(c + 7 * ldc); Sse.Prefetch0(c + 7 * ldc + 31); }
+            if (R.Count > 8) { Sse.Prefetch0(c + 8 * ldc); Sse.Prefetch0(c + 8 * ldc + 31); }
+            if (R.Count > 9) { Sse.Prefetch0(c + 9 * ldc); Sse.Prefetch0(c + 9 * ldc + 31); }
+            if (R.Count > 10) { Sse.Prefetch0(c + 10 * ldc); Sse.Prefetch0(c + 10 * ldc + 31); }
+            if (R.Count > 11) { Sse.Prefetch0(c + 11 * ldc); Sse.Prefetch0(c + 11 * ldc + 31); }
+        }
+        nint k = 0;
+        for (; k + 1 < kc; k += 2)
+        {
+            {
+                Vector512<float> b0 = Vector512.Load(b + 0);
+                Vector512<float> b1 = Vector512.Load(b + 16);
+                Vector512<float> t;
+                t = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(t, b1, c0_1);
+                if (R.Count > 1) { t = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(t, b1, c1_1); }
+                if (R.Count > 2) { t = Vector512.Create(a[2]); c2_0 = Vector512.FusedMultiplyAdd(t, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(t, b1, c2_1); }
+                if (R.Count > 3) { t = Vector512.Create(a[3]); c3_0 = Vector512.FusedMultiplyAdd(t, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(t, b1, c3_1); }
+                if (R.Count > 4) { t = Vector512.Create(a[4]); c4_0 = Vector512.FusedMultiplyAdd(t, b0, c4_0); c4_1 = Vector512.FusedMultiplyAdd(t, b1, c4_1); }
+                if (R.Count > 5) { t = Vector512.Create(a[5]); c5_0 = Vector512.FusedMultiplyAdd(t, b0, c5_0); c5_1 = Vector512.FusedMultiplyAdd(t, b1, c5_1); }
+                if (R.Count > 6) { t = Vector512.Create(a[6]); c6_0 = Vector512.FusedMultiplyAdd(t, b0, c6_0); c6_1 = Vector512.FusedMultiplyAdd(t, b1, c6_1); }
+                if (R.Count > 7) { t = Vector512.Create(a[7]); c7_0 = Vector512.FusedMultiplyAdd(t, b0, c7_0); c7_1 = Vector512.FusedMultiplyAdd(t, b1, c7_1); }
+                if (R.Count > 8) { t = Vector512.Create(a[8]); c8_0 = Vector512.FusedMultiplyAdd(t, b0, c8_0); c8_1 = Vector512.FusedMultiplyAdd(t, b1, c8_1); }
+                if (R.Count > 9) { t = Vector512.Create(a[9]); c9_0 = Vector512.FusedMultiplyAdd(t, b0, c9_0); c9_1 = Vector512.FusedMultiplyAdd(t, b1, c9_1); }
+                if (R.Count > 10) { t = Vector512.Create(a[10]); c10_0 = Vector512.FusedMultiplyAdd(t, b0, c10_0); c10_1 = Vector512.FusedMultiplyAdd(t, b1, c10_1); }
+                if (R.Count > 11) { t = Vector512.Create(a[11]); c11_0 = Vector512.FusedMultiplyAdd(t, b0, c11_0); c11_1 = Vector512.FusedMultiplyAdd(t, b1, c11_1); }
+            }
+            {
+                Vector512<float> b0 = Vector512.Load(b + 32);
+                Vector512<float> b1 = Vector512.Load(b + 48);
+                Vector512<float> t;
+                t = Vector512.Create(a[12]); c0_0 = Vector512.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(t, b1, c0_1);
+                if (R.Count > 1) { t = Vector512.Create(a[13]); c1_0 = Vector512.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(t, b1, c1_1); }
+                if (R.Count > 2) { t = Vector512.Create(a[14]); c2_0 = Vector512.FusedMultiplyAdd(t, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(t, b1, c2_1); }
+                if (R.Count > 3) { t = Vector512.Create(a[15]); c3_0 = Vector512.FusedMultiplyAdd(t, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(t, b1, c3_1); }
+                if (R.Count > 4) { t = Vector512.Create(a[16]); c4_0 = Vector512.FusedMultiplyAdd(t, b0, c4_0); c4_1 = Vector512.FusedMultiplyAdd(t, b1, c4_1); }
+                if (R.Count > 5) { t = Vector512.Create(a[17]); c5_0 = Vector512.FusedMultiplyAdd(t, b0, c5_0); c5_1 = Vector512.FusedMultiplyAdd(t, b1, c5_1); }
+                if (R.Count > 6) { t = Vector512.Create(a[18]); c6_0 = Vector512.FusedMultiplyAdd(t, b0, c6_0); c6_1 = Vector512.FusedMultiplyAdd(t, b1, c6_1); }
+                if (R.Count > 7) { t = Vector512.Create(a[19]); c7_0 = Vector512.FusedMultiplyAdd(t, b0, c7_0); c7_1 = Vector512.FusedMultiplyAdd(t, b1, c7_1); }
+                if (R.Count > 8) { t = Vector512.Create(a[20]); c8_0 = Vector512.FusedMultiplyAdd(t, b0, c8_0); c8_1 = Vector512.FusedMultiplyAdd(t, b1, c8_1); }
+                if (R.Count > 9) { t = Vector512.Create(a[21]); c9_0 = Vector512.FusedMultiplyAdd(t, b0, c9_0); c9_1 = Vector512.FusedMultiplyAdd(t, b1, c9_1); }
+                if (R.Count > 10) { t = Vector512.Create(a[22]); c10_0 = Vector512.FusedMultiplyAdd(t, b0, c10_0); c10_1 = Vector512.FusedMultiplyAdd(t, b1, c10_1); }
+                if (R.Count > 11) { t = Vector512.Create(a[23]); c11_0 = Vector512.FusedMultiplyAdd(t, b0, c11_0); c11_1 = Vector512.FusedMultiplyAdd(t, b1, c11_1); }
+            }
+            a += 24;
+            b += 64;
+        }
+        if (k < kc)
         {
             Vector512<float> b0 = Vector512.Load(b + 0);
             Vector512<float> b1 = Vector512.Load(b + 16);
@@ -43,8 +99,6 @@ internal static unsafe class GemmKernelV512
             if (R.Count > 9) { t = Vector512.Create(a[9]); c9_0 = Vector512.FusedMultiplyAdd(t, b0, c9_0); c9_1 = Vector512.FusedMultiplyAdd(t, b1, c9_1); }
             if (R.Count > 10) { t = Vector512.Create(a[10]); c10_0 = Vector512.FusedMultiplyAdd(t, b0, c10_0); c10_1 = Vector512.FusedMultiplyAdd(t, b1, c10_1); }
             if (R.Count > 11) { t = Vector512.Create(a[11]); c11_0 = Vector512.FusedMultiplyAdd(t, b0, c11_0); c11_1 = Vector512.FusedMultiplyAdd(t, b1, c11_1); }
-            a += 12;
-            b += 32;
         }
         Vector512<float> va = Vector512.Create(alpha), vlo = Vector512.Create(lo), vhi = Vector512.Create(hi), vs = Vector512.Create(slope);
         Vector512<float> bc0 = default; Vector512<float> bc1 = default;

@@ -44,6 +44,19 @@ public static unsafe class SGemm
         GC.KeepAlive(a);
     }
 
+    /// <summary>
+    /// Both operands packed: B is <paramref name="n"/> columns already laid out in A's ISA strips
+    /// (NR columns, k-major, strip stride a.K*NR), e.g. written directly by im2col.
+    /// </summary>
+    internal static void MultiplyPacked(PackedMatrixA a, float* packedB, int n, float* c, int ldc, float beta, in GemmEpilogue epilogue, IntraOpPool? pool)
+    {
+        var g = Args(a.Isa, a.M, n, a.K, 1f, beta, c, ldc, epilogue);
+        g.PackedA = a.Data;
+        g.PackedB = packedB;
+        GemmDriver.Run(ref g, pool);
+        GC.KeepAlive(a);
+    }
+
     /// <summary>Span overload for row-major contiguous operands (lda/ldb/ldc from the shapes).</summary>
     public static void Multiply(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c,

@@ -1,0 +1,60 @@
+using Onyx.Core.Ir;
+using Onyx.Tensors;
+
+namespace Onyx.Core.Optimizer.Passes;
+
+/// <summary>
+/// Evaluates nodes whose inputs are all constants (initializers that are not overridable graph
+/// inputs) once, at load, and replaces them by initializers. Random and control-flow ops are left alone.
+/// </summary>
+internal sealed class FoldConstants : IGraphPass
+{
+    private static readonly HashSet<string> NonDeterministic =
+    [
+        "RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike", "Bernoulli", "Multinomial",
+        "If", "Loop", "Scan", "SequenceMap", "ImageDecoder",
+    ];
+
+    public OptimizationLevel Level => OptimizationLevel.Basic;
+
+    public bool Run(Graph graph, OptimizerContext context)
+    {
+        if (context.Evaluator is null) return false;
+        var overridable = graph.Inputs.Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
+        bool changed = false;
+        foreach (var node in graph.Nodes.ToList())
+        {
+            if (node.Domain.Length != 0 || NonDeterministic.Contains(node.OpType)) continue;
+            if (node.OpType == "Dropout" && node.HasInput(2)) continue;
+            if (node.Attributes.All.Any(a => a.Graph is not null || a.Graphs is { Length: > 0 })) continue;
+            var inputs = new Tensor?[node.Inputs.Count];
+            bool allConstant = true;
+            for (int i = 0; i < inputs.Length && allConstant; i++)
+            {
+                string name = node.Inputs[i];
+                if (name.Length == 0) continue;
+                if (overridable.Contains(name) || !graph.Initializers.TryGetValue(name, out var t)) allConstant = false;
+                else inputs[i] = t;
+            }
+            if (!allConstant) continue;
+            OnnxValue?[]? outputs;
+            try { outputs = context.Evaluate(graph, node, inputs); }
+            catch (Exception) { continue; } // the same error surfaces, with context, when the node runs
+            if (outputs is null) continue;
+            int k = 0;
+            var results = new List<(string, Tensor)>();
+            bool ok = true;
+            for (int o = 0; o < node.Outputs.Count; o++)
+            {
+                if (node.Outputs[o].Length == 0) continue;
+                if (outputs[k++] is not Tensor t || t.Length > context.MaxFoldedElements) { ok = false; break; }
+                results.Add((node.Outputs[o], t));
+            }
+            if (!ok) continue;
+            foreach (var (name, t) in results) graph.Initializers[name] = t;
+            graph.Nodes.Remove(node);
+            changed = true;
+        }
+        return changed;
+    }
+}
