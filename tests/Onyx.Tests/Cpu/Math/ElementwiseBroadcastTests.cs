@@ -5,7 +5,7 @@ using Onyx.Kernels.Threading;
 using Onyx.Tensors;
 using Xunit;
 
-namespace Onyx.Tests.Cpu.Math;
+namespace Onyx.Tests.Cpu.MathOps;
 
 /// <summary>The broadcast walker against a per-element oracle built on Broadcast.Offsets, with and without a pool.</summary>
 public class ElementwiseBroadcastTests
