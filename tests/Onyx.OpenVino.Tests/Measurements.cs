@@ -78,3 +78,27 @@ public class PpOcrMeasurements(ITestOutputHelper output)
         }
     }
 }
+
+public class StreamMeasurements(ITestOutputHelper output)
+{
+    [Fact]
+    public void ThroughputOneVersusTwoStreams()
+    {
+        string? model = PpOcrMeasurements.RepoFile("models/ppocr/ch_ppocr_mobile_v2.0_cls_infer.onnx");
+        if (model is null) return;
+        var x = Run.Random(3 * 48 * 192, 1);
+        foreach (int streams in new[] { 1, 2 })
+        {
+            var so = Run.Ov(("num_streams", streams.ToString()), ("num_of_threads", "2"));
+            so.IntraOpNumThreads = 2;
+            using var s = new InferenceSession(model, so);
+            Run.One(s, "x", x, 1, 3, 48, 192);
+            const int requests = 16;
+            var sw = Stopwatch.StartNew();
+            Parallel.For(0, requests, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ => Run.One(s, "x", x, 1, 3, 48, 192));
+            double ms = sw.Elapsed.TotalMilliseconds;
+            var c = Run.State(s).Compiled.Subgraphs.Single();
+            output.WriteLine($"cls model, {streams} stream(s), {c.ThreadsPerRequest} thread(s)/request: {requests} requests from 4 callers in {ms:0} ms = {requests * 1000 / ms:0.0} inferences/s (peak {c.PeakConcurrency} in flight)");
+        }
+    }
+}

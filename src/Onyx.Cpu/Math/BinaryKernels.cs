@@ -306,6 +306,15 @@ internal sealed class PowKernel : IKernel
 
     private static void Dispatch(KernelContext context, Tensor a, Tensor b, Tensor y)
     {
+        // The common case (x^2 in decomposed norms, x^0.5): a float base and one float exponent.
+        if (a.DType == DType.Float32 && b.Length == 1 && a.Length == y.Length && b.DType is DType.Float32 or DType.Float64 or DType.Int32 or DType.Int64)
+        {
+            float e = (float)b.ToDoubleArray()[0];
+            var pool = ElementwiseBroadcast.Pool(context);
+            if (PowScalarOperator<float>.HasVectorForm(e)) ParallelUnary.Run<float, PowScalarOperator<float>>(a, y, new(e), pool);
+            else ParallelUnary.Run<float, PowGeneralOperator<float>>(a, y, new(e), pool);
+            return;
+        }
         if (a.DType == b.DType)
         {
             switch (a.DType)

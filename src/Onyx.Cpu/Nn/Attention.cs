@@ -113,9 +113,7 @@ public sealed class AttentionKernel : IKernel
         int qsB = is3d ? sq * hq * dh : hq * sq * dh, qsH = is3d ? dh : sq * dh, qsS = is3d ? hq * dh : dh;
         int ysB = is3d ? sq * hq * dv : hq * sq * dv, ysH = is3d ? dv : sq * dv, ysS = is3d ? hq * dv : dv;
         int group = hq / hkv;
-        bool needBias = mask is not null || _causal || nonpadLens is not null;
         var scores = new float[sq * total];
-        var bias = new float[total];
         var pool = ConvShapes.Pool(context);
         for (int b = 0; b < batch; b++)
         {
@@ -139,32 +137,35 @@ public sealed class AttentionKernel : IKernel
                         TensorPrimitives.Multiply(row, _softcap, row);
                     }
                     if (_mode is 0 or 1 && !qkRow.IsEmpty) row.CopyTo(qkRow);
-                    if (needBias)
+                    // Keys at or past `limit` are masked by causality or padding: -inf bias, zero probability.
+                    int limit = validKv;
+                    if (_causal) limit = Math.Clamp(i + offset + 1, 0, limit);
+                    if (limit < total)
+                    {
+                        if (_mode == 2 && !qkRow.IsEmpty) qkRow.Slice(limit).Fill(float.NegativeInfinity);
+                        row.Slice(limit).Clear();
+                    }
+                    Span<float> live = row.Slice(0, limit);
+                    if (mask is not null)
                     {
                         int mrow = b * msB + h * msH + i * msS;
-                        for (int j = 0; j < total; j++)
+                        int inMask = Math.Min(limit, mLast);
+                        if (!maskB.IsEmpty)
                         {
-                            float bj = 0;
-                            if (mask is not null)
-                            {
-                                if (j >= mLast) bj = float.NegativeInfinity;
-                                else if (!maskB.IsEmpty) { if (maskB[mrow + j] == 0) bj = float.NegativeInfinity; }
-                                else bj = maskF[mrow + j];
-                            }
-                            if (_causal && j > i + offset) bj = float.NegativeInfinity;
-                            if (j >= validKv) bj = float.NegativeInfinity;
-                            bias[j] = bj;
+                            ReadOnlySpan<byte> mb = maskB.Slice(mrow, inMask);
+                            for (int j = 0; j < inMask; j++) if (mb[j] == 0) live[j] = float.NegativeInfinity;
                         }
-                        TensorPrimitives.Add(row, bias, row);
+                        else TensorPrimitives.Add(live.Slice(0, inMask), maskF.Slice(mrow, inMask), live.Slice(0, inMask));
+                        if (inMask < limit) live.Slice(inMask).Fill(float.NegativeInfinity);
                     }
-                    if (_mode == 2 && !qkRow.IsEmpty) row.CopyTo(qkRow);
-                    float max = TensorPrimitives.Max(row);
+                    if (_mode == 2 && !qkRow.IsEmpty) live.CopyTo(qkRow);
+                    float max = limit == 0 ? float.NegativeInfinity : TensorPrimitives.Max(live);
                     if (float.IsNegativeInfinity(max) || float.IsNaN(max)) row.Clear(); // fully masked: zero row
                     else
                     {
-                        TensorPrimitives.Subtract(row, max, row);
-                        TensorPrimitives.Exp(row, row);
-                        TensorPrimitives.Multiply(row, 1f / TensorPrimitives.Sum(row), row);
+                        TensorPrimitives.Subtract(live, max, live);
+                        TensorPrimitives.Exp(live, live);
+                        TensorPrimitives.Multiply(live, 1f / TensorPrimitives.Sum(live), live);
                     }
                     if (_mode == 3 && !qkRow.IsEmpty) row.CopyTo(qkRow);
                 }
