@@ -50,6 +50,12 @@ internal sealed partial class Inferrer
         }
         if (Binary.Contains(op) || Compare.Contains(op) || op == "Where")
         {
+            // PRelu's slope and pre-opset-7 arithmetic (legacy 'broadcast'/'axis' attributes) follow input 0
+            if (op == "PRelu" || n.OpsetVersion < 7 && op != "Where")
+            {
+                Set(0, Compare.Contains(op) ? DType.Bool : t0, op is "Max" or "Min" or "Sum" or "Mean" ? null : s0);
+                return;
+            }
             Dim[]? s = Shape(0);
             for (int i = 1; i < InputCount; i++)
             {
@@ -58,7 +64,6 @@ internal sealed partial class Inferrer
             }
             var type = Compare.Contains(op) ? DType.Bool : op == "Where" ? Elem(1) : t0;
             if (op == "Where" && type == DType.Undefined) type = Elem(2);
-            if (op == "PRelu") s = s0 ?? s;
             Set(0, type, s);
             if (op is "Add" or "Sub" or "Mul" or "Div") PropagateArith(op);
             return;
