@@ -63,10 +63,14 @@ public sealed class ModelShapeInferenceTests(ITestOutputHelper output)
         Assert.Equal(known, total);
     }
 
-    [Fact]
-    public void BackendNodeModelsNeverThrowOrContradictDeclaredOutputs()
+    [Theory]
+    [InlineData("node")]
+    [InlineData("simple")]
+    [InlineData("pytorch-converted")]
+    [InlineData("pytorch-operator")]
+    public void BackendModelsNeverThrowOrContradictDeclaredOutputs(string folder)
     {
-        string root = Path.Combine(RepoPaths.BackendTests, "node");
+        string root = Path.Combine(RepoPaths.BackendTests, folder);
         if (!Directory.Exists(root)) return;
         int models = 0, outputs = 0, withShape = 0, exact = 0, loadFailed = 0;
         var failures = new List<string>();
@@ -111,7 +115,7 @@ public sealed class ModelShapeInferenceTests(ITestOutputHelper output)
                 else if (all) exact++;
             }
         }
-        output.WriteLine($"{models} models ({loadFailed} failed to load), {outputs} declared output shapes: " +
+        output.WriteLine($"{folder}: {models} models ({loadFailed} failed to load), {outputs} declared output shapes: " +
             $"{withShape} inferred with rank ({100.0 * withShape / Math.Max(1, outputs):F1}%), {exact} with every fixed dim ({100.0 * exact / Math.Max(1, outputs):F1}%)");
         output.WriteLine("outputs without an inferred shape, by op: " + string.Join(", ", missing.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value}")));
         foreach (var f in failures) output.WriteLine(f);
