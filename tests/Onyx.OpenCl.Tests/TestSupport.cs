@@ -73,9 +73,14 @@ internal sealed class ModelBuilder
 
     public ModelBuilder Floats(string name, params float[] data) => Weight(name, data, data.Length);
 
+    private readonly List<string> _domains = [];
+
+    public ModelBuilder Domain(string d) { _domains.Add(d); return this; }
+
     public ModelBuilder Node(string op, string[] inputs, string[] outputs, params AttributeProto[] attrs)
     {
-        var n = new NodeProto { OpType = op, Name = outputs[0] };
+        int dot = op.LastIndexOf('.');
+        var n = new NodeProto { OpType = dot < 0 ? op : op[(dot + 1)..], Domain = dot < 0 ? "" : op[..dot], Name = outputs[0] };
         n.Input.AddRange(inputs);
         n.Output.AddRange(outputs);
         n.Attribute.AddRange(attrs);
@@ -87,6 +92,7 @@ internal sealed class ModelBuilder
     {
         var m = new ModelProto { IrVersion = 8, Graph = _g, ProducerName = "test" };
         m.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = _opset });
+        foreach (var d in _domains) m.OpsetImport.Add(new OperatorSetIdProto { Domain = d, Version = 1 });
         return m.ToByteArray();
     }
 
