@@ -16,7 +16,7 @@ unsafe
         int threads = args.Length > 3 ? int.Parse(args[3]) : 1;
         bool prepacked = args.Length > 4 && args[4] == "1";
         double seconds = args.Length > 5 ? double.Parse(args[5]) : 2;
-        int m = size, n = size, k = size;
+        int m = args.Length > 6 ? int.Parse(args[6]) : size, n = size, k = size; // optional 7th arg: M (e.g. 1 for GEMV)
         float* a = (float*)NativeMemory.AlignedAlloc((nuint)(m * k * 4), 64);
         float* b = (float*)NativeMemory.AlignedAlloc((nuint)(k * n * 4), 64);
         float* c = (float*)NativeMemory.AlignedAlloc((nuint)(m * n * 4), 64);

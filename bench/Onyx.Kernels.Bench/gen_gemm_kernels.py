@@ -7,13 +7,18 @@ def kernel(vec, width, mr, nvec, name):
     L.append("    {")
     for r in range(mr):
         L.append("        " + " ".join(f"{vec}<float> c{r}_{j} = default;" for j in range(nvec)))
-    def step(indent, ao, bo):
+    def step(indent, ao, bo, second=False):
         for j in range(nvec):
             L.append(f"{indent}{vec}<float> b{j} = {vec}.Load(b + {bo + j*width});")
         L.append(f"{indent}{vec}<float> t;")
         for r in range(mr):
             body = f"t = {vec}.Create(a[{ao + r}]); " + " ".join(f"c{r}_{j} = {vec}.FusedMultiplyAdd(t, b{j}, c{r}_{j});" for j in range(nvec))
-            if r == 0:
+            if r == 0 and second:
+                # One row (GEMV-like): the odd k steps feed row 1's idle accumulators, doubling the
+                # independent FMA chains; they are summed after the loop.
+                alt = f"t = {vec}.Create(a[{ao}]); " + " ".join(f"c1_{j} = {vec}.FusedMultiplyAdd(t, b{j}, c1_{j});" for j in range(nvec))
+                L.append(f"{indent}if (R.Count == 1) {{ {alt} }} else {{ {body} }}")
+            elif r == 0:
                 L.append(indent + body)
             else:
                 L.append(f"{indent}if (R.Count > {r}) {{ {body} }}")
@@ -32,7 +37,7 @@ def kernel(vec, width, mr, nvec, name):
     step("                ", 0, 0)
     L.append("            }")
     L.append("            {")
-    step("                ", mr, nr)
+    step("                ", mr, nr, second=True)
     L.append("            }")
     L.append(f"            a += {2*mr};")
     L.append(f"            b += {2*nr};")
@@ -41,6 +46,7 @@ def kernel(vec, width, mr, nvec, name):
     L.append("        {")
     step("            ", 0, 0)
     L.append("        }")
+    L.append("        if (R.Count == 1) { " + " ".join(f"c0_{j} += c1_{j};" for j in range(nvec)) + " }")
     L.append(f"        {vec}<float> va = {vec}.Create(alpha), vlo = {vec}.Create(lo), vhi = {vec}.Create(hi), vs = {vec}.Create(slope);")
     L.append(f"        " + " ".join(f"{vec}<float> bc{j} = default;" for j in range(nvec)))
     L.append(f"        if ((flags & GemmFlags.BiasCol) != 0) {{ " + " ".join(f"bc{j} = {vec}.Load(biasCol + {j*width});" for j in range(nvec)) + " }")

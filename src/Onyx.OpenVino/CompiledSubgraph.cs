@@ -100,7 +100,7 @@ public sealed class CompiledSubgraph : IDisposable
         try
         {
             var ctx = request?.Pool is { } pool
-                ? new RunContext { Cancellation = run.Cancellation, Tag = run.Tag, IntraOpPool = pool, Observer = run.Observer }
+                ? new RunContext { Cancellation = run.Cancellation, Tag = run.Tag, IntraOpPool = pool, Pool = run.Pool, Observer = run.Observer }
                 : run;
             return PlanFor(inputs).Run(inputs, null, ctx);
         }

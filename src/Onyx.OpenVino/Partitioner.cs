@@ -109,9 +109,11 @@ public static class Partitioner
             else refused.Add(new RefusedNode(order[i], why));
         }
         // Maximal connected components of supported nodes, unless contracting them would create a
-        // cycle (a path leaving a component and coming back through CPU nodes); then grow clusters greedily.
+        // cycle (a path leaving a component and coming back through CPU nodes); then cut runs of a topological order.
         var cluster = ConnectedComponents(n, supported, producersOf);
-        if (HasCycle(n, cluster, producersOf)) cluster = Greedy(n, supported, producersOf);
+        if (HasCycle(n, cluster, producersOf)) cluster = Runs(n, supported, producersOf);
+        if (HasCycle(n, cluster, producersOf))
+            throw new InvalidOperationException($"{modelName}: OpenVINO partitioning produced a cyclic partition (a bug)");
         var members = new List<List<int>>();
         var remap = new Dictionary<int, int>();
         for (int i = 0; i < n; i++)
@@ -227,47 +229,58 @@ public static class Partitioner
     }
 
     /// <summary>
-    /// Clusters grown in topological order: a node joins the cluster of a supported producer unless some
-    /// other producer outside that cluster depends on it. Source nodes (no producing node, e.g. Constant)
-    /// then move into their consumers' cluster when all consumers share one.
+    /// Clusters that can never form a cycle: a topological order that stays with supported (or with CPU)
+    /// nodes as long as any is ready, cut into runs of supported nodes; each run split into its
+    /// connected pieces. Every edge goes forward in that order, so contracting runs keeps the graph a DAG.
     /// </summary>
-    private static int[] Greedy(int n, bool[] supported, List<int>[] producersOf)
+    private static int[] Runs(int n, bool[] supported, List<int>[] producersOf)
     {
-        var cluster = new int[n];
-        var ancestors = new HashSet<int>[n];
-        int next = 0;
-        for (int i = 0; i < n; i++)
-        {
-            var anc = new HashSet<int>();
-            foreach (int p in producersOf[i])
-            {
-                anc.UnionWith(ancestors[p]);
-                if (cluster[p] >= 0) anc.Add(cluster[p]);
-            }
-            ancestors[i] = anc;
-            if (!supported[i]) { cluster[i] = -1; continue; }
-            int chosen = -1;
-            foreach (int p in producersOf[i])
-            {
-                int c = cluster[p];
-                if (c < 0) continue;
-                bool ok = true;
-                foreach (int q in producersOf[i])
-                    if (cluster[q] != c && ancestors[q].Contains(c)) { ok = false; break; }
-                if (ok) { chosen = c; break; }
-            }
-            cluster[i] = chosen >= 0 ? chosen : next++;
-        }
+        var indegree = new int[n];
         var consumers = new List<int>[n];
-        for (int i = 0; i < n; i++) foreach (int p in producersOf[i]) (consumers[p] ??= []).Add(i);
         for (int i = 0; i < n; i++)
+            foreach (int p in producersOf[i])
+            {
+                indegree[i]++;
+                (consumers[p] ??= []).Add(i);
+            }
+        var readySupported = new PriorityQueue<int, int>();
+        var readyCpu = new PriorityQueue<int, int>();
+        void Ready(int i) { if (supported[i]) readySupported.Enqueue(i, i); else readyCpu.Enqueue(i, i); }
+        for (int i = 0; i < n; i++) if (indegree[i] == 0) Ready(i);
+        var run = new int[n];
+        int current = -1;
+        bool onSupported = true;
+        for (int done = 0; done < n; done++)
         {
-            if (cluster[i] < 0 || producersOf[i].Count > 0 || consumers[i] is not { Count: > 0 } cs) continue;
-            int target = cluster[cs[0]];
-            if (target >= 0 && target != cluster[i] && cs.All(c => cluster[c] == target) &&
-                !Enumerable.Range(0, n).Any(j => j != i && cluster[j] == cluster[i]))
-                cluster[i] = target;
+            var queue = onSupported ? readySupported : readyCpu;
+            if (queue.Count == 0) queue = onSupported ? readyCpu : readySupported;
+            int i = queue.Dequeue();
+            if (supported[i])
+            {
+                if (!onSupported || current < 0) current++;
+                onSupported = true;
+                run[i] = current;
+            }
+            else
+            {
+                if (onSupported) current++;
+                onSupported = false;
+                run[i] = -1;
+            }
+            if (consumers[i] is { } cs)
+                foreach (int c in cs)
+                    if (--indegree[c] == 0) Ready(c);
         }
+        // Connected pieces of each run.
+        var parent = new int[n];
+        for (int i = 0; i < n; i++) parent[i] = i;
+        int Find(int x) { while (parent[x] != x) x = parent[x] = parent[parent[x]]; return x; }
+        for (int i = 0; i < n; i++)
+            if (run[i] >= 0)
+                foreach (int p in producersOf[i])
+                    if (run[p] == run[i]) parent[Find(p)] = Find(i);
+        var cluster = new int[n];
+        for (int i = 0; i < n; i++) cluster[i] = run[i] >= 0 ? Find(i) : -1;
         return cluster;
     }
 

@@ -22,6 +22,30 @@ public sealed unsafe class NativeBuffer : IDisposable
     /// <summary>Whatever keeps borrowed memory alive (a pinned array, a memory map); null when owned.</summary>
     public object? Owner { get; }
 
+    /// <summary>The pool this buffer returns to when no slot holds it any more; null when not pooled.</summary>
+    public BufferPool? Pool { get; internal set; }
+
+    // Live references from execution slots; a pooled buffer goes back to its pool at zero.
+    private int _refCount;
+
+    /// <summary>Records one more execution slot holding this buffer (pooled buffers only).</summary>
+    public void Retain()
+    {
+        if (Pool is not null) Interlocked.Increment(ref _refCount);
+    }
+
+    /// <summary>Marks the buffer as reachable from a value the planner cannot track (a sequence, a returned output): it never returns to the pool.</summary>
+    public void Escape()
+    {
+        if (Pool is not null) Volatile.Write(ref _refCount, int.MinValue / 2);
+    }
+
+    /// <summary>Drops one slot reference; the last one hands the buffer back to its pool for reuse.</summary>
+    public void ReleaseToPool()
+    {
+        if (Pool is { } pool && Interlocked.Decrement(ref _refCount) == 0) pool.Return(this);
+    }
+
     /// <summary>Start of the memory. Throws once disposed.</summary>
     public void* Pointer => _pointer != null || ByteLength == 0 ? _pointer : throw new ObjectDisposedException(nameof(NativeBuffer));
 

@@ -34,9 +34,6 @@ public sealed class DenseTensor<T> : IEnumerable<T>
     /// <summary>Allocates a zeroed tensor.</summary>
     public DenseTensor(ReadOnlySpan<int> dimensions) : this(new T[Count(dimensions)], dimensions) { }
 
-    /// <summary>Wraps an array (no copy).</summary>
-    public DenseTensor(T[] data, int[] dimensions) : this(data.AsMemory(), dimensions) { }
-
     private static int Count(ReadOnlySpan<int> dims)
     {
         long n = 1;

@@ -17,6 +17,7 @@ public sealed class InferenceSession : IDisposable
     private readonly Dictionary<string, int> _inputIndex;
     private readonly Dictionary<string, int> _outputIndex;
     private readonly Kernels.Threading.IntraOpPool _pool;
+    private readonly BufferPool _arena = new();
 
     /// <summary>Loads a model file with default options.</summary>
     public InferenceSession(string modelPath) : this(modelPath, new SessionOptions()) { }
@@ -141,7 +142,7 @@ public sealed class InferenceSession : IDisposable
                     $"{_model.DisplayName}: invalid output name '{name}'; the model's outputs are: {string.Join(", ", OutputNames)}");
             wanted.Add(o);
         }
-        var run = new RunContext { Cancellation = options?.Token ?? default, Tag = options?.LogId ?? "", IntraOpPool = _pool, Observer = observer };
+        var run = new RunContext { Cancellation = options?.Token ?? default, Tag = options?.LogId ?? "", IntraOpPool = _pool, Pool = _arena, Observer = observer };
         OnnxValue?[] all;
         try
         {
@@ -159,6 +160,7 @@ public sealed class InferenceSession : IDisposable
     public void Dispose()
     {
         _pool.Dispose();
+        _arena.Dispose();
         GC.SuppressFinalize(this);
     }
 }

@@ -211,17 +211,24 @@ public class MlOpsTests
             [.. Forest("class", [1, 1, 1, 1, 1], [0.3f, 0.6f, 0.2f, 0.1f, 0.4f]), A("classlabels_strings", new[] { "neg", "pos" }),
              A("post_transform", transform)]), X);
 
-    [Fact]
-    public void TreeEnsembleV5()
+    [Theory]
+    [InlineData(1L, 0L)]
+    [InlineData(0L, 0L)]
+    [InlineData(2L, 0L)]
+    [InlineData(3L, 0L)]
+    [InlineData(1L, 1L)]
+    [InlineData(1L, 2L)]
+    public void TreeEnsembleV5(long aggregate, long transform)
     {
         var x = new Feed("X", new[] { 1.2f, 3.4f, -0.12f, 1.66f, 4.14f, 1.77f }, [3, 2]);
+        // Two trees: the spec's single tree, plus a stump on feature 1 (x1 < 2 ? leaf 4 : leaf 5).
         Check(Model("TreeEnsemble", [x], [("Y", DT.Float)], 5,
-            A("n_targets", 2L), A("aggregate_function", 1L), A("post_transform", 0L), A("tree_roots", new long[] { 0 }),
-            A("nodes_modes", Bytes([0, 0, 0])), A("nodes_featureids", new long[] { 0, 0, 0 }),
-            A("nodes_splits", T([3.14, 1.2, 4.2], DT.Float)),
-            A("nodes_truenodeids", new long[] { 1, 0, 1 }), A("nodes_trueleafs", new long[] { 0, 1, 1 }),
-            A("nodes_falsenodeids", new long[] { 2, 2, 3 }), A("nodes_falseleafs", new long[] { 0, 1, 1 }),
-            A("leaf_targetids", new long[] { 0, 1, 0, 1 }), A("leaf_weights", T([5.23, 12.12, -12.23, 7.21], DT.Float))), x);
+            A("n_targets", 2L), A("aggregate_function", aggregate), A("post_transform", transform), A("tree_roots", new long[] { 0, 3 }),
+            A("nodes_modes", Bytes([0, 0, 0, 1])), A("nodes_featureids", new long[] { 0, 0, 0, 1 }),
+            A("nodes_splits", T([3.14, 1.2, 4.2, 2.0], DT.Float)),
+            A("nodes_truenodeids", new long[] { 1, 0, 1, 4 }), A("nodes_trueleafs", new long[] { 0, 1, 1, 1 }),
+            A("nodes_falsenodeids", new long[] { 2, 2, 3, 5 }), A("nodes_falseleafs", new long[] { 0, 1, 1, 1 }),
+            A("leaf_targetids", new long[] { 0, 1, 0, 1, 0, 1 }), A("leaf_weights", T([5.23, 12.12, -12.23, 7.21, 0.5, -0.25], DT.Float))), x);
     }
 
     [Fact]

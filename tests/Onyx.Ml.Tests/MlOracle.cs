@@ -58,12 +58,16 @@ internal static class MlOracle
     }
 
     /// <summary>A one-node model; outputs declared with their element types (null for non-tensor outputs).</summary>
-    public static byte[] Model(string op, Feed[] inputs, (string Name, TensorProto.Types.DataType? Type)[] outputs, int mlOpset, params AttributeProto[] attrs)
+    public static byte[] Model(string op, Feed[] inputs, (string Name, TensorProto.Types.DataType? Type)[] outputs, int mlOpset, params AttributeProto[] attrs) =>
+        Model(op, "ai.onnx.ml", inputs, outputs, mlOpset, attrs);
+
+    /// <summary>A one-node model of an op in <paramref name="domain"/> ("" for the default ONNX domain, opset 17).</summary>
+    public static byte[] Model(string op, string domain, Feed[] inputs, (string Name, TensorProto.Types.DataType? Type)[] outputs, int mlOpset, params AttributeProto[] attrs)
     {
         var m = new ModelProto { IrVersion = 8, ProducerName = "onyx-ml-tests", Graph = new GraphProto { Name = "g" } };
         m.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
         m.OpsetImport.Add(new OperatorSetIdProto { Domain = "ai.onnx.ml", Version = mlOpset });
-        var node = new NodeProto { OpType = op, Domain = "ai.onnx.ml", Name = "n0" };
+        var node = new NodeProto { OpType = op, Domain = domain, Name = "n0" };
         foreach (var i in inputs) { node.Input.Add(i.Name); m.Graph.Input.Add(Info(i.Name, TypeOf(i.Data), i.Shape)); }
         foreach (var o in outputs)
         {

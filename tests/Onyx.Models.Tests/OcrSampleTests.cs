@@ -73,9 +73,7 @@ public sealed class OcrSampleTests(ITestOutputHelper output)
         var result = pipeline.Run(OcrAssets.SampleImage);
         foreach (var line in result.Lines)
             output.WriteLine($"{line.Text} | {line.Confidence:0.000} | {line.Box}");
-        var t = result.Timings;
-        output.WriteLine($"det pre {t.DetPreprocess:0.0} ms, det infer {t.DetInference:0.0} ms, det post {t.DetPostprocess:0.0} ms, " +
-                         $"cls {t.Classify:0.0} ms, rec pre {t.RecPreprocess:0.0} ms, rec infer {t.RecInference:0.0} ms, rec decode {t.RecDecode:0.0} ms");
+        output.WriteLine(result.Timings.ToString());
 
         // PP-OCR's Chinese/English recognizer often omits the space between English words (a property of the
         // model, ONNX Runtime reads the sample the same way), so lines are compared without spaces.

@@ -50,3 +50,55 @@ public class Measurements(ITestOutputHelper output)
         }
     }
 }
+
+public class PpOcrMeasurements(ITestOutputHelper output)
+{
+    internal static string? RepoFile(string relative)
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Onyx.sln")))
+                return File.Exists(Path.Combine(d.FullName, relative)) ? Path.Combine(d.FullName, relative) : null;
+        return null;
+    }
+
+    [Fact]
+    public void PpOcrDetCacheLoadTimes()
+    {
+        string? model = RepoFile("models/ppocr/ch_PP-OCRv4_det_infer.onnx");
+        if (model is null) return;
+        string dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "onyx-ov-det-" + Guid.NewGuid().ToString("N"))).FullName;
+        foreach (var round in new[] { "first", "second", "third", "no-cache (warm JIT)" })
+        {
+            var sw = Stopwatch.StartNew();
+            using var s = new InferenceSession(model, round.StartsWith("no-cache") ? Run.Ov() : Run.Ov(("cache_dir", dir)));
+            double ms = sw.Elapsed.TotalMilliseconds;
+            var state = Run.State(s);
+            output.WriteLine($"{round}: session {ms:0.0} ms, origin {state.Compiled.Subgraphs[0].Origin}");
+            foreach (var l in state.Log) output.WriteLine("  " + l);
+        }
+    }
+}
+
+public class StreamMeasurements(ITestOutputHelper output)
+{
+    [Fact]
+    public void ThroughputOneVersusTwoStreams()
+    {
+        string? model = PpOcrMeasurements.RepoFile("models/ppocr/ch_ppocr_mobile_v2.0_cls_infer.onnx");
+        if (model is null) return;
+        var x = Run.Random(3 * 48 * 192, 1);
+        foreach (int streams in new[] { 1, 2 })
+        {
+            var so = Run.Ov(("num_streams", streams.ToString()), ("num_of_threads", "2"));
+            so.IntraOpNumThreads = 2;
+            using var s = new InferenceSession(model, so);
+            Run.One(s, "x", x, 1, 3, 48, 192);
+            const int requests = 16;
+            var sw = Stopwatch.StartNew();
+            Parallel.For(0, requests, new ParallelOptions { MaxDegreeOfParallelism = 4 }, _ => Run.One(s, "x", x, 1, 3, 48, 192));
+            double ms = sw.Elapsed.TotalMilliseconds;
+            var c = Run.State(s).Compiled.Subgraphs.Single();
+            output.WriteLine($"cls model, {streams} stream(s), {c.ThreadsPerRequest} thread(s)/request: {requests} requests from 4 callers in {ms:0} ms = {requests * 1000 / ms:0.0} inferences/s (peak {c.PeakConcurrency} in flight)");
+        }
+    }
+}

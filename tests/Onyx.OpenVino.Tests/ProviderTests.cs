@@ -73,6 +73,23 @@ public class PartitionTests
     }
 
     [Fact]
+    public void NoCycleBetweenTwoSubgraphs()
+    {
+        // Connected components would fuse everything and loop through both CPU nodes; the partition must stay a DAG.
+        var bytes = new ModelBuilder().Input("x", 4).Output("y", 4)
+            .Node("Relu", ["x"], ["a1"]).Node("Negate", ["x"], ["u"], domain: "test.onyx").Node("Sigmoid", ["u"], ["b2"])
+            .Node("Add", ["a1", "b2"], ["b1"]).Node("Negate", ["b2"], ["v"], domain: "test.onyx").Node("Mul", ["a1", "v"], ["a2"])
+            .Node("Add", ["b1", "a2"], ["y"]).Build();
+        using var ov = new InferenceSession(bytes, Run.Ov());
+        using var cpu = new InferenceSession(bytes);
+        var p = Run.State(ov).Compiled.Partition;
+        Assert.Equal(5, p.ClaimedCount);
+        Assert.Equal(2, p.Refused.Count);
+        var x = new float[] { -1, 0.5f, 2, -3 };
+        Assert.Equal(Run.One(cpu, "x", x, 4), Run.One(ov, "x", x, 4));
+    }
+
+    [Fact]
     public void SeedTableRefusalsAreExplained()
     {
         var bytes = new ModelBuilder().Input("x", 2, 2).Output("y", 2, 2).Int64Weight("i", [0, 1, 1, 0], 2, 2)

@@ -18,7 +18,8 @@ public static class InspectCommand
         var ep = CliOptions.Ep();
         var epOption = CliOptions.EpOption();
         var device = new Option<string?>("--device") { Description = "Shortcut for --ep OpenVINO --ep-option device_type=DEVICE" };
-        var cmd = new Command("inspect", "Print a model's inputs, outputs and ops, and how providers partition it") { model, ep, epOption, device };
+        var load = new Option<bool>("--load") { Description = "Also create a session and report its load time and how each subgraph was obtained (compiled, cache, epcontext)" };
+        var cmd = new Command("inspect", "Print a model's inputs, outputs and ops, and how providers partition it") { model, ep, epOption, device, load };
         cmd.SetAction(parse =>
         {
             string path = parse.GetValue(model)!;
@@ -53,6 +54,15 @@ public static class InspectCommand
                 $"{ov.StreamCount} stream(s), dynamic shapes {(ov.DynamicShapes ? "on" : "off")}, cache {(ov.CacheDir ?? "off")}");
             foreach (var note in ov.Device.Notes.Concat(ov.Notes)) Console.WriteLine($"  note: {note}");
             Console.Write(partition.Describe(m.DisplayName));
+            if (parse.GetValue(load))
+            {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                using var session = new InferenceSession(path, CliOptions.Build(ep0, opts.ToArray()));
+                double ms = sw.Elapsed.TotalMilliseconds;
+                var state = SessionBuilder.StateOf(session.Plan);
+                Console.WriteLine($"  session load {ms:0.0} ms; " + string.Join(", ", state?.Compiled.Subgraphs.Select(c =>
+                    $"{c.Source.Name}: {c.Origin}, {c.Optimized.Nodes.Count} nodes after optimization, {c.FoldedNodes} removed, {c.LoweredWeights.Count} weights in {ov.Precision}") ?? []));
+            }
             return 0;
         });
         return cmd;

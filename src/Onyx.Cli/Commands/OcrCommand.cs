@@ -109,18 +109,14 @@ public static class OcrCommand
         AnsiConsole.Write(table);
 
         var t = result.Timings;
-        var times = new Table().AddColumn("Stage").AddColumn(new TableColumn("ms").RightAligned());
-        void Row(string name, double ms) => times.AddRow(name, ms.ToString("0.0"));
-        Row("load models", loadMs);
-        Row("decode image", t.Decode);
-        Row("det pre", t.DetPreprocess);
-        Row("det infer", t.DetInference);
-        Row("det post", t.DetPostprocess);
-        if (useCls) Row("cls", t.Classify);
-        Row("rec pre (crop+resize)", t.RecPreprocess);
-        Row("rec infer", t.RecInference);
-        Row("rec decode", t.RecDecode);
-        Row("total (excl. load)", t.Total);
+        var times = new Table()
+            .AddColumn("Stage")
+            .AddColumn(new TableColumn("wall ms").RightAligned())
+            .AddColumn(new TableColumn("cpu ms").RightAligned());
+        times.AddRow("load models", loadMs.ToString("0.0"), "");
+        foreach (var stage in t.Stages)
+            times.AddRow(stage.Name, stage.WallMs.ToString("0.0"), stage.CpuMs.ToString("0.0"));
+        times.AddRow("total (excl. load)", t.TotalWallMs.ToString("0.0"), t.TotalCpuMs.ToString("0.0"));
         AnsiConsole.Write(times);
 
         if (annotatedPath is not null)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Onyx.Cli.Imaging;
 using SkiaSharp;
 
@@ -79,46 +78,45 @@ public sealed class OcrPipeline : IDisposable
 
     public OcrResult Run(string imagePath)
     {
-        var sw = Stopwatch.StartNew();
+        var timings = new OcrTimings();
+        var clock = new StageClock();
         var image = RgbImage.Load(imagePath);
-        double decode = sw.Elapsed.TotalMilliseconds;
-        var result = Run(image);
-        result.Timings.Decode = decode;
-        return result;
+        clock.Lap(timings, OcrTimings.Decode);
+        return Run(image, timings, clock);
     }
 
-    public OcrResult Run(RgbImage image)
+    public OcrResult Run(RgbImage image) => Run(image, new OcrTimings(), new StageClock());
+
+    OcrResult Run(RgbImage image, OcrTimings timings, StageClock clock)
     {
-        var timings = new OcrTimings();
-        var sw = Stopwatch.StartNew();
 
         // Detection preprocessing (DetResizeForTest limit_type "max", NormalizeImage, ToCHW).
         var (detW, detH) = DetInputSize(image.Width, image.Height, _options.DetLimitSideLength);
         var resized = ImageOps.Resize(image, detW, detH);
         float[] detInput = Normalize(resized, DetMean, DetStd);
-        timings.DetPreprocess = Lap(sw);
+        clock.Lap(timings, OcrTimings.DetPreprocess);
 
         float[] prob = _det.Run(detInput, [1, 3, detH, detW], out int[] probShape);
-        timings.DetInference = Lap(sw);
+        clock.Lap(timings, OcrTimings.DetInference);
         if (probShape.Length != 4 || probShape[2] != detH || probShape[3] != detW)
             throw new InvalidDataException($"Detection output has shape [{string.Join(',', probShape)}], expected [1,1,{detH},{detW}].");
 
         var boxes = _options.PostProcessor.Process(prob, detW, detH, image.Width, image.Height);
         boxes = SortReadingOrder(boxes);
-        timings.DetPostprocess = Lap(sw);
+        clock.Lap(timings, OcrTimings.DetPostprocess);
 
         var crops = new List<RgbImage>(boxes.Count);
         foreach (var box in boxes)
             crops.Add(CropBox(image, box));
-        timings.RecPreprocess += Lap(sw);
+        clock.Lap(timings, OcrTimings.RecPreprocess);
 
         if (_cls is not null)
         {
             ClassifyAndRotate(crops);
-            timings.Classify = Lap(sw);
+            clock.Lap(timings, OcrTimings.Classify);
         }
 
-        var recognized = Recognize(crops, timings, sw);
+        var recognized = Recognize(crops, timings, clock);
 
         var lines = new List<OcrLine>();
         for (int i = 0; i < boxes.Count; i++)
@@ -128,13 +126,6 @@ public sealed class OcrPipeline : IDisposable
                 lines.Add(new OcrLine(text, conf, boxes[i]));
         }
         return new OcrResult(lines, timings, detW, detH);
-    }
-
-    static double Lap(Stopwatch sw)
-    {
-        double ms = sw.Elapsed.TotalMilliseconds;
-        sw.Restart();
-        return ms;
     }
 
     /// <summary>Detection input size: longer side limited, both sides rounded to a multiple of 32 (at least 32).</summary>
@@ -245,7 +236,7 @@ public sealed class OcrPipeline : IDisposable
         }
     }
 
-    (string Text, float Confidence)[] Recognize(List<RgbImage> crops, OcrTimings timings, Stopwatch sw)
+    (string Text, float Confidence)[] Recognize(List<RgbImage> crops, OcrTimings timings, StageClock clock)
     {
         var results = new (string, float)[crops.Count];
         int h = _options.RecHeight, batch = _options.RecBatchSize;
@@ -261,10 +252,10 @@ public sealed class OcrPipeline : IDisposable
             var input = new float[n * 3 * h * w];
             for (int k = 0; k < n; k++)
                 ResizeNormalizeInto(crops[order[start + k]], h, w, input.AsSpan(k * 3 * h * w, 3 * h * w));
-            timings.RecPreprocess += Lap(sw);
+            clock.Lap(timings, OcrTimings.RecPreprocess);
 
             float[] output = _rec.Run(input, [n, 3, h, w], out int[] shape);
-            timings.RecInference += Lap(sw);
+            clock.Lap(timings, OcrTimings.RecInference);
             if (shape.Length != 3 || shape[0] != n)
                 throw new InvalidDataException($"Recognition output has shape [{string.Join(',', shape)}], expected [{n},T,{_decoder.ClassCount}].");
             if (shape[2] != _decoder.ClassCount)
@@ -273,7 +264,7 @@ public sealed class OcrPipeline : IDisposable
             int steps = shape[1], per = steps * shape[2];
             for (int k = 0; k < n; k++)
                 results[order[start + k]] = _decoder.Decode(output.AsSpan(k * per, per), steps);
-            timings.RecDecode += Lap(sw);
+            clock.Lap(timings, OcrTimings.RecDecode);
         }
         return results;
     }

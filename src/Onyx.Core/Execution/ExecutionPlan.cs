@@ -20,6 +20,7 @@ public sealed class ExecutionPlan : ISubgraphCompiler
     private readonly (int Slot, string Name)[] _captured;
     private readonly IKernelResolver _resolver;
     private readonly string _modelName;
+    private readonly bool[] _producedHere;
 
     public Graph Graph { get; }
     public int SlotCount => _slots.Count;
@@ -109,6 +110,10 @@ public sealed class ExecutionPlan : ISubgraphCompiler
         foreach (var (slot, s) in lastUse)
             if (!keep.Contains(slot)) (freeLists[s] ??= []).Add(slot);
         _steps = steps.Select((st, s) => st with { FreeAfter = freeLists[s]?.ToArray() ?? [] }).ToArray();
+        // Only values a step of this plan produced may go back to the arena; inputs and captured
+        // outer values belong to the caller or an enclosing frame.
+        _producedHere = new bool[_slots.Count];
+        foreach (var st in _steps) foreach (int o in st.Outputs) if (o >= 0) _producedHere[o] = true;
     }
 
     private static bool ExistsInOuterScope(Graph? g, string name)
@@ -221,16 +226,48 @@ public sealed class ExecutionPlan : ISubgraphCompiler
             for (int o = 0; o < outs.Length; o++)
             {
                 if (step.Outputs[o] < 0) continue;
-                slots[step.Outputs[o]] = outs[o] ?? throw new OnnxRuntimeException(ErrorCode.RuntimeException,
+                var value = outs[o] ?? throw new OnnxRuntimeException(ErrorCode.RuntimeException,
                     $"{_modelName}: {step.Node.Describe()} produced no value for output {o} ('{step.Node.Outputs[o]}')");
+                slots[step.Outputs[o]] = value;
+                TrackBuffers(value);
             }
             if (run.Observer is { } observer) observer.OnStep(step.Node, System.Diagnostics.Stopwatch.GetTimestamp() - started);
-            foreach (int f in step.FreeAfter) slots[f] = null;
+            foreach (int f in step.FreeAfter)
+            {
+                if (_producedHere[f] && slots[f] is Tensor { Buffer: { } buffer }) buffer.ReleaseToPool();
+                slots[f] = null;
+            }
         }
 
         var result = new OnnxValue?[_outputSlots.Length];
         for (int i = 0; i < result.Length; i++) result[i] = slots[_outputSlots[i]];
         return result;
+    }
+
+    /// <summary>
+    /// Counts the slot references to pooled buffers so the last drop returns them to the arena.
+    /// Tensors inside sequences, optionals and maps escape the count and are never reused.
+    /// </summary>
+    private static void TrackBuffers(OnnxValue value)
+    {
+        switch (value)
+        {
+            case Tensor { Buffer: { Pool: not null } b }: b.Retain(); break;
+            case SequenceValue s: foreach (var item in s.Items) Escape(item); break;
+            case OptionalValue { Value: { } inner }: Escape(inner); break;
+            case MapValue m: Escape(m.Keys); Escape(m.Values); break;
+        }
+    }
+
+    private static void Escape(OnnxValue value)
+    {
+        switch (value)
+        {
+            case Tensor { Buffer: { Pool: not null } b }: b.Escape(); break;
+            case SequenceValue s: foreach (var item in s.Items) Escape(item); break;
+            case OptionalValue { Value: { } inner }: Escape(inner); break;
+            case MapValue m: Escape(m.Keys); Escape(m.Values); break;
+        }
     }
 
     /// <inheritdoc/>

@@ -58,7 +58,7 @@ public sealed class KernelContext
     /// <summary>Allocates output <paramref name="i"/> (zero-filled) and records it.</summary>
     public Tensor Output(int i, DType dtype, ReadOnlySpan<int> shape)
     {
-        var t = Tensor.Allocate(dtype, shape);
+        var t = Run.Pool is { } pool ? pool.Allocate(dtype, shape) : Tensor.Allocate(dtype, shape);
         SetOutput(i, t);
         return t;
     }
@@ -88,6 +88,8 @@ public sealed class RunContext
     public string Tag { get; init; } = "";
     /// <summary>Thread pool for intra-op parallelism (an Onyx.Kernels IntraOpPool); null means run on the calling thread.</summary>
     public object? IntraOpPool { get; init; }
+    /// <summary>The session's buffer arena for kernel outputs; null allocates fresh buffers.</summary>
+    public BufferPool? Pool { get; init; }
     /// <summary>When set, the plan reports each node's wall time (profiling runs only).</summary>
     public IStepObserver? Observer { get; init; }
     public static readonly RunContext Default = new();

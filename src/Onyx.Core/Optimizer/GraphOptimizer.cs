@@ -21,6 +21,7 @@ public sealed class GraphOptimizer
         new FoldConstants(),
         new FuseConvBatchNorm(),
         new FuseMatMulAddIntoGemm(),
+        new FuseConvActivation(),
         new EliminateDeadNodes(),
     ];
 

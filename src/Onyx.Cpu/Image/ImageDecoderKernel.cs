@@ -7,7 +7,7 @@ namespace Onyx.Cpu.Image;
 internal sealed record DecodedImage(int Width, int Height, int Channels, byte[] Pixels);
 
 /// <summary>
-/// ONNX <c>ImageDecoder</c>: decodes PNG, BMP, PNM and baseline JPEG bytes into an [H, W, C] uint8
+/// ONNX <c>ImageDecoder</c>: decodes PNG, BMP, PNM, uncompressed TIFF and baseline JPEG bytes into an [H, W, C] uint8
 /// tensor in RGB, BGR or Grayscale order. JPEG decoding follows libjpeg's integer IDCT, fancy
 /// upsampling and color tables, so results match Pillow pixel for pixel.
 /// </summary>
@@ -44,7 +44,8 @@ internal sealed class ImageDecoderKernel : IKernel
                 [(byte)'B', (byte)'M', ..] => BmpDecoder.Decode(data),
                 [(byte)'P', >= (byte)'1' and <= (byte)'6', ..] => PnmDecoder.Decode(data),
                 [0xFF, 0xD8, ..] => JpegDecoder.Decode(data),
-                _ => throw new NotSupportedException("unrecognized image format (supported: PNG, BMP, PNM, baseline JPEG)"),
+                [(byte)'I', (byte)'I', 42, 0, ..] or [(byte)'M', (byte)'M', 0, 42, ..] => TiffDecoder.Decode(data),
+                _ => throw new NotSupportedException("unrecognized image format (supported: PNG, BMP, PNM, baseline JPEG, uncompressed TIFF)"),
             };
         }
         catch (Exception e) when (e is NotSupportedException or InvalidDataException or IndexOutOfRangeException or ArgumentException)

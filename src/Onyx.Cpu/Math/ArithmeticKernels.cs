@@ -2,6 +2,7 @@ using System.Numerics;
 using Onyx.Core.Execution;
 using Onyx.Cpu.Common;
 using Onyx.Kernels.Elementwise;
+using Onyx.Kernels.Threading;
 using Onyx.Tensors;
 
 namespace Onyx.Cpu.MathOps;
@@ -36,7 +37,7 @@ internal abstract class ArithmeticKernel : IKernel
             throw context.Error($"inputs must have one type, got {a.DType.OnnxName()} and {b.DType.OnnxName()}");
         if (_legacyBroadcast) b = LegacyAlign(context, a, b, _legacyAxis);
         Tensor y = context.Output(0, a.DType, Shapes.Broadcast(context, a.Shape, b.Shape));
-        if (!Apply(_kind, a, b, y)) throw context.Error($"type {a.DType.OnnxName()} is not supported");
+        if (!Apply(_kind, a, b, y, ElementwiseBroadcast.Pool(context))) throw context.Error($"type {a.DType.OnnxName()} is not supported");
     }
 
     /// <summary>Before opset 7: B's dims line up with A's starting at axis (default: as a suffix).</summary>
@@ -52,7 +53,7 @@ internal abstract class ArithmeticKernel : IKernel
     }
 
     /// <summary>y = a op b, broadcast to y's shape; false for an unsupported type.</summary>
-    public static bool Apply(ArithmeticKind kind, Tensor a, Tensor b, Tensor y)
+    public static bool Apply(ArithmeticKind kind, Tensor a, Tensor b, Tensor y, IntraOpPool? pool = null)
     {
         switch (a.DType)
         {
@@ -60,40 +61,40 @@ internal abstract class ArithmeticKernel : IKernel
             case DType.BFloat16:
                 return kind switch
                 {
-                    ArithmeticKind.Add => Widened(a, b, y, new AddOperator<float>()),
-                    ArithmeticKind.Sub => Widened(a, b, y, new SubtractOperator<float>()),
-                    ArithmeticKind.Mul => Widened(a, b, y, new MultiplyOperator<float>()),
-                    ArithmeticKind.Div => Widened(a, b, y, new DivideOperator<float>()),
-                    ArithmeticKind.Max => Widened(a, b, y, new MaxOperator<float>()),
-                    _ => Widened(a, b, y, new MinOperator<float>()),
+                    ArithmeticKind.Add => Widened(a, b, y, new AddOperator<float>(), pool),
+                    ArithmeticKind.Sub => Widened(a, b, y, new SubtractOperator<float>(), pool),
+                    ArithmeticKind.Mul => Widened(a, b, y, new MultiplyOperator<float>(), pool),
+                    ArithmeticKind.Div => Widened(a, b, y, new DivideOperator<float>(), pool),
+                    ArithmeticKind.Max => Widened(a, b, y, new MaxOperator<float>(), pool),
+                    _ => Widened(a, b, y, new MinOperator<float>(), pool),
                 };
             default:
-                var v = new Visitor(kind, a, b, y);
+                var v = new Visitor(kind, a, b, y, pool);
                 return NumericDispatch.Numeric(a.DType, ref v, half: false);
         }
     }
 
     /// <summary>Runs a float operator over Half or BFloat16 tensors.</summary>
-    public static bool Widened<TOp>(Tensor a, Tensor b, Tensor y, TOp op) where TOp : struct, IBinaryOperator<float>
+    public static bool Widened<TOp>(Tensor a, Tensor b, Tensor y, TOp op, IntraOpPool? pool = null) where TOp : struct, IBinaryOperator<float>
     {
-        if (a.DType == DType.Float16) ElementwiseBroadcast.Run<Half, Half, Half, HalfRows<TOp>>(a, b, y, new(op));
-        else if (a.DType == DType.BFloat16) ElementwiseBroadcast.Run<BFloat16, BFloat16, BFloat16, BFloat16Rows<TOp>>(a, b, y, new(op));
+        if (a.DType == DType.Float16) ElementwiseBroadcast.Run<Half, Half, Half, HalfRows<TOp>>(a, b, y, new(op), pool);
+        else if (a.DType == DType.BFloat16) ElementwiseBroadcast.Run<BFloat16, BFloat16, BFloat16, BFloat16Rows<TOp>>(a, b, y, new(op), pool);
         else return false;
         return true;
     }
 
-    private readonly struct Visitor(ArithmeticKind kind, Tensor a, Tensor b, Tensor y) : INumericVisitor
+    private readonly struct Visitor(ArithmeticKind kind, Tensor a, Tensor b, Tensor y, IntraOpPool? pool) : INumericVisitor
     {
         public void Visit<T>() where T : unmanaged, INumber<T>
         {
             switch (kind)
             {
-                case ArithmeticKind.Add: ElementwiseBroadcast.Run<T, T, T, SimdRows<T, AddOperator<T>>>(a, b, y, default); break;
-                case ArithmeticKind.Sub: ElementwiseBroadcast.Run<T, T, T, SimdRows<T, SubtractOperator<T>>>(a, b, y, default); break;
-                case ArithmeticKind.Mul: ElementwiseBroadcast.Run<T, T, T, SimdRows<T, MultiplyOperator<T>>>(a, b, y, default); break;
-                case ArithmeticKind.Div: ElementwiseBroadcast.Run<T, T, T, SimdRows<T, DivideOperator<T>>>(a, b, y, default); break;
-                case ArithmeticKind.Max: ElementwiseBroadcast.Run<T, T, T, SimdRows<T, MaxOperator<T>>>(a, b, y, default); break;
-                default: ElementwiseBroadcast.Run<T, T, T, SimdRows<T, MinOperator<T>>>(a, b, y, default); break;
+                case ArithmeticKind.Add: ElementwiseBroadcast.Run<T, T, T, SimdRows<T, AddOperator<T>>>(a, b, y, default, pool); break;
+                case ArithmeticKind.Sub: ElementwiseBroadcast.Run<T, T, T, SimdRows<T, SubtractOperator<T>>>(a, b, y, default, pool); break;
+                case ArithmeticKind.Mul: ElementwiseBroadcast.Run<T, T, T, SimdRows<T, MultiplyOperator<T>>>(a, b, y, default, pool); break;
+                case ArithmeticKind.Div: ElementwiseBroadcast.Run<T, T, T, SimdRows<T, DivideOperator<T>>>(a, b, y, default, pool); break;
+                case ArithmeticKind.Max: ElementwiseBroadcast.Run<T, T, T, SimdRows<T, MaxOperator<T>>>(a, b, y, default, pool); break;
+                default: ElementwiseBroadcast.Run<T, T, T, SimdRows<T, MinOperator<T>>>(a, b, y, default, pool); break;
             }
         }
     }

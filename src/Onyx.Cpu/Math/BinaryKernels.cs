@@ -21,26 +21,26 @@ internal abstract class CompareKernel(CompareKind kind) : IKernel
                     a.Strings, a.Shape, b.Strings, b.Shape, y.Span<bool>(), y.Shape, default);
                 break;
             case DType.Bool:
-                ElementwiseBroadcast.Run<byte, byte, bool, ScalarRows<byte, byte, bool, CompareOperator<byte>>>(a, b, y, new(new(kind)));
+                ElementwiseBroadcast.Run<byte, byte, bool, ScalarRows<byte, byte, bool, CompareOperator<byte>>>(a, b, y, new(new(kind)), ElementwiseBroadcast.Pool(context));
                 break;
             case DType.Float16:
-                ElementwiseBroadcast.Run<Half, Half, bool, ScalarRows<Half, Half, bool, CompareOperator<Half>>>(a, b, y, new(new(kind)));
+                ElementwiseBroadcast.Run<Half, Half, bool, ScalarRows<Half, Half, bool, CompareOperator<Half>>>(a, b, y, new(new(kind)), ElementwiseBroadcast.Pool(context));
                 break;
             case DType.BFloat16:
-                ElementwiseBroadcast.Run<BFloat16, BFloat16, bool, ScalarRows<BFloat16, BFloat16, bool, BFloat16Compare>>(a, b, y, new(new(kind)));
+                ElementwiseBroadcast.Run<BFloat16, BFloat16, bool, ScalarRows<BFloat16, BFloat16, bool, BFloat16Compare>>(a, b, y, new(new(kind)), ElementwiseBroadcast.Pool(context));
                 break;
             default:
-                var v = new Visitor(kind, a, b, y);
+                var v = new Visitor(kind, a, b, y, ElementwiseBroadcast.Pool(context));
                 if (!NumericDispatch.Numeric(a.DType, ref v, half: false))
                     throw context.Error($"type {a.DType.OnnxName()} is not supported");
                 break;
         }
     }
 
-    private readonly struct Visitor(CompareKind kind, Tensor a, Tensor b, Tensor y) : INumericVisitor
+    private readonly struct Visitor(CompareKind kind, Tensor a, Tensor b, Tensor y, Kernels.Threading.IntraOpPool? pool) : INumericVisitor
     {
         public void Visit<T>() where T : unmanaged, INumber<T> =>
-            ElementwiseBroadcast.Run<T, T, bool, ScalarRows<T, T, bool, CompareOperator<T>>>(a, b, y, new(new(kind)));
+            ElementwiseBroadcast.Run<T, T, bool, ScalarRows<T, T, bool, CompareOperator<T>>>(a, b, y, new(new(kind)), pool);
     }
 
     private readonly struct StringEqual : IBinaryScalarOperator<string, string, bool>
@@ -86,9 +86,9 @@ internal abstract class LogicalKernel(LogicalKind kind) : IKernel
         // Bools are stored as 0/1 bytes, so the bitwise vector operators are the logical ones.
         switch (kind)
         {
-            case LogicalKind.And: ElementwiseBroadcast.Run<byte, byte, byte, SimdRows<byte, BitAndOperator<byte>>>(a, b, y, default); break;
-            case LogicalKind.Or: ElementwiseBroadcast.Run<byte, byte, byte, SimdRows<byte, BitOrOperator<byte>>>(a, b, y, default); break;
-            default: ElementwiseBroadcast.Run<byte, byte, byte, SimdRows<byte, BitXorOperator<byte>>>(a, b, y, default); break;
+            case LogicalKind.And: ElementwiseBroadcast.Run<byte, byte, byte, SimdRows<byte, BitAndOperator<byte>>>(a, b, y, default, ElementwiseBroadcast.Pool(context)); break;
+            case LogicalKind.Or: ElementwiseBroadcast.Run<byte, byte, byte, SimdRows<byte, BitOrOperator<byte>>>(a, b, y, default, ElementwiseBroadcast.Pool(context)); break;
+            default: ElementwiseBroadcast.Run<byte, byte, byte, SimdRows<byte, BitXorOperator<byte>>>(a, b, y, default, ElementwiseBroadcast.Pool(context)); break;
         }
     }
 }
@@ -249,12 +249,12 @@ internal sealed class PReluKernel : IKernel
         Tensor y = context.Output(0, x.DType, Shapes.Broadcast(context, x.Shape, slope.Shape));
         switch (x.DType)
         {
-            case DType.Float32: ElementwiseBroadcast.Run<float, float, float, SimdRows<float, PReluOperator<float>>>(x, slope, y, default); break;
-            case DType.Float64: ElementwiseBroadcast.Run<double, double, double, SimdRows<double, PReluOperator<double>>>(x, slope, y, default); break;
-            case DType.Int32: ElementwiseBroadcast.Run<int, int, int, SimdRows<int, PReluOperator<int>>>(x, slope, y, default); break;
-            case DType.Int64: ElementwiseBroadcast.Run<long, long, long, SimdRows<long, PReluOperator<long>>>(x, slope, y, default); break;
+            case DType.Float32: ElementwiseBroadcast.Run<float, float, float, SimdRows<float, PReluOperator<float>>>(x, slope, y, default, ElementwiseBroadcast.Pool(context)); break;
+            case DType.Float64: ElementwiseBroadcast.Run<double, double, double, SimdRows<double, PReluOperator<double>>>(x, slope, y, default, ElementwiseBroadcast.Pool(context)); break;
+            case DType.Int32: ElementwiseBroadcast.Run<int, int, int, SimdRows<int, PReluOperator<int>>>(x, slope, y, default, ElementwiseBroadcast.Pool(context)); break;
+            case DType.Int64: ElementwiseBroadcast.Run<long, long, long, SimdRows<long, PReluOperator<long>>>(x, slope, y, default, ElementwiseBroadcast.Pool(context)); break;
             case DType.UInt32: case DType.UInt64: ElementwiseBroadcast.Expand(x, y); break;
-            case DType.Float16: case DType.BFloat16: ArithmeticKernel.Widened(x, slope, y, new PReluOperator<float>()); break;
+            case DType.Float16: case DType.BFloat16: ArithmeticKernel.Widened(x, slope, y, new PReluOperator<float>(), ElementwiseBroadcast.Pool(context)); break;
             default: throw context.Error($"type {x.DType.OnnxName()} is not supported");
         }
     }
@@ -306,6 +306,15 @@ internal sealed class PowKernel : IKernel
 
     private static void Dispatch(KernelContext context, Tensor a, Tensor b, Tensor y)
     {
+        // The common case (x^2 in decomposed norms, x^0.5): a float base and one float exponent.
+        if (a.DType == DType.Float32 && b.Length == 1 && a.Length == y.Length && b.DType is DType.Float32 or DType.Float64 or DType.Int32 or DType.Int64)
+        {
+            float e = (float)b.ToDoubleArray()[0];
+            var pool = ElementwiseBroadcast.Pool(context);
+            if (PowScalarOperator<float>.HasVectorForm(e)) ParallelUnary.Run<float, PowScalarOperator<float>>(a, y, new(e), pool);
+            else ParallelUnary.Run<float, PowGeneralOperator<float>>(a, y, new(e), pool);
+            return;
+        }
         if (a.DType == b.DType)
         {
             switch (a.DType)

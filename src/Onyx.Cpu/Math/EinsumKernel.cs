@@ -117,10 +117,30 @@ internal sealed class EinsumKernel : IKernel
         long sumCount = 1;
         for (int d = no; d < nl; d++) sumCount *= dims[d];
         if (sumCount == 0) { WriteOutput(y, res, lres, integer); return; }
+        // The innermost summed loop runs as a tight strided dot product (the contraction of a
+        // matmul-like equation); the odometer only steps the loops outside it.
+        int last = nl - 1;
+        bool tight = !integer && nl > no && n == 2;
+        int innerLen = tight ? dims[last] : 1;
+        long innerS0 = tight ? strides[0][last] : 0, innerS1 = tight ? strides[1][last] : 0;
+        long outerSums = tight ? sumCount / innerLen : sumCount;
         for (int o = 0; o < y.Length; o++)
         {
             double acc = 0;
             long lacc = 0;
+            if (tight)
+            {
+                double[] d0 = data[0], d1 = data[1];
+                for (long s = 0; s < outerSums; s++)
+                {
+                    long o0 = off[0], o1 = off[1];
+                    for (int k = 0; k < innerLen; k++, o0 += innerS0, o1 += innerS1) acc += d0[o0] * d1[o1];
+                    Advance(idx, off, dims, strides, no, last);
+                }
+                res[o] = acc;
+                Advance(idx, off, dims, strides, 0, no);
+                continue;
+            }
             for (long s = 0; s < sumCount; s++)
             {
                 if (integer)

@@ -53,5 +53,9 @@ internal static class BFloat16Tensors
         return f;
     }
 
-    public static void Store(Tensor f, Tensor y) => Widen.ToBFloat16(f.Span<float>(), y.Span<BFloat16>());
+    public static void Store(Tensor f, Tensor y)
+    {
+        Widen.ToBFloat16(f.Span<float>(), y.Span<BFloat16>());
+        GC.KeepAlive(f);
+    }
 }

@@ -32,21 +32,23 @@ internal abstract class NumericUnaryKernel : IKernel
     protected virtual bool Accepts(DType t) => true;
 
     /// <summary>y = op(x) for one element type (x and y same length).</summary>
-    protected abstract void Run<T>(KernelContext context, ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, INumber<T>;
+    protected abstract void Run<T>(KernelContext context, Tensor x, Tensor y) where T : unmanaged, INumber<T>;
 
     private readonly struct Visitor(NumericUnaryKernel k, KernelContext c, Tensor x, Tensor y) : INumericVisitor
     {
-        public void Visit<T>() where T : unmanaged, INumber<T> => k.Run(c, x.Span<T>(), y.Span<T>());
+        public void Visit<T>() where T : unmanaged, INumber<T> => k.Run<T>(c, x, y);
     }
 
     private readonly struct Widened<TH>(NumericUnaryKernel k, KernelContext c, Tensor x, Tensor y) : INumericVisitor
     {
         public void Visit<T>() where T : unmanaged, INumber<T>
         {
-            var f = new float[x.Length];
-            if (typeof(TH) == typeof(Half)) Widen.ToSingle(x.Span<Half>(), f); else Widen.ToSingle(x.Span<BFloat16>(), f);
+            // Rare on CPU: compute through a float copy.
+            var f = Tensor.Allocate(DType.Float32, x.Shape, zero: false);
+            if (typeof(TH) == typeof(Half)) Widen.ToSingle(x.Span<Half>(), f.Span<float>()); else Widen.ToSingle(x.Span<BFloat16>(), f.Span<float>());
             k.Run<float>(c, f, f);
-            if (typeof(TH) == typeof(Half)) Widen.ToHalf(f, y.Span<Half>()); else Widen.ToBFloat16(f, y.Span<BFloat16>());
+            if (typeof(TH) == typeof(Half)) Widen.ToHalf(f.Span<float>(), y.Span<Half>()); else Widen.ToBFloat16(f.Span<float>(), y.Span<BFloat16>());
+            GC.KeepAlive(f);
         }
     }
 }
@@ -56,7 +58,7 @@ internal abstract class NumericUnaryKernel : IKernel
 internal sealed class AbsKernel : NumericUnaryKernel
 {
     public AbsKernel(KernelInfo info) { }
-    protected override void Run<T>(KernelContext context, ReadOnlySpan<T> x, Span<T> y) => Unary.Invoke(x, y, new AbsOperator<T>());
+    protected override void Run<T>(KernelContext context, Tensor x, Tensor y) => ParallelUnary.Run<T, AbsOperator<T>>(x, y, new(), ElementwiseBroadcast.Pool(context));
 }
 
 /// <summary>ONNX <c>Neg</c>: y = −x (signed types).</summary>
@@ -65,7 +67,7 @@ internal sealed class NegKernel : NumericUnaryKernel
 {
     public NegKernel(KernelInfo info) { }
     protected override bool Accepts(DType t) => t is not (DType.UInt8 or DType.UInt16 or DType.UInt32 or DType.UInt64);
-    protected override void Run<T>(KernelContext context, ReadOnlySpan<T> x, Span<T> y) => Unary.Invoke(x, y, new NegOperator<T>());
+    protected override void Run<T>(KernelContext context, Tensor x, Tensor y) => ParallelUnary.Run<T, NegOperator<T>>(x, y, new(), ElementwiseBroadcast.Pool(context));
 }
 
 /// <summary>ONNX <c>Sign</c>: y ∈ {−1, 0, 1}.</summary>
@@ -73,7 +75,7 @@ internal sealed class NegKernel : NumericUnaryKernel
 internal sealed class SignKernel : NumericUnaryKernel
 {
     public SignKernel(KernelInfo info) { }
-    protected override void Run<T>(KernelContext context, ReadOnlySpan<T> x, Span<T> y) => Unary.Invoke(x, y, new SignOperator<T>());
+    protected override void Run<T>(KernelContext context, Tensor x, Tensor y) => ParallelUnary.Run<T, SignOperator<T>>(x, y, new(), ElementwiseBroadcast.Pool(context));
 }
 
 /// <summary>ONNX <c>Relu</c>: y = max(x, 0) (signed integers too since opset 14).</summary>
@@ -81,7 +83,7 @@ internal sealed class SignKernel : NumericUnaryKernel
 internal sealed class ReluKernel : NumericUnaryKernel
 {
     public ReluKernel(KernelInfo info) { }
-    protected override void Run<T>(KernelContext context, ReadOnlySpan<T> x, Span<T> y) => Unary.Invoke(x, y, new ReluOperator<T>());
+    protected override void Run<T>(KernelContext context, Tensor x, Tensor y) => ParallelUnary.Run<T, ReluOperator<T>>(x, y, new(), ElementwiseBroadcast.Pool(context));
 }
 
 /// <summary>ONNX <c>Shrink</c>: y = x &lt; −lambd ? x + bias : (x &gt; lambd ? x − bias : 0).</summary>
@@ -96,7 +98,7 @@ internal sealed class ShrinkKernel : NumericUnaryKernel
         _lambd = info.Attributes.GetFloat("lambd", 0.5f);
     }
 
-    protected override void Run<T>(KernelContext context, ReadOnlySpan<T> x, Span<T> y) => Unary.Invoke(x, y, new ShrinkOperator<T>(_bias, _lambd));
+    protected override void Run<T>(KernelContext context, Tensor x, Tensor y) => ParallelUnary.Run<T, ShrinkOperator<T>>(x, y, new(_bias, _lambd), ElementwiseBroadcast.Pool(context));
 }
 
 /// <summary>
@@ -116,7 +118,7 @@ internal sealed class ClipKernel : NumericUnaryKernel
         _max = info.Attributes.GetFloat("max", float.PositiveInfinity);
     }
 
-    protected override void Run<T>(KernelContext context, ReadOnlySpan<T> x, Span<T> y)
+    protected override void Run<T>(KernelContext context, Tensor x, Tensor y)
     {
         T lo, hi;
         if (_fromAttributes)
@@ -131,7 +133,7 @@ internal sealed class ClipKernel : NumericUnaryKernel
         }
         // min > max: every element becomes max (as numpy.clip and ONNX Runtime do).
         if (lo > hi) lo = hi;
-        Unary.Invoke(x, y, new ClipOperator<T>(lo, hi));
+        ParallelUnary.Run<T, ClipOperator<T>>(x, y, new(lo, hi), ElementwiseBroadcast.Pool(context));
     }
 
     private static T Bound<T>(KernelContext context, int i, bool low) where T : unmanaged, INumber<T>

@@ -28,8 +28,8 @@ internal abstract class FloatUnaryKernel<TF, TD> : IKernel
         Tensor y = context.Output(0, x.DType, x.Shape);
         switch (x.DType)
         {
-            case DType.Float32: RunFloat(x.Span<float>(), y.Span<float>(), _f); break;
-            case DType.Float64: Unary.Invoke(x.Span<double>(), y.Span<double>(), _d); break;
+            case DType.Float32: RunFloat(x, y, _f, ElementwiseBroadcast.Pool(context)); break;
+            case DType.Float64: ParallelUnary.Run<double, TD>(x, y, _d, ElementwiseBroadcast.Pool(context)); break;
             case DType.Float16: Unary.Invoke(x.Span<Half>(), y.Span<Half>(), _f); break;
             case DType.BFloat16: Unary.Invoke(x.Span<BFloat16>(), y.Span<BFloat16>(), _f); break;
             default: throw context.Error($"type {x.DType.OnnxName()} is not supported (float types only)");
@@ -37,7 +37,7 @@ internal abstract class FloatUnaryKernel<TF, TD> : IKernel
     }
 
     /// <summary>The float32 loop; an op may replace it with a whole-span library routine.</summary>
-    protected virtual void RunFloat(ReadOnlySpan<float> x, Span<float> y, TF op) => Unary.Invoke(x, y, op);
+    protected virtual void RunFloat(Tensor x, Tensor y, TF op, Kernels.Threading.IntraOpPool? pool) => ParallelUnary.Run<float, TF>(x, y, op, pool);
 }
 
 /// <summary>Base for parameterless float ops whose operators are default structs.</summary>
@@ -101,15 +101,15 @@ internal abstract class TrigKernel(TrigKind kind) : FloatUnaryKernel<TrigOperato
 {
     private readonly TrigKind _kind = kind;
 
-    protected override void RunFloat(ReadOnlySpan<float> x, Span<float> y, TrigOperator<float> op)
+    protected override void RunFloat(Tensor x, Tensor y, TrigOperator<float> op, Kernels.Threading.IntraOpPool? pool)
     {
         // TensorPrimitives has vectorized versions of these (not Tanh: its exp-based form loses
         // relative accuracy for small |x|, which Mish's expanded test catches).
         switch (_kind)
         {
-            case TrigKind.Sin: TensorPrimitives.Sin(x, y); break;
-            case TrigKind.Cos: TensorPrimitives.Cos(x, y); break;
-            default: Unary.Invoke(x, y, op); break;
+            case TrigKind.Sin: TensorPrimitives.Sin(x.Span<float>(), y.Span<float>()); break;
+            case TrigKind.Cos: TensorPrimitives.Cos(x.Span<float>(), y.Span<float>()); break;
+            default: ParallelUnary.Run<float, TrigOperator<float>>(x, y, op, pool); break;
         }
     }
 }

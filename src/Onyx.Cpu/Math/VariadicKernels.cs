@@ -25,12 +25,13 @@ internal abstract class VariadicKernel(ArithmeticKind kind, bool mean) : IKernel
             shapes[i] = xi.Shape;
         }
         Tensor y = context.Output(0, x0.DType, Shapes.Broadcast(context, shapes));
-        if (n == 1) ElementwiseBroadcast.Expand(x0, y);
+        if (n == 1) ElementwiseBroadcast.Expand(x0, y, ElementwiseBroadcast.Pool(context));
         else
         {
-            if (!ArithmeticKernel.Apply(kind, x0, context.Input(1), y))
+            var pool = ElementwiseBroadcast.Pool(context);
+            if (!ArithmeticKernel.Apply(kind, x0, context.Input(1), y, pool))
                 throw context.Error($"type {x0.DType.OnnxName()} is not supported");
-            for (int i = 2; i < n; i++) ArithmeticKernel.Apply(kind, y, context.Input(i), y);
+            for (int i = 2; i < n; i++) ArithmeticKernel.Apply(kind, y, context.Input(i), y, pool);
         }
         if (mean && n > 1) DivideBy(y, n);
     }

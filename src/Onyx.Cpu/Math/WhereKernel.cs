@@ -29,13 +29,14 @@ internal sealed class WhereKernel : IKernel
             for (int i = 0; i < o.Length; i++) o.Strings[i] = cs[oc[i]] ? x.Strings[ox[i]] : y.Strings[oy[i]];
             return;
         }
-        ElementwiseBroadcast.Expand(y, o);
+        var pool = ElementwiseBroadcast.Pool(context);
+        ElementwiseBroadcast.Expand(y, o, pool);
         switch (x.DType.SizeOf())
         {
-            case 1: ElementwiseBroadcast.Run<bool, byte, byte, SelectRows<byte>>(c, x, o, default); break;
-            case 2: ElementwiseBroadcast.Run<bool, ushort, ushort, SelectRows<ushort>>(c, x, o, default); break;
-            case 4: ElementwiseBroadcast.Run<bool, uint, uint, SelectRows<uint>>(c, x, o, default); break;
-            case 8: ElementwiseBroadcast.Run<bool, ulong, ulong, SelectRows<ulong>>(c, x, o, default); break;
+            case 1: ElementwiseBroadcast.Run<bool, byte, byte, SelectRows<byte>>(c, x, o, default, pool); break;
+            case 2: ElementwiseBroadcast.Run<bool, ushort, ushort, SelectRows<ushort>>(c, x, o, default, pool); break;
+            case 4: ElementwiseBroadcast.Run<bool, uint, uint, SelectRows<uint>>(c, x, o, default, pool); break;
+            case 8: ElementwiseBroadcast.Run<bool, ulong, ulong, SelectRows<ulong>>(c, x, o, default, pool); break;
             default: throw context.Error($"type {x.DType.OnnxName()} is not supported");
         }
     }

@@ -113,8 +113,8 @@ public sealed class AttentionKernel : IKernel
         int qsB = is3d ? sq * hq * dh : hq * sq * dh, qsH = is3d ? dh : sq * dh, qsS = is3d ? hq * dh : dh;
         int ysB = is3d ? sq * hq * dv : hq * sq * dv, ysH = is3d ? dv : sq * dv, ysS = is3d ? hq * dv : dv;
         int group = hq / hkv;
-        var scores = new float[total];
-        var bias = new float[total];
+        var scores = new float[sq * total];
+        var pool = ConvShapes.Pool(context);
         for (int b = 0; b < batch; b++)
         {
             int offset = past;
@@ -124,62 +124,67 @@ public sealed class AttentionKernel : IKernel
             {
                 int kvh = h / group;
                 int kBase = (b * hkv + kvh) * total * dh, vBase = (b * hkv + kvh) * total * dv;
+                // scores[sq, total] = scale * Q_h · K_hᵀ
+                Gemm(false, true, sq, total, dh, scale, qs.Slice(b * qsB + h * qsH), qsS, kAll.AsSpan(kBase), dh, scores, total, pool);
                 for (int i = 0; i < sq; i++)
                 {
-                    ReadOnlySpan<float> qi = qs.Slice(b * qsB + h * qsH + i * qsS, dh);
-                    // bias row
-                    bool any = false;
-                    int mrow = b * msB + h * msH + i * msS;
-                    for (int j = 0; j < total; j++)
-                    {
-                        float bj = 0;
-                        if (mask is not null)
-                        {
-                            if (j >= mLast) bj = float.NegativeInfinity;
-                            else if (!maskB.IsEmpty) { if (maskB[mrow + j] == 0) bj = float.NegativeInfinity; }
-                            else bj = maskF[mrow + j];
-                        }
-                        if (_causal && j > i + offset) bj = float.NegativeInfinity;
-                        if (j >= validKv) bj = float.NegativeInfinity;
-                        bias[j] = bj;
-                    }
-                    for (int j = 0; j < total; j++)
-                        scores[j] = TensorPrimitives.Dot(qi, new ReadOnlySpan<float>(kAll, kBase + j * dh, dh)) * scale;
+                    Span<float> row = scores.AsSpan(i * total, total);
                     Span<float> qkRow = qkOut is null ? default : qkOut.AsSpan(((b * hq + h) * sq + i) * total, total);
                     if (_softcap > 0)
-                        for (int j = 0; j < total; j++) scores[j] = _softcap * MathF.Tanh(scores[j] / _softcap);
-                    if (_mode is 0 or 1 && !qkRow.IsEmpty) scores.CopyTo(qkRow);
-                    TensorPrimitives.Add(scores, bias, scores);
-                    if (_mode == 2 && !qkRow.IsEmpty) scores.CopyTo(qkRow);
-                    float max = float.NegativeInfinity;
-                    for (int j = 0; j < total; j++) if (scores[j] > max) max = scores[j];
-                    Span<float> yi = ys.Slice(b * ysB + h * ysH + i * ysS, dv);
-                    if (float.IsNegativeInfinity(max) || float.IsNaN(max))
                     {
-                        any = false;
-                        scores.AsSpan().Clear();
+                        TensorPrimitives.Multiply(row, 1f / _softcap, row);
+                        TensorPrimitives.Tanh(row, row);
+                        TensorPrimitives.Multiply(row, _softcap, row);
                     }
+                    if (_mode is 0 or 1 && !qkRow.IsEmpty) row.CopyTo(qkRow);
+                    // Keys at or past `limit` are masked by causality or padding: -inf bias, zero probability.
+                    int limit = validKv;
+                    if (_causal) limit = Math.Clamp(i + offset + 1, 0, limit);
+                    if (limit < total)
+                    {
+                        if (_mode == 2 && !qkRow.IsEmpty) qkRow.Slice(limit).Fill(float.NegativeInfinity);
+                        row.Slice(limit).Clear();
+                    }
+                    Span<float> live = row.Slice(0, limit);
+                    if (mask is not null)
+                    {
+                        int mrow = b * msB + h * msH + i * msS;
+                        int inMask = Math.Min(limit, mLast);
+                        if (!maskB.IsEmpty)
+                        {
+                            ReadOnlySpan<byte> mb = maskB.Slice(mrow, inMask);
+                            for (int j = 0; j < inMask; j++) if (mb[j] == 0) live[j] = float.NegativeInfinity;
+                        }
+                        else TensorPrimitives.Add(live.Slice(0, inMask), maskF.Slice(mrow, inMask), live.Slice(0, inMask));
+                        if (inMask < limit) live.Slice(inMask).Fill(float.NegativeInfinity);
+                    }
+                    if (_mode == 2 && !qkRow.IsEmpty) live.CopyTo(qkRow);
+                    float max = limit == 0 ? float.NegativeInfinity : TensorPrimitives.Max(live);
+                    if (float.IsNegativeInfinity(max) || float.IsNaN(max)) row.Clear(); // fully masked: zero row
                     else
                     {
-                        any = true;
-                        float sum = 0;
-                        for (int j = 0; j < total; j++) { float e = MathF.Exp(scores[j] - max); scores[j] = e; sum += e; }
-                        TensorPrimitives.Multiply(scores, 1f / sum, scores);
+                        TensorPrimitives.Subtract(live, max, live);
+                        TensorPrimitives.Exp(live, live);
+                        TensorPrimitives.Multiply(live, 1f / TensorPrimitives.Sum(live), live);
                     }
-                    if (_mode == 3 && !qkRow.IsEmpty) scores.CopyTo(qkRow);
-                    yi.Clear();
-                    if (!any) continue;
-                    for (int j = 0; j < total; j++)
-                    {
-                        float p = scores[j];
-                        if (p == 0) continue;
-                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(vAll, vBase + j * dv, dv), p, yi, yi);
-                    }
+                    if (_mode == 3 && !qkRow.IsEmpty) row.CopyTo(qkRow);
                 }
+                // Y_h[sq, dv] = P · V_h
+                Gemm(false, false, sq, dv, total, 1f, scores, total, vAll.AsSpan(vBase), dv, ys.Slice(b * ysB + h * ysH), ysS, pool);
             }
         }
         NnFloat.Commit(y, yScratch);
         if (qkT is not null) NnFloat.Write(qkT, qkOut);
+    }
+
+    /// <summary>C[m, n] = alpha * A[m, k] · op(B) with row strides, through the shared SGEMM.</summary>
+    internal static unsafe void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, Onyx.Kernels.Threading.IntraOpPool? pool)
+    {
+        if (m == 0 || n == 0) return;
+        if (k == 0) { for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear(); return; }
+        fixed (float* pa = a, pb = b, pc = c)
+            Onyx.Kernels.Gemm.SGemm.Multiply(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, 0f, pc, ldc, default, pool);
     }
 
     /// <summary>past ++ current along the sequence, in [B, H, T, D] layout.</summary>

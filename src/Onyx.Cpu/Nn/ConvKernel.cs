@@ -9,17 +9,41 @@ namespace Onyx.Cpu.Nn;
 /// ONNX <c>Conv</c> (1..22): y = conv(X, W) + B over 1-3 spatial dims with groups, strides,
 /// dilations and explicit or automatic padding. A constant filter is prepacked once here.
 /// float runs natively; float16/double/bfloat16 are widened to float.
+/// Also ONNX Runtime's contrib <c>com.microsoft.FusedConv</c>: Y = act(conv(X, W) + B + Z) with
+/// activation Relu/Clip/LeakyRelu fused into the GEMM store, Sigmoid/Tanh/HardSigmoid applied after.
 /// </summary>
 [OnnxKernel("Conv", Since = 1)]
+[OnnxKernel("FusedConv", Domain = "com.microsoft", Since = 1)]
 internal sealed unsafe class ConvKernel : IKernel, IDisposable
 {
     private readonly WindowAttributes _window;
     private readonly int _group;
     private readonly ConvF32? _prepacked;
     private readonly Tensor? _constWeight;
+    private readonly GemmEpilogue _act;
+    private readonly string _post = "";
+    private readonly float[] _postParams = [];
+    private readonly bool _fused;
 
     public ConvKernel(KernelInfo info)
     {
+        if (info.Node.OpType == "FusedConv")
+        {
+            _fused = true;
+            string act = info.Attributes.GetString("activation", "");
+            float[] p = info.Attributes.GetFloats("activation_params") ?? [];
+            switch (act)
+            {
+                case "": case "Identity": break;
+                case "Relu": _act = new GemmEpilogue { Activation = FusedActivation.Relu }; break;
+                case "Clip":
+                    _act = new GemmEpilogue { Activation = FusedActivation.Clip, Min = p.Length > 0 ? p[0] : float.MinValue, Max = p.Length > 1 ? p[1] : float.MaxValue };
+                    break;
+                case "LeakyRelu": _act = new GemmEpilogue { Activation = FusedActivation.LeakyRelu, Alpha = p.Length > 0 ? p[0] : 0.01f }; break;
+                case "Sigmoid": case "Tanh": case "HardSigmoid": _post = act; _postParams = p; break;
+                default: throw info.Invalid($"FusedConv activation '{act}' is not supported (Relu, Clip, LeakyRelu, Sigmoid, Tanh, HardSigmoid)");
+            }
+        }
         _window = WindowAttributes.Parse(info.Attributes);
         _group = checked((int)info.Attributes.GetInt("group", 1));
         if (_group < 1) throw info.Invalid($"group must be positive, got {_group}");
@@ -59,22 +83,27 @@ internal sealed unsafe class ConvKernel : IKernel, IDisposable
         outSp.CopyTo(yShape, 2);
         var geo = ConvGeometry.Create(n, c, m, _group, spatial, outSp, kernel, strides, dil, pads);
 
+        Tensor? z = _fused ? context.OptionalInput(3) : null;
+        if (z is not null && !z.Shape.AsSpan().SequenceEqual(yShape))
+            throw context.Error($"Z {z.ShapeString} must have the output's shape [{string.Join(",", yShape)}]");
         switch (x.DType)
         {
             case DType.Float32:
             {
                 Tensor y = context.Output(0, DType.Float32, yShape);
                 if (y.Length == 0) return;
+                if (z is not null) z.Span<float>().CopyTo(y.Span<float>());
                 bool own = _prepacked is null || !ReferenceEquals(w, _constWeight);
                 var conv = own ? Prepare(w, _group) : _prepacked!;
                 try
                 {
-                    conv.Forward(geo, (float*)x.Pointer, (float*)y.Pointer, b is null ? null : (float*)b.Pointer, default, ConvShapes.Pool(context));
+                    conv.Forward(geo, (float*)x.Pointer, (float*)y.Pointer, b is null ? null : (float*)b.Pointer, _act, ConvShapes.Pool(context), z is not null);
                 }
                 finally
                 {
                     if (own) conv.Dispose();
                 }
+                PostActivation(y.Span<float>());
                 break;
             }
             case DType.Float16:
@@ -85,14 +114,30 @@ internal sealed unsafe class ConvKernel : IKernel, IDisposable
                 var xf = Widen.ToFloat(x);
                 var wf = Widen.ToFloat(w);
                 var bf = b is null ? null : Widen.ToFloat(b);
-                var yf = Tensor.Allocate(DType.Float32, yShape);
+                var yf = z is null ? Tensor.Allocate(DType.Float32, yShape) : Widen.ToFloat(z).Clone();
                 using var conv = Prepare(wf, _group);
-                conv.Forward(geo, (float*)xf.Pointer, (float*)yf.Pointer, bf is null ? null : (float*)bf.Pointer, default, ConvShapes.Pool(context));
+                conv.Forward(geo, (float*)xf.Pointer, (float*)yf.Pointer, bf is null ? null : (float*)bf.Pointer, _act, ConvShapes.Pool(context), z is not null);
+                PostActivation(yf.Span<float>());
                 context.SetOutput(0, Widen.FromFloat(yf, x.DType));
                 break;
             }
             default:
                 throw context.Error($"unsupported type {x.DType.OnnxName()} (expected float, float16, double or bfloat16)");
+        }
+    }
+
+    private void PostActivation(Span<float> y)
+    {
+        switch (_post)
+        {
+            case "Sigmoid": System.Numerics.Tensors.TensorPrimitives.Sigmoid(y, y); break;
+            case "Tanh": System.Numerics.Tensors.TensorPrimitives.Tanh(y, y); break;
+            case "HardSigmoid":
+            {
+                float alpha = _postParams.Length > 0 ? _postParams[0] : 0.2f, beta = _postParams.Length > 1 ? _postParams[1] : 0.5f;
+                for (int i = 0; i < y.Length; i++) y[i] = System.Math.Clamp(alpha * y[i] + beta, 0f, 1f);
+                break;
+            }
         }
     }
 

@@ -60,11 +60,11 @@ internal sealed unsafe class MaxPoolKernel : WindowPoolKernel
         if (y.Length == 0) return;
         switch (x.DType)
         {
-            case DType.Float32: Pooling.Max(geo, planes, (float*)x.Pointer, (float*)y.Pointer, pi, _columnMajor); break;
-            case DType.Float64: Pooling.Max(geo, planes, (double*)x.Pointer, (double*)y.Pointer, pi, _columnMajor); break;
-            case DType.Float16: Pooling.Max(geo, planes, (Half*)x.Pointer, (Half*)y.Pointer, pi, _columnMajor); break;
-            case DType.Int8: Pooling.Max(geo, planes, (sbyte*)x.Pointer, (sbyte*)y.Pointer, pi, _columnMajor); break;
-            case DType.UInt8: Pooling.Max(geo, planes, (byte*)x.Pointer, (byte*)y.Pointer, pi, _columnMajor); break;
+            case DType.Float32: Pooling.Max(geo, planes, (float*)x.Pointer, (float*)y.Pointer, pi, _columnMajor, ConvShapes.Pool(context)); break;
+            case DType.Float64: Pooling.Max(geo, planes, (double*)x.Pointer, (double*)y.Pointer, pi, _columnMajor, ConvShapes.Pool(context)); break;
+            case DType.Float16: Pooling.Max(geo, planes, (Half*)x.Pointer, (Half*)y.Pointer, pi, _columnMajor, ConvShapes.Pool(context)); break;
+            case DType.Int8: Pooling.Max(geo, planes, (sbyte*)x.Pointer, (sbyte*)y.Pointer, pi, _columnMajor, ConvShapes.Pool(context)); break;
+            case DType.UInt8: Pooling.Max(geo, planes, (byte*)x.Pointer, (byte*)y.Pointer, pi, _columnMajor, ConvShapes.Pool(context)); break;
             default: throw context.Error($"unsupported type {x.DType.OnnxName()} (expected float, float16, bfloat16, double, int8 or uint8)");
         }
     }
@@ -92,9 +92,9 @@ internal sealed unsafe class AveragePoolKernel : WindowPoolKernel
         if (y.Length == 0) return;
         switch (x.DType)
         {
-            case DType.Float32: Pooling.Average(geo, planes, (float*)x.Pointer, (float*)y.Pointer, _countIncludePad); break;
-            case DType.Float64: Pooling.Average(geo, planes, (double*)x.Pointer, (double*)y.Pointer, _countIncludePad); break;
-            case DType.Float16: Pooling.Average(geo, planes, (Half*)x.Pointer, (Half*)y.Pointer, _countIncludePad); break;
+            case DType.Float32: Pooling.Average(geo, planes, (float*)x.Pointer, (float*)y.Pointer, _countIncludePad, ConvShapes.Pool(context)); break;
+            case DType.Float64: Pooling.Average(geo, planes, (double*)x.Pointer, (double*)y.Pointer, _countIncludePad, ConvShapes.Pool(context)); break;
+            case DType.Float16: Pooling.Average(geo, planes, (Half*)x.Pointer, (Half*)y.Pointer, _countIncludePad, ConvShapes.Pool(context)); break;
             default: throw context.Error($"unsupported type {x.DType.OnnxName()} (expected float, float16, bfloat16 or double)");
         }
     }

@@ -101,18 +101,12 @@ public sealed class SoftmaxKernel : IKernel
         }
         float m = TensorPrimitives.Max(x);
         TensorPrimitives.Subtract(x, m, y);
+        TensorPrimitives.Exp(y, y);
+        float s = TensorPrimitives.Sum(y);
         if (_kind == SoftmaxKind.Softmax)
-        {
-            TensorPrimitives.Exp(y, y);
-            TensorPrimitives.Multiply(y, 1f / TensorPrimitives.Sum(y), y);
-        }
+            TensorPrimitives.Multiply(y, 1f / s, y);
         else
-        {
-            // log softmax = (x - m) - log(sum(exp(x - m))); exp into a scratch-free second pass.
-            float s = 0;
-            for (int i = 0; i < y.Length; i++) s += MathF.Exp(y[i]);
-            TensorPrimitives.Subtract(y, MathF.Log(s), y);
-        }
+            TensorPrimitives.Subtract(x, m + MathF.Log(s), y); // log softmax = x - m - log(sum(exp(x - m)))
     }
 
     private void Columns(ReadOnlySpan<float> x, Span<float> y, int a, int inner, Span<float> max, Span<float> sum)
@@ -136,15 +130,8 @@ public sealed class SoftmaxKernel : IKernel
         {
             var yr = y.Slice(k * inner, inner);
             TensorPrimitives.Subtract(x.Slice(k * inner, inner), max, yr);
-            if (_kind == SoftmaxKind.Softmax)
-            {
-                TensorPrimitives.Exp(yr, yr);
-                TensorPrimitives.Add(sum, yr, sum);
-            }
-            else
-            {
-                for (int i = 0; i < inner; i++) sum[i] += MathF.Exp(yr[i]);
-            }
+            TensorPrimitives.Exp(yr, yr);
+            TensorPrimitives.Add(sum, yr, sum);
         }
         if (_kind == SoftmaxKind.Softmax)
         {
@@ -153,8 +140,10 @@ public sealed class SoftmaxKernel : IKernel
         }
         else
         {
+            // y = x - max - log(sum)
             TensorPrimitives.Log(sum, sum);
-            for (int k = 0; k < a; k++) { var yr = y.Slice(k * inner, inner); TensorPrimitives.Subtract(yr, sum, yr); }
+            TensorPrimitives.Add(sum, max, sum);
+            for (int k = 0; k < a; k++) TensorPrimitives.Subtract(x.Slice(k * inner, inner), sum, y.Slice(k * inner, inner));
         }
     }
 }

@@ -12,7 +12,7 @@ internal static class RecurrentDriver
     public static float[] Project(float[] x, ReadOnlySpan<float> w, ReadOnlySpan<float> wb, int rows, int gh, int input)
     {
         var r = new float[rows * gh];
-        RnnSetup.MatMulTransB(x, w, r, rows, gh, input, false);
+        RnnSetup.MatMulTransB(x, w, r, rows, gh, input);
         if (!wb.IsEmpty)
             for (int i = 0; i < rows; i++) TensorPrimitives.Add(r.AsSpan(i * gh, gh), wb, r.AsSpan(i * gh, gh));
         return r;
@@ -53,7 +53,7 @@ public sealed class RnnKernel : IKernel
         int[] lens = _s.SequenceLengths(context, context.OptionalInput(4), seq, batch);
         float[] hState = _s.ReadState(context.OptionalInput(5), batch);
         var y = new float[seq * dirs * batch * h];
-        var g = new float[h];
+        var gAll = new float[batch * h];
         for (int d = 0; d < dirs; d++)
         {
             bool reverse = d == 1 || _s.ReverseOnly;
@@ -61,13 +61,16 @@ public sealed class RnnKernel : IKernel
             ReadOnlySpan<float> wb = bias.IsEmpty ? default : bias.Slice(d * 2 * h, h);
             ReadOnlySpan<float> rb = bias.IsEmpty ? default : bias.Slice(d * 2 * h + h, h);
             float[] xw = RecurrentDriver.Project(x, wd, wb, seq * batch, h, input);
-            for (int b = 0; b < batch; b++)
+            Span<float> hd = hState.AsSpan(d * batch * h, batch * h);
+            for (int step = 0; step < seq; step++)
             {
-                Span<float> hb = hState.AsSpan((d * batch + b) * h, h);
-                for (int step = 0; step < lens[b]; step++)
+                RnnSetup.MatMulTransB(hd, rd, gAll, batch, h, h);
+                for (int b = 0; b < batch; b++)
                 {
+                    if (step >= lens[b]) continue;
                     int t = reverse ? lens[b] - 1 - step : step;
-                    RnnSetup.MatMulTransB(hb, rd, g, 1, h, h, false);
+                    Span<float> hb = hd.Slice(b * h, h);
+                    Span<float> g = gAll.AsSpan(b * h, h);
                     TensorPrimitives.Add(g, xw.AsSpan((t * batch + b) * h, h), g);
                     if (!rb.IsEmpty) TensorPrimitives.Add(g, rb, g);
                     _s.ClipInPlace(g);
@@ -109,8 +112,8 @@ public sealed class GruKernel : IKernel
         int[] lens = _s.SequenceLengths(context, context.OptionalInput(4), seq, batch);
         float[] hState = _s.ReadState(context.OptionalInput(5), batch);
         var y = new float[seq * dirs * batch * h];
-        var zr = new float[2 * h];
-        var hh = new float[h];
+        var zrAll = new float[batch * 2 * h];
+        var hhAll = new float[batch * h];
         var rh = new float[h];
         for (int d = 0; d < dirs; d++)
         {
@@ -121,29 +124,32 @@ public sealed class GruKernel : IKernel
             ReadOnlySpan<float> rb = bias.IsEmpty ? default : bias.Slice(d * 6 * h + 3 * h, 3 * h);
             float[] xw = RecurrentDriver.Project(x, wd, wb, seq * batch, 3 * h, input);
             ReadOnlySpan<float> rzr = rd.Slice(0, 2 * h * h), rH = rd.Slice(2 * h * h, h * h);
-            for (int b = 0; b < batch; b++)
+            Span<float> hd = hState.AsSpan(d * batch * h, batch * h);
+            for (int step = 0; step < seq; step++)
             {
-                Span<float> hb = hState.AsSpan((d * batch + b) * h, h);
-                for (int step = 0; step < lens[b]; step++)
+                RnnSetup.MatMulTransB(hd, rzr, zrAll, batch, 2 * h, h);
+                if (_lbr) RnnSetup.MatMulTransB(hd, rH, hhAll, batch, h, h);
+                for (int b = 0; b < batch; b++)
                 {
+                    if (step >= lens[b]) continue;
                     int t = reverse ? lens[b] - 1 - step : step;
+                    Span<float> hb = hd.Slice(b * h, h);
+                    Span<float> zr = zrAll.AsSpan(b * 2 * h, 2 * h), hh = hhAll.AsSpan(b * h, h);
                     ReadOnlySpan<float> xg = xw.AsSpan((t * batch + b) * 3 * h, 3 * h);
-                    RnnSetup.MatMulTransB(hb, rzr, zr, 1, 2 * h, h, false);
                     TensorPrimitives.Add(zr, xg.Slice(0, 2 * h), zr);
                     if (!rb.IsEmpty) TensorPrimitives.Add(zr, rb.Slice(0, 2 * h), zr);
                     _s.ClipInPlace(zr);
                     f.Apply(zr);
-                    Span<float> z = zr.AsSpan(0, h), rg = zr.AsSpan(h, h);
+                    Span<float> z = zr.Slice(0, h), rg = zr.Slice(h, h);
                     if (_lbr)
                     {
-                        RnnSetup.MatMulTransB(hb, rH, hh, 1, h, h, false);
                         if (!rb.IsEmpty) TensorPrimitives.Add(hh, rb.Slice(2 * h, h), hh);
                         TensorPrimitives.Multiply(hh, rg, hh);
                     }
                     else
                     {
                         TensorPrimitives.Multiply(rg, hb, rh);
-                        RnnSetup.MatMulTransB(rh, rH, hh, 1, h, h, false);
+                        RnnSetup.MatMulTransB(rh, rH, hh, 1, h, h);
                         if (!rb.IsEmpty) TensorPrimitives.Add(hh, rb.Slice(2 * h, h), hh);
                     }
                     TensorPrimitives.Add(hh, xg.Slice(2 * h, h), hh);
@@ -190,7 +196,7 @@ public sealed class LstmKernel : IKernel
         Tensor? pT = context.OptionalInput(7);
         ReadOnlySpan<float> peep = pT is null ? default : NnFloat.Read(pT);
         var y = new float[seq * dirs * batch * h];
-        var gates = new float[4 * h];
+        var gAll = new float[batch * 4 * h];
         for (int d = 0; d < dirs; d++)
         {
             bool reverse = d == 1 || _s.ReverseOnly;
@@ -200,17 +206,20 @@ public sealed class LstmKernel : IKernel
             ReadOnlySpan<float> rb = bias.IsEmpty ? default : bias.Slice(d * 8 * h + 4 * h, 4 * h);
             ReadOnlySpan<float> pd = peep.IsEmpty ? default : peep.Slice(d * 3 * h, 3 * h);
             float[] xw = RecurrentDriver.Project(x, wd, wb, seq * batch, 4 * h, input);
-            for (int b = 0; b < batch; b++)
+            Span<float> hd = hState.AsSpan(d * batch * h, batch * h);
+            for (int step = 0; step < seq; step++)
             {
-                Span<float> hb = hState.AsSpan((d * batch + b) * h, h);
-                Span<float> cb = cState.AsSpan((d * batch + b) * h, h);
-                for (int step = 0; step < lens[b]; step++)
+                RnnSetup.MatMulTransB(hd, rd, gAll, batch, 4 * h, h);
+                for (int b = 0; b < batch; b++)
                 {
+                    if (step >= lens[b]) continue;
                     int t = reverse ? lens[b] - 1 - step : step;
-                    RnnSetup.MatMulTransB(hb, rd, gates, 1, 4 * h, h, false);
+                    Span<float> hb = hd.Slice(b * h, h);
+                    Span<float> cb = cState.AsSpan((d * batch + b) * h, h);
+                    Span<float> gates = gAll.AsSpan(b * 4 * h, 4 * h);
                     TensorPrimitives.Add(gates, xw.AsSpan((t * batch + b) * 4 * h, 4 * h), gates);
                     if (!rb.IsEmpty) TensorPrimitives.Add(gates, rb, gates);
-                    Span<float> gi = gates.AsSpan(0, h), go = gates.AsSpan(h, h), gf = gates.AsSpan(2 * h, h), gc = gates.AsSpan(3 * h, h);
+                    Span<float> gi = gates.Slice(0, h), go = gates.Slice(h, h), gf = gates.Slice(2 * h, h), gc = gates.Slice(3 * h, h);
                     if (!pd.IsEmpty)
                     {
                         for (int k = 0; k < h; k++) { gi[k] += pd[k] * cb[k]; gf[k] += pd[2 * h + k] * cb[k]; }

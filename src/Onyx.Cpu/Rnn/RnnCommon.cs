@@ -182,18 +182,7 @@ internal sealed class RnnSetup
         if (Clip > 0) TensorPrimitives.Clamp(x, -Clip, Clip, x);
     }
 
-    /// <summary>C[m, n] (+)= A[m, k] · B[n, k]ᵀ, rows as dot products (B is the ONNX weight layout).</summary>
-    public static void MatMulTransB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate)
-    {
-        for (int i = 0; i < m; i++)
-        {
-            ReadOnlySpan<float> ai = a.Slice(i * k, k);
-            Span<float> ci = c.Slice(i * n, n);
-            for (int j = 0; j < n; j++)
-            {
-                float s = TensorPrimitives.Dot(ai, b.Slice(j * k, k));
-                ci[j] = accumulate ? ci[j] + s : s;
-            }
-        }
-    }
+    /// <summary>C[m, n] = A[m, k] · B[n, k]ᵀ (B in the ONNX weight layout), through the shared SGEMM.</summary>
+    public static void MatMulTransB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, Onyx.Kernels.Threading.IntraOpPool? pool = null) =>
+        Nn.AttentionKernel.Gemm(false, true, m, n, k, 1f, a, k, b, k, c, n, pool);
 }

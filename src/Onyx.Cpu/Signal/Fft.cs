@@ -1,14 +1,17 @@
 namespace Onyx.Cpu.Signal;
 
 /// <summary>
-/// A complex DFT of one length in double precision: iterative radix-2 for powers of two, a direct
-/// sum over a twiddle table otherwise. Immutable after construction, so shareable across threads.
+/// A complex DFT of one length in double precision: iterative radix-2 for powers of two, recursive
+/// mixed-radix Cooley-Tukey when every prime factor is small, a direct sum over a twiddle table
+/// otherwise. Immutable after construction, so shareable across threads.
 /// </summary>
 internal sealed class Fft
 {
     private readonly int _n;
     private readonly double[] _cos, _sin; // e^{-2πi k/n} = cos - i sin
     private readonly int[]? _bitrev;
+    private readonly int[]? _factors; // prime factors, smallest first, when all are <= MaxRadix
+    private const int MaxRadix = 61;
 
     public int Length => _n;
 
@@ -22,6 +25,14 @@ internal sealed class Fft
             double a = 2 * Math.PI * k / n;
             _cos[k] = Math.Cos(a);
             _sin[k] = Math.Sin(a);
+        }
+        if (n > 1 && (n & (n - 1)) != 0)
+        {
+            var f = new List<int>();
+            int rest = n;
+            for (int p = 2; p <= MaxRadix && rest > 1; p++)
+                while (rest % p == 0) { f.Add(p); rest /= p; }
+            if (rest == 1 && f.Count > 1) _factors = f.ToArray();
         }
         if (n > 1 && (n & (n - 1)) == 0)
         {
@@ -64,6 +75,12 @@ internal sealed class Fft
                     }
             }
         }
+        else if (_factors is not null)
+        {
+            var xr = re.ToArray();
+            var xi = im.ToArray();
+            MixedRadix(xr, xi, 0, 1, n, re, im, 0, -sign);
+        }
         else
         {
             Span<double> or = n <= 512 ? stackalloc double[n] : new double[n];
@@ -88,5 +105,38 @@ internal sealed class Fft
             double s = 1.0 / n;
             for (int i = 0; i < n; i++) { re[i] *= s; im[i] *= s; }
         }
+    }
+
+    /// <summary>
+    /// y = DFT of the n samples x[off + k*stride]: p sub-transforms of length n/p (p = next factor),
+    /// combined with twiddles W_n^(j(k+mq)). <paramref name="sinSign"/> is -1 forward, +1 inverse.
+    /// </summary>
+    private void MixedRadix(double[] xr, double[] xi, int off, int stride, int n, Span<double> yr, Span<double> yi, int level, double sinSign)
+    {
+        if (n == 1) { yr[0] = xr[off]; yi[0] = xi[off]; return; }
+        int p = _factors![level];
+        int m = n / p;
+        for (int j = 0; j < p; j++)
+            MixedRadix(xr, xi, off + j * stride, stride * p, m, yr.Slice(j * m, m), yi.Slice(j * m, m), level + 1, sinSign);
+        var tr = new double[n];
+        var ti = new double[n];
+        int scale = _n / n;
+        for (int q = 0; q < p; q++)
+            for (int k = 0; k < m; k++)
+            {
+                int outIdx = k + m * q;
+                double sr = 0, si = 0;
+                for (int j = 0; j < p; j++)
+                {
+                    int e = (int)((long)j * outIdx % n) * scale;
+                    double wr = _cos[e], wi = sinSign * _sin[e];
+                    double ar = yr[j * m + k], ai = yi[j * m + k];
+                    sr += ar * wr - ai * wi;
+                    si += ar * wi + ai * wr;
+                }
+                tr[outIdx] = sr; ti[outIdx] = si;
+            }
+        tr.CopyTo(yr);
+        ti.CopyTo(yi);
     }
 }

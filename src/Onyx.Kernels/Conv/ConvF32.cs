@@ -50,17 +50,19 @@ public sealed unsafe class ConvF32 : IDisposable
     }
 
     /// <summary>
-    /// y[N, M, out spatial] = act(conv(x) + bias). <paramref name="bias"/> (length M) may be null;
+    /// y[N, M, out spatial] = act(conv(x) + bias (+ y when <paramref name="accumulate"/>: a residual
+    /// already copied into y)). <paramref name="bias"/> (length M) may be null;
     /// <paramref name="activation"/>'s own bias fields are ignored.
     /// </summary>
-    public void Forward(in ConvGeometry geo, float* x, float* y, float* bias, in GemmEpilogue activation, IntraOpPool? pool)
+    public void Forward(in ConvGeometry geo, float* x, float* y, float* bias, in GemmEpilogue activation, IntraOpPool? pool, bool accumulate = false)
     {
+        float beta = accumulate ? 1f : 0f;
         ConvGeometry g = geo;
         if (g.InChannels != InPerGroup * Group || g.OutChannels != OutChannels || g.KD != KD || g.KH != KH || g.KW != KW)
             throw new ArgumentException("geometry does not match the prepared filter");
         if (IsDepthwise && g.KD == 1 && g.ID == 1)
         {
-            Depthwise(g, x, y, bias, activation, pool);
+            Depthwise(g, x, y, bias, activation, pool, accumulate);
             return;
         }
         int outPerGroup = OutChannels / Group, kTotal = InPerGroup * KD * KH * KW;
@@ -75,7 +77,7 @@ public sealed unsafe class ConvF32 : IDisposable
                     float* xg = x + ((nint)n * g.InChannels + grp * InPerGroup) * inSize;
                     float* yg = y + ((nint)n * OutChannels + grp * outPerGroup) * outSize;
                     var ep = activation with { Bias = bias == null ? null : bias + grp * outPerGroup, BiasKind = bias == null ? BiasKind.None : BiasKind.PerRow };
-                    SGemm.Multiply(_packed![grp], false, outSize, 1f, xg, inSize, 0f, yg, outSize, ep, pool);
+                    SGemm.Multiply(_packed![grp], false, outSize, 1f, xg, inSize, beta, yg, outSize, ep, pool);
                 }
             return;
         }
@@ -90,7 +92,7 @@ public sealed unsafe class ConvF32 : IDisposable
         var body = new GemmChunkBody
         {
             G = g, Conv = this, X = x, Y = y, Bias = bias, Act = activation, Chunk = chunk, Chunks = chunks,
-            Items = g.Batch * Group * chunks, Nr = nr,
+            Items = g.Batch * Group * chunks, Nr = nr, Beta = beta,
         };
         int threads = pool?.DegreeOfParallelism ?? 1;
         long work = (long)OutChannels * kTotal * outSize * g.Batch;
@@ -116,6 +118,7 @@ public sealed unsafe class ConvF32 : IDisposable
         public float* X, Y, Bias;
         public GemmEpilogue Act;
         public int Chunk, Chunks, Items, Parts, Nr;
+        public float Beta;
         public IntraOpPool? GemmPool;
 
         public void Invoke(int index)
@@ -132,7 +135,7 @@ public sealed unsafe class ConvF32 : IDisposable
                 var ep = Act with { Bias = Bias == null ? null : Bias + grp * outPer, BiasKind = Bias == null ? BiasKind.None : BiasKind.PerRow };
                 int start = ch * Chunk, count = Math.Min(Chunk, outSize - start);
                 Im2Col.GatherPacked(G, xg, inPer, start, count, col, Nr);
-                SGemm.MultiplyPacked(Conv._packed![grp], col, count, yg + start, outSize, ep, GemmPool);
+                SGemm.MultiplyPacked(Conv._packed![grp], col, count, yg + start, outSize, Beta, ep, GemmPool);
             }
         }
     }
@@ -143,6 +146,7 @@ public sealed unsafe class ConvF32 : IDisposable
         public float* X, Y, W, Bias;
         public GemmEpilogue Act;
         public int Parts;
+        public bool Accumulate;
 
         public void Invoke(int index)
         {
@@ -151,31 +155,32 @@ public sealed unsafe class ConvF32 : IDisposable
             for (int p = p0; p < p1; p++)
             {
                 int c = p % G.OutChannels;
-                DepthwisePlane(G, X + (nint)p * G.InSize, Y + (nint)p * G.OutSize, W + c * G.KH * G.KW, Bias == null ? 0f : Bias[c], Act);
+                DepthwisePlane(G, X + (nint)p * G.InSize, Y + (nint)p * G.OutSize, W + c * G.KH * G.KW, Bias == null ? 0f : Bias[c], Act, Accumulate);
             }
         }
     }
 
-    private void Depthwise(in ConvGeometry g, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool? pool)
+    private void Depthwise(in ConvGeometry g, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool? pool, bool accumulate)
     {
         fixed (float* w = _depthwise)
         {
             int planes = g.Batch * g.OutChannels;
             long work = (long)planes * g.OutSize * g.KH * g.KW;
             int parts = pool is null || work < GemmDriver.ParallelThreshold ? 1 : Math.Min(pool.DegreeOfParallelism, planes);
-            var body = new DepthwiseBody { G = g, X = x, Y = y, W = w, Bias = bias, Act = act, Parts = parts };
+            var body = new DepthwiseBody { G = g, X = x, Y = y, W = w, Bias = bias, Act = act, Parts = parts, Accumulate = accumulate };
             if (parts > 1) pool!.Run(parts, ref body);
             else body.Invoke(0);
         }
     }
 
     /// <summary>One channel plane, 2-D (1-D has OH = 1): accumulates each filter tap over the valid span of an output row.</summary>
-    internal static void DepthwisePlane(in ConvGeometry g, float* x, float* y, float* w, float bias, in GemmEpilogue act)
+    internal static void DepthwisePlane(in ConvGeometry g, float* x, float* y, float* w, float bias, in GemmEpilogue act, bool accumulate)
     {
         for (int oh = 0; oh < g.OH; oh++)
         {
             var yrow = new Span<float>(y + (nint)oh * g.OW, g.OW);
-            yrow.Fill(bias);
+            if (accumulate) TensorPrimitives.Add(yrow, bias, yrow);
+            else yrow.Fill(bias);
             for (int kh = 0; kh < g.KH; kh++)
             {
                 int ih = oh * g.SH - g.PH + kh * g.DH;

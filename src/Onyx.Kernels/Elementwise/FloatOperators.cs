@@ -268,3 +268,30 @@ public readonly struct ShrinkOperator<T>(double bias, double lambd) : IUnaryOper
         return d < -lambd ? T.CreateTruncating(d + bias) : d > lambd ? T.CreateTruncating(d - bias) : T.Zero;
     }
 }
+
+/// <summary>y = x^e for a fixed exponent: x·x for 2, √x for 0.5, x·x·x for 3, 1/x for −1, else scalar pow.</summary>
+public readonly struct PowScalarOperator<T>(T e) : IUnaryOperator<T> where T : struct, IFloatingPointIeee754<T>
+{
+    private static readonly T s_two = T.CreateTruncating(2), s_three = T.CreateTruncating(3), s_half = T.CreateTruncating(0.5);
+
+    /// <summary>True when <paramref name="e"/> has a vector form here.</summary>
+    public static bool HasVectorForm(T e) => e == s_two || e == s_half || e == s_three || e == T.One || e == -T.One;
+
+    public static bool Vectorizable => true;
+
+    public T Invoke(T x) =>
+        e == s_two ? x * x : e == s_half ? T.Sqrt(x) : e == s_three ? x * x * x : e == T.One ? x : e == -T.One ? T.One / x : T.Pow(x, e);
+
+    // Only called when HasVectorForm(e): the kernel routes other exponents to a scalar operator.
+    public Vector256<T> Invoke(Vector256<T> x) =>
+        e == s_two ? x * x : e == s_half ? Vector256.Sqrt(x) : e == s_three ? x * x * x : e == T.One ? x : Vector256<T>.One / x;
+
+    public Vector512<T> Invoke(Vector512<T> x) =>
+        e == s_two ? x * x : e == s_half ? Vector512.Sqrt(x) : e == s_three ? x * x * x : e == T.One ? x : Vector512<T>.One / x;
+}
+
+/// <summary>y = x^e for a fixed exponent, scalar pow.</summary>
+public readonly struct PowGeneralOperator<T>(T e) : IUnaryOperator<T> where T : struct, IFloatingPointIeee754<T>
+{
+    public T Invoke(T x) => T.Pow(x, e);
+}

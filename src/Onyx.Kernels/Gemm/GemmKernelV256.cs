@@ -48,7 +48,7 @@ internal static unsafe class GemmKernelV256
                 Vector256<float> b0 = Vector256.Load(b + 16);
                 Vector256<float> b1 = Vector256.Load(b + 24);
                 Vector256<float> t;
-                t = Vector256.Create(a[6]); c0_0 = Vector256.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(t, b1, c0_1);
+                if (R.Count == 1) { t = Vector256.Create(a[6]); c1_0 = Vector256.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(t, b1, c1_1); } else { t = Vector256.Create(a[6]); c0_0 = Vector256.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(t, b1, c0_1); }
                 if (R.Count > 1) { t = Vector256.Create(a[7]); c1_0 = Vector256.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(t, b1, c1_1); }
                 if (R.Count > 2) { t = Vector256.Create(a[8]); c2_0 = Vector256.FusedMultiplyAdd(t, b0, c2_0); c2_1 = Vector256.FusedMultiplyAdd(t, b1, c2_1); }
                 if (R.Count > 3) { t = Vector256.Create(a[9]); c3_0 = Vector256.FusedMultiplyAdd(t, b0, c3_0); c3_1 = Vector256.FusedMultiplyAdd(t, b1, c3_1); }
@@ -70,6 +70,7 @@ internal static unsafe class GemmKernelV256
             if (R.Count > 4) { t = Vector256.Create(a[4]); c4_0 = Vector256.FusedMultiplyAdd(t, b0, c4_0); c4_1 = Vector256.FusedMultiplyAdd(t, b1, c4_1); }
             if (R.Count > 5) { t = Vector256.Create(a[5]); c5_0 = Vector256.FusedMultiplyAdd(t, b0, c5_0); c5_1 = Vector256.FusedMultiplyAdd(t, b1, c5_1); }
         }
+        if (R.Count == 1) { c0_0 += c1_0; c0_1 += c1_1; }
         Vector256<float> va = Vector256.Create(alpha), vlo = Vector256.Create(lo), vhi = Vector256.Create(hi), vs = Vector256.Create(slope);
         Vector256<float> bc0 = default; Vector256<float> bc1 = default;
         if ((flags & GemmFlags.BiasCol) != 0) { bc0 = Vector256.Load(biasCol + 0); bc1 = Vector256.Load(biasCol + 8); }

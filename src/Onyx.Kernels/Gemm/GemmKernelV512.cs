@@ -66,7 +66,7 @@ internal static unsafe class GemmKernelV512
                 Vector512<float> b0 = Vector512.Load(b + 32);
                 Vector512<float> b1 = Vector512.Load(b + 48);
                 Vector512<float> t;
-                t = Vector512.Create(a[12]); c0_0 = Vector512.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(t, b1, c0_1);
+                if (R.Count == 1) { t = Vector512.Create(a[12]); c1_0 = Vector512.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(t, b1, c1_1); } else { t = Vector512.Create(a[12]); c0_0 = Vector512.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(t, b1, c0_1); }
                 if (R.Count > 1) { t = Vector512.Create(a[13]); c1_0 = Vector512.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(t, b1, c1_1); }
                 if (R.Count > 2) { t = Vector512.Create(a[14]); c2_0 = Vector512.FusedMultiplyAdd(t, b0, c2_0); c2_1 = Vector512.FusedMultiplyAdd(t, b1, c2_1); }
                 if (R.Count > 3) { t = Vector512.Create(a[15]); c3_0 = Vector512.FusedMultiplyAdd(t, b0, c3_0); c3_1 = Vector512.FusedMultiplyAdd(t, b1, c3_1); }
@@ -100,6 +100,7 @@ internal static unsafe class GemmKernelV512
             if (R.Count > 10) { t = Vector512.Create(a[10]); c10_0 = Vector512.FusedMultiplyAdd(t, b0, c10_0); c10_1 = Vector512.FusedMultiplyAdd(t, b1, c10_1); }
             if (R.Count > 11) { t = Vector512.Create(a[11]); c11_0 = Vector512.FusedMultiplyAdd(t, b0, c11_0); c11_1 = Vector512.FusedMultiplyAdd(t, b1, c11_1); }
         }
+        if (R.Count == 1) { c0_0 += c1_0; c0_1 += c1_1; }
         Vector512<float> va = Vector512.Create(alpha), vlo = Vector512.Create(lo), vhi = Vector512.Create(hi), vs = Vector512.Create(slope);
         Vector512<float> bc0 = default; Vector512<float> bc1 = default;
         if ((flags & GemmFlags.BiasCol) != 0) { bc0 = Vector512.Load(biasCol + 0); bc1 = Vector512.Load(biasCol + 16); }

@@ -48,9 +48,9 @@ public static unsafe class SGemm
     /// Both operands packed: B is <paramref name="n"/> columns already laid out in A's ISA strips
     /// (NR columns, k-major, strip stride a.K*NR), e.g. written directly by im2col.
     /// </summary>
-    internal static void MultiplyPacked(PackedMatrixA a, float* packedB, int n, float* c, int ldc, in GemmEpilogue epilogue, IntraOpPool? pool)
+    internal static void MultiplyPacked(PackedMatrixA a, float* packedB, int n, float* c, int ldc, float beta, in GemmEpilogue epilogue, IntraOpPool? pool)
     {
-        var g = Args(a.Isa, a.M, n, a.K, 1f, 0f, c, ldc, epilogue);
+        var g = Args(a.Isa, a.M, n, a.K, 1f, beta, c, ldc, epilogue);
         g.PackedA = a.Data;
         g.PackedB = packedB;
         GemmDriver.Run(ref g, pool);

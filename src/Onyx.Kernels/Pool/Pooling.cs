@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using Onyx.Kernels.Conv;
+using Onyx.Kernels.Threading;
 
 namespace Onyx.Kernels.Pool;
 
@@ -16,10 +17,70 @@ public static unsafe class Pooling
     /// spatial order within a plane when <paramref name="columnMajor"/>).
     /// </summary>
     public static void Max<T>(in ConvGeometry g, int planes, T* x, T* y, long* indices, bool columnMajor)
+        where T : unmanaged, INumber<T> => Max(g, 0, planes, x, y, indices, columnMajor);
+
+    /// <summary><see cref="Max{T}(in ConvGeometry, int, T*, T*, long*, bool)"/> split by planes across <paramref name="pool"/>.</summary>
+    public static void Max<T>(in ConvGeometry g, int planes, T* x, T* y, long* indices, bool columnMajor, IntraOpPool? pool)
+        where T : unmanaged, INumber<T>
+    {
+        int parts = Parts(g, planes, pool);
+        if (parts <= 1) { Max(g, 0, planes, x, y, indices, columnMajor); return; }
+        var body = new MaxBody<T> { G = g, Planes = planes, X = x, Y = y, Indices = indices, ColumnMajor = columnMajor, Parts = parts };
+        pool!.Run(parts, ref body);
+    }
+
+    /// <summary><see cref="Average{T}"/> split by planes across <paramref name="pool"/>.</summary>
+    public static void Average<T>(in ConvGeometry g, int planes, T* x, T* y, bool countIncludePad, IntraOpPool? pool)
+        where T : unmanaged, INumberBase<T>
+    {
+        int parts = Parts(g, planes, pool);
+        if (parts <= 1) { Average(g, planes, x, y, countIncludePad); return; }
+        var body = new AverageBody<T> { G = g, Planes = planes, X = x, Y = y, CountIncludePad = countIncludePad, Parts = parts };
+        pool!.Run(parts, ref body);
+    }
+
+    private static int Parts(in ConvGeometry g, int planes, IntraOpPool? pool)
+    {
+        if (pool is null || planes < 2) return 1;
+        long work = (long)planes * g.OutSize * g.KernelSize;
+        return work < (1 << 16) ? 1 : Math.Min(pool.DegreeOfParallelism, planes);
+    }
+
+    private struct MaxBody<T> : IParallelBody where T : unmanaged, INumber<T>
+    {
+        public ConvGeometry G;
+        public int Planes, Parts;
+        public T* X, Y;
+        public long* Indices;
+        public bool ColumnMajor;
+
+        public void Invoke(int index)
+        {
+            int p0 = (int)((long)Planes * index / Parts), p1 = (int)((long)Planes * (index + 1) / Parts);
+            Max(G, p0, p1 - p0, X, Y, Indices, ColumnMajor);
+        }
+    }
+
+    private struct AverageBody<T> : IParallelBody where T : unmanaged, INumberBase<T>
+    {
+        public ConvGeometry G;
+        public int Planes, Parts;
+        public T* X, Y;
+        public bool CountIncludePad;
+
+        public void Invoke(int index)
+        {
+            int p0 = (int)((long)Planes * index / Parts), p1 = (int)((long)Planes * (index + 1) / Parts);
+            Average(G, p1 - p0, X + (nint)p0 * G.InSize, Y + (nint)p0 * G.OutSize, CountIncludePad);
+        }
+    }
+
+    /// <summary>Planes [first, first + count): x and y point at plane 0, so indices stay global.</summary>
+    private static void Max<T>(in ConvGeometry g, int first, int count, T* x, T* y, long* indices, bool columnMajor)
         where T : unmanaged, INumber<T>
     {
         int inSize = g.InSize, outSize = g.OutSize;
-        for (int p = 0; p < planes; p++)
+        for (int p = first; p < first + count; p++)
         {
             T* xp = x + (nint)p * inSize;
             T* yp = y + (nint)p * outSize;

@@ -47,7 +47,9 @@ public sealed unsafe class IntraOpPool : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         DegreeOfParallelism = threads;
-        _spinIterations = allowSpinning ? 20_000 : 0;
+        // ~1 ms of spinning (SpinWait(8) is a few hundred ns): covers the gap between consecutive ops
+        // without burning a shared core for long once the session goes idle.
+        _spinIterations = allowSpinning ? 4_000 : 0;
         _workers = new Thread[threads - 1];
         for (int i = 0; i < _workers.Length; i++)
         {

@@ -20,7 +20,7 @@ public unsafe class ConvF32Tests
     private static int Out(int i, int k, int s, int d, int pb, int pe) => (i + pb + pe - d * (k - 1) - 1) / s + 1;
 
     /// <summary>Naive N-D convolution straight from the ONNX definition.</summary>
-    private static float[] Reference(in ConvGeometry g, float[] x, float[] w, float[]? b, GemmEpilogue act)
+    private static float[] Reference(in ConvGeometry g, float[] x, float[] w, float[]? b, GemmEpilogue act, float[]? z = null)
     {
         var y = new float[g.Batch * g.OutChannels * g.OutSize];
         int cinG = g.InPerGroup, coutG = g.OutPerGroup;
@@ -32,7 +32,7 @@ public unsafe class ConvF32Tests
                     for (int oh = 0; oh < g.OH; oh++)
                         for (int ow = 0; ow < g.OW; ow++)
                         {
-                            double s = b?[m] ?? 0;
+                            double s = (b?[m] ?? 0) + (z?[(((n * g.OutChannels + m) * g.OD + od) * g.OH + oh) * g.OW + ow] ?? 0);
                             for (int c = 0; c < cinG; c++)
                                 for (int kd = 0; kd < g.KD; kd++)
                                     for (int kh = 0; kh < g.KH; kh++)
@@ -92,6 +92,32 @@ public unsafe class ConvF32Tests
             for (int i = 0; i < y.Length; i++)
                 Assert.True(Math.Abs(expected[i] - y[i]) <= 1e-4f * (1 + Math.Abs(expected[i])), $"{isa}: element {i}: expected {expected[i]}, got {y[i]}");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ResidualAccumulateThenActivation(int batch, int cin, int cout, int group, int[] spatial, int[] kernel, int[] strides, int[] dilations, int[] pads)
+    {
+        var rnd = new Random(cin * 7 + cout);
+        int r = spatial.Length;
+        var outSp = new int[r];
+        for (int a = 0; a < r; a++) outSp[a] = Out(spatial[a], kernel[a], strides[a], dilations[a], pads[a], pads[r + a]);
+        var g = ConvGeometry.Create(batch, cin, cout, group, spatial, outSp, kernel, strides, dilations, pads);
+        var x = Random(rnd, batch * cin * g.InSize);
+        var w = Random(rnd, cout * (cin / group) * g.KernelSize);
+        var b = Random(rnd, cout);
+        var act = new GemmEpilogue { Activation = FusedActivation.Relu };
+        var z = Random(rnd, batch * cout * g.OutSize);
+        var expected = Reference(g, x, w, b, act, z);
+        var y = (float[])z.Clone();
+        using var pool = new IntraOpPool(2);
+        fixed (float* px = x, pw = w, pb = b, py = y)
+        {
+            using var conv = new ConvF32(pw, cout, cin / group, group, g.KD, g.KH, g.KW);
+            conv.Forward(g, px, py, pb, act, pool, accumulate: true);
+        }
+        for (int i = 0; i < y.Length; i++)
+            Assert.True(Math.Abs(expected[i] - y[i]) <= 1e-4f * (1 + Math.Abs(expected[i])), $"element {i}: expected {expected[i]}, got {y[i]}");
     }
 
     [Fact]

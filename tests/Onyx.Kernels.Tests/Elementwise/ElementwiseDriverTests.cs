@@ -79,6 +79,11 @@ public class ElementwiseDriverTests
         CheckUnary(path, new AbsOperator<float>());
         CheckUnary(path, new NegOperator<float>());
         CheckUnary(path, new ReciprocalOperator<float>(), 0.1f, 10);
+        foreach (float e in new[] { 2f, 0.5f, 3f, 1f, -1f })
+        {
+            CheckUnary(path, new PowScalarOperator<float>(e), 0.1f, 10);
+            Close(MathF.Pow(1.7f, e), new PowScalarOperator<float>(e).Invoke(1.7f), $"pow {e}", 0);
+        }
     }
 
     [Theory, MemberData(nameof(Paths))]

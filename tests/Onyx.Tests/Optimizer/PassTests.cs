@@ -49,6 +49,22 @@ public sealed class PassTests
         AssertClose(off, on);
     }
 
+    [Theory]
+    [InlineData("Relu")]
+    [InlineData("Sigmoid")]
+    [InlineData("LeakyRelu")]
+    public void ConvActivationBecomesFusedConv(string activation)
+    {
+        var m = new ModelBuilder(13).Input("x", F, 1, 2, 6, 6).Output("y", F, 1, 4, 6, 6)
+            .Initializer("w", Random(4 * 2 * 9, 11), 4, 2, 3, 3).Initializer("b", Random(4, 12), 4)
+            .Node("Conv", ["x", "w", "b"], ["c"], Attr("pads", [1L, 1, 1, 1]))
+            .Node(activation, ["c"], ["y"]);
+        var (off, on, s) = RunBoth(m, "x", Random(72, 13), [1, 2, 6, 6]);
+        Assert.Equal(1, Count(s, "FusedConv"));
+        Assert.Equal(0, Count(s, activation));
+        AssertClose(off, on);
+    }
+
     [Fact]
     public void IdentityIsRemoved()
     {

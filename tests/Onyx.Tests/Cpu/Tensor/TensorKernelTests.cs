@@ -3,7 +3,7 @@ using Xunit;
 using DT = Onnx.TensorProto.Types.DataType;
 using OTensor = Onyx.Tensors.Tensor;
 
-namespace Onyx.Tests.Cpu.Tensor;
+namespace Onyx.Tests.Cpu.TensorOps;
 
 /// <summary>
 /// Tensor-family kernels on cases the ONNX backend tests leave out: string and 4-bit element types,

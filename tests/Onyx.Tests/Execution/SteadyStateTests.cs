@@ -1,0 +1,53 @@
+using Onnx;
+using Onyx.Tensors;
+using Xunit;
+using static Onyx.Tests.ModelBuilder;
+
+namespace Onyx.Tests.Execution;
+
+/// <summary>Steady-state Run reuses the session arena: managed allocation per Run stays small and independent of tensor sizes.</summary>
+public sealed class SteadyStateTests
+{
+    private const TensorProto.Types.DataType F = TensorProto.Types.DataType.Float;
+
+    private static byte[] ConvNet()
+    {
+        var r = new Random(3);
+        float[] W(int n) => Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() - 0.5)).ToArray();
+        return new ModelBuilder(13).Input("x", F, 1, 8, 64, 64).Output("y", F, 1, 8, 64, 64)
+            .Initializer("w1", W(16 * 8 * 9), 16, 8, 3, 3).Initializer("w2", W(8 * 16 * 9), 8, 16, 3, 3)
+            .Node("Conv", ["x", "w1"], ["c1"], Attr("pads", [1L, 1, 1, 1]))
+            .Node("Relu", ["c1"], ["r1"])
+            .Node("Conv", ["r1", "w2"], ["c2"], Attr("pads", [1L, 1, 1, 1]))
+            .Node("Add", ["c2", "x"], ["s"])
+            .Node("Sigmoid", ["s"], ["y"]).ToBytes();
+    }
+
+    [Fact]
+    public void RunAllocatesLittleManagedMemoryInSteadyState()
+    {
+        using var session = new InferenceSession(ConvNet(), new SessionOptions { IntraOpNumThreads = 1 });
+        var x = new DenseTensor<float>(new float[8 * 64 * 64], [1, 8, 64, 64]);
+        var feeds = new[] { NamedOnnxValue.CreateFromTensor("x", x) };
+        for (int i = 0; i < 3; i++) using (session.Run(feeds)) { }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        const int runs = 10;
+        for (int i = 0; i < runs; i++) using (session.Run(feeds)) { }
+        long perRun = (GC.GetAllocatedBytesForCurrentThread() - before) / runs;
+        // One intermediate is 1x16x64x64 floats = 256 KiB; the bound is far below any tensor buffer.
+        Assert.True(perRun < 48 * 1024, $"{perRun} managed bytes allocated per Run");
+    }
+
+    [Fact]
+    public void ArenaReusesIntermediateBuffers()
+    {
+        using var session = new InferenceSession(ConvNet(), new SessionOptions { IntraOpNumThreads = 1 });
+        var x = new DenseTensor<float>(new float[8 * 64 * 64], [1, 8, 64, 64]);
+        var feeds = new[] { NamedOnnxValue.CreateFromTensor("x", x) };
+        float[] first;
+        using (var r = session.Run(feeds)) first = r[0].AsTensor<float>().ToArray();
+        for (int i = 0; i < 5; i++)
+            using (var r = session.Run(feeds))
+                Assert.Equal(first, r[0].AsTensor<float>().ToArray());
+    }
+}
