@@ -248,6 +248,7 @@ public static class Partitioner
         void Ready(int i) { if (supported[i]) readySupported.Enqueue(i, i); else readyCpu.Enqueue(i, i); }
         for (int i = 0; i < n; i++) if (indegree[i] == 0) Ready(i);
         var run = new int[n];
+        var position = new int[n];
         int current = -1;
         bool onSupported = true;
         for (int done = 0; done < n; done++)
@@ -255,6 +256,7 @@ public static class Partitioner
             var queue = onSupported ? readySupported : readyCpu;
             if (queue.Count == 0) queue = onSupported ? readyCpu : readySupported;
             int i = queue.Dequeue();
+            position[i] = done;
             if (supported[i])
             {
                 if (!onSupported || current < 0) current++;
@@ -270,6 +272,15 @@ public static class Partitioner
             if (consumers[i] is { } cs)
                 foreach (int c in cs)
                     if (--indegree[c] == 0) Ready(c);
+        }
+        // A supported node without producers (Constant, ...) joins the run of its earliest consumer: it can
+        // be placed at that run's start, so every edge still goes forward.
+        for (int i = 0; i < n; i++)
+        {
+            if (!supported[i] || producersOf[i].Count > 0 || consumers[i] is not { Count: > 0 } cs) continue;
+            int first = cs[0];
+            foreach (int c in cs) if (position[c] < position[first]) first = c;
+            if (run[first] >= 0) run[i] = run[first];
         }
         // Connected pieces of each run.
         var parent = new int[n];
