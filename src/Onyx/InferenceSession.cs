@@ -39,6 +39,14 @@ public sealed class InferenceSession : IDisposable
         _pool = new Kernels.Threading.IntraOpPool(options.IntraOpNumThreads > 0 ? options.IntraOpNumThreads : Environment.ProcessorCount);
         // The session-level optimizer runs for the CPU provider; the OpenVINO provider optimizes the
         // subgraphs it claims itself (as the seed recommends), so the graph reaches it as written.
+        // Static shape inference before optimization: fills in intermediate and output types; only a
+        // definite contradiction (OnnxRuntimeException) fails the session, anything else is ignored.
+        try { Core.Inference.ShapeInference.Infer(model.Graph); }
+        catch (OnnxRuntimeException) { throw; }
+        catch (Exception) { }
+        var inferredOutputTypes = model.Graph.Outputs
+            .Where(v => v.Type is null or TensorTypeInfo { Shape: null } && model.Graph.ValueInfos.TryGetValue(v.Name, out var vi) && vi.Type is not null)
+            .ToDictionary(v => v.Name, v => model.Graph.ValueInfos[v.Name].Type);
         if (!options.ExecutionProviders.Any(p => p.Name == "OpenVINO"))
             AppliedPasses = new Core.Optimizer.GraphOptimizer().Optimize(model.Graph,
                 (Core.Optimizer.OptimizationLevel)(int)options.GraphOptimizationLevel, Cpu.CpuKernels.Registry, model.DisplayName);
@@ -52,7 +60,7 @@ public sealed class InferenceSession : IDisposable
         InputNames = inputs.Select(v => v.Name).ToList();
         OverridableInitializerMetadata = model.Graph.Inputs.Where(v => initializerNames.Contains(v.Name))
             .ToDictionary(v => v.Name, v => new NodeMetadata(v.Name, v.Type));
-        OutputMetadata = model.Graph.Outputs.ToDictionary(v => v.Name, v => new NodeMetadata(v.Name, v.Type));
+        OutputMetadata = model.Graph.Outputs.ToDictionary(v => v.Name, v => new NodeMetadata(v.Name, inferredOutputTypes.GetValueOrDefault(v.Name) ?? v.Type));
         OutputNames = model.Graph.Outputs.Select(v => v.Name).ToList();
         ModelMetadata = new ModelMetadata(model);
         _inputIndex = model.Graph.Inputs.Select((v, i) => (v.Name, i)).ToDictionary(p => p.Name, p => p.i);
