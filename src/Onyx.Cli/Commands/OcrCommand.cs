@@ -37,12 +37,14 @@ public static class OcrCommand
         {
             try
             {
-                string? epName = parse.GetValue(ep);
+                // The main job runs through the OpenVINO-contract provider by default (the product's
+                // headline); `--ep CPU` runs the plain CPU provider.
+                string? epName = parse.GetValue(ep) ?? "OpenVINO";
                 string[] epOpts = parse.GetValue(epOptions) ?? [];
                 int threadCount = parse.GetValue(threads);
                 // Validate the provider options once, up front; each model gets its own SessionOptions.
                 CliOptions.Build(epName, epOpts, threadCount).Dispose();
-                return Run(parse.GetValue(image), () => CliOptions.Build(epName, epOpts, threadCount), epName ?? "CPU",
+                return Run(parse.GetValue(image), () => CliOptions.Build(epName, epOpts, threadCount), epName,
                     parse.GetValue(annotated), parse.GetValue(cls), parse.GetValue(unclip));
             }
             catch (Exception e) when (e is not OutOfMemoryException)

@@ -47,7 +47,7 @@ internal static class RunCommand
 
             var table = new Table().AddColumns("output", "type", "shape", "first values");
             foreach (var r in results) table.AddRow(Markup.Escape(r.Name), Markup.Escape(r.OnnxValue.Type.ToString().Split('[')[0]),
-                r.OnnxValue is Tensor t ? t.ShapeString : "-", Markup.Escape(Preview(r.OnnxValue)));
+                Markup.Escape(r.OnnxValue is Tensor t ? t.ShapeString : "-"), Markup.Escape(Preview(r.OnnxValue)));
             AnsiConsole.Write(table);
             Console.WriteLine($"load {loadMs:0.0} ms, run {runMs:0.0} ms, providers: {string.Join(", ", session.ProviderNames)}");
 

@@ -38,6 +38,11 @@ public sealed class ConformanceSuiteTests(ITestOutputHelper output)
             if (r.Outcome != Outcome.Pass && expected.Contains(r.Name)) regressions.Add($"{r.Name}: {r.Reason}");
         }
         output.WriteLine($"{folder}: {pass} passed, {fail} failed, {skip} skipped");
+        // Guard against a suite that silently finds nothing: every listed test must exist and run.
+        int found = Directory.GetDirectories(root).Length;
+        Assert.Equal(found, pass + fail + skip);
+        foreach (var name in expected) Assert.True(Directory.Exists(Path.Combine(root, name)), $"expected-pass entry {folder}/{name} has no test folder");
+        Assert.True(pass >= expected.Count, $"{pass} passed, fewer than the {expected.Count} expected");
         foreach (var n in newlyPassing) output.WriteLine($"newly passing (add to expected-pass-cpu.txt): {folder}/{n}");
         Assert.True(regressions.Count == 0, $"{regressions.Count} expected-pass tests failed:\n" + string.Join("\n", regressions));
     }

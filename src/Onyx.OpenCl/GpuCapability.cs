@@ -1,0 +1,116 @@
+using Onyx.Core.Ir;
+using Onyx.Tensors;
+
+namespace Onyx.OpenCl;
+
+/// <summary>
+/// Which nodes the OpenCL GPU device claims. <see cref="Supports(Node)"/> looks at the op and its
+/// attributes; <see cref="Supports(Node, Graph)"/> also requires the inputs that must be known at
+/// compile time (shapes, axes, pads, scales, BatchNorm statistics, Clip bounds) to be constants and
+/// the data inputs to be float when the graph states their types.
+/// </summary>
+public static class GpuCapability
+{
+    /// <summary>Every ONNX op type the device has kernels for (default domain).</summary>
+    public static readonly IReadOnlySet<string> Ops = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Exp", "Log", "Sqrt", "Abs", "Neg",
+        "Reciprocal", "Floor", "Ceil", "Elu", "Selu", "Softplus", "Softsign", "Erf", "Gelu", "Sin", "Cos", "Mish", "Sign",
+        "Round", "Identity", "Dropout",
+        "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "PRelu",
+        "Conv", "ConvTranspose", "MatMul", "Gemm",
+        "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization",
+        "Softmax", "LogSoftmax",
+        "Concat", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Split", "Resize", "Pad",
+        "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceSumSquare", "ReduceL2", "ReduceL1",
+        "Constant",
+    };
+
+    /// <summary>True when the device claims <paramref name="node"/> by op type and attributes.</summary>
+    public static bool Supports(Node node) => WhyNot(node, null) is null;
+
+    /// <summary>As <see cref="Supports(Node)"/>, also checking constant and float inputs against <paramref name="graph"/>.</summary>
+    public static bool Supports(Node node, Graph graph) => WhyNot(node, graph) is null;
+
+    /// <summary>Null when claimed; else the reason (for `onyx inspect`).</summary>
+    public static string? WhyNot(Node node, Graph? graph)
+    {
+        if (node.Domain.Length != 0) return $"domain {node.Domain}";
+        if (!Ops.Contains(node.OpType)) return "no GPU kernel";
+        var at = node.Attributes;
+        switch (node.OpType)
+        {
+            case "Conv":
+            case "ConvTranspose":
+                if (at.GetInts("kernel_shape") is { } ks && ks.Length != 2) return "only 2-D convolution";
+                break;
+            case "MaxPool":
+                if (node.HasOutput(1)) return "MaxPool indices output";
+                if (at.GetInt("storage_order", 0) != 0) return "storage_order";
+                if (at.GetInts("kernel_shape") is not { Length: 2 }) return "only 2-D pooling";
+                break;
+            case "AveragePool":
+                if (at.GetInts("kernel_shape") is not { Length: 2 }) return "only 2-D pooling";
+                break;
+            case "BatchNormalization":
+                if (at.GetInt("training_mode", 0) != 0 || node.Outputs.Count(o => o.Length > 0) > 1) return "training mode";
+                break;
+            case "Resize":
+                if (node.OpsetVersion is > 0 and < 11) return "Resize before opset 11";
+                if (at.GetString("mode", "nearest") is not ("nearest" or "linear")) return "cubic resize";
+                if (at.GetInt("antialias", 0) != 0 || at.GetInts("axes") is not null) return "antialias/axes";
+                if (at.GetString("coordinate_transformation_mode", "half_pixel") is "tf_crop_and_resize") return "tf_crop_and_resize";
+                if (at.GetString("keep_aspect_ratio_policy", "stretch") != "stretch") return "keep_aspect_ratio_policy";
+                break;
+            case "Pad":
+                if (at.GetString("mode", "constant") is not ("constant" or "edge" or "reflect")) return "pad mode";
+                break;
+            case "Gelu":
+                break;
+            case "Constant":
+                if (at.GetTensor("value") is not { DType: DType.Float32 or DType.Int64 or DType.Int32 }) return "non-tensor constant";
+                break;
+        }
+        if (graph is null) return null;
+
+        // Inputs that must be constants.
+        foreach (int i in ConstantInputs(node))
+            if (node.HasInput(i) && !IsConstant(graph, node.Inputs[i])) return $"input {i} ('{node.Inputs[i]}') is not a constant";
+        // Data inputs must be float32 when typed.
+        foreach (int i in DataInputs(node))
+        {
+            if (!node.HasInput(i)) continue;
+            if (graph.TypeOf(node.Inputs[i]) is TensorTypeInfo { ElementType: var dt } && dt != DType.Float32) return $"input {i} is {dt}";
+            if (graph.Initializers.TryGetValue(node.Inputs[i], out var t) && t.DType != DType.Float32) return $"input {i} is {t.DType}";
+        }
+        return null;
+    }
+
+    private static bool IsConstant(Graph graph, string name)
+    {
+        if (graph.Inputs.Any(v => v.Name == name)) return false;
+        if (graph.Initializers.ContainsKey(name)) return true;
+        return graph.Nodes.Any(n => n.OpType == "Constant" && n.Outputs.Contains(name));
+    }
+
+    private static int[] ConstantInputs(Node n) => n.OpType switch
+    {
+        "Reshape" or "Squeeze" or "Unsqueeze" or "Split" => [1],
+        "Slice" => [1, 2, 3, 4],
+        "Resize" => [1, 2, 3],
+        "Pad" => [1, 2, 3],
+        "Clip" => [1, 2],
+        "BatchNormalization" => [1, 2, 3, 4],
+        "ReduceMean" or "ReduceSum" or "ReduceMax" or "ReduceMin" or "ReduceSumSquare" or "ReduceL2" or "ReduceL1" => [1],
+        _ => [],
+    };
+
+    private static int[] DataInputs(Node n) => n.OpType switch
+    {
+        "Conv" or "ConvTranspose" or "Gemm" => [0, 1, 2],
+        "Concat" or "Sum" or "Max" or "Min" => Enumerable.Range(0, n.Inputs.Count).ToArray(),
+        "Add" or "Sub" or "Mul" or "Div" or "Pow" or "PRelu" or "MatMul" => [0, 1],
+        "Constant" => [],
+        _ => [0],
+    };
+}

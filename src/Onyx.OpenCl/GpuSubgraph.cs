@@ -1,0 +1,212 @@
+using Onyx.Core.Execution;
+using Onyx.Core.Ir;
+using Onyx.Tensors;
+using Silk.NET.OpenCL;
+
+namespace Onyx.OpenCl;
+
+/// <summary>
+/// A list of Core IR nodes compiled to OpenCL kernels on one device. Float initializers are uploaded
+/// once (in the storage precision); intermediate tensors stay in device buffers between nodes and
+/// only the subgraph's inputs and outputs cross the host boundary (as float32 tensors).
+/// Conv/ConvTranspose/MatMul/Gemm/BatchNormalization absorb a following activation when the
+/// intermediate value is used by nothing else. Run is serialised per device.
+/// </summary>
+public sealed unsafe class GpuSubgraph : IDisposable, IConstants
+{
+    private readonly OpenClDevice _device;
+    private readonly GpuProgram _program;
+    private readonly List<GpuOp> _ops = [];
+    private readonly Dictionary<string, Tensor> _constants;
+    private readonly Dictionary<string, DevTensor> _uploaded = new(StringComparer.Ordinal);
+    private readonly bool _fp16;
+
+    public IReadOnlyList<string> InputNames { get; }
+    public IReadOnlyList<string> OutputNames { get; }
+    public GpuPrecision Precision { get; }
+    /// <summary>True when FP16 runs element-wise math in half (cl_khr_fp16).</summary>
+    public bool HalfArithmetic { get; }
+    public OpenClDevice Device => _device;
+    /// <summary>Number of kernels-level ops after fusion.</summary>
+    public int OpCount => _ops.Count;
+
+    private GpuSubgraph(OpenClDevice device, IReadOnlyList<Node> nodes, IReadOnlyDictionary<string, Tensor> initializers,
+        IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, GpuPrecision precision, bool forceFloatCompute)
+    {
+        _device = device;
+        Precision = precision;
+        _fp16 = precision == GpuPrecision.FP16;
+        HalfArithmetic = _fp16 && device.HalfArithmetic(forceFloatCompute);
+        InputNames = inputs.ToArray();
+        OutputNames = outputs.ToArray();
+        _constants = new Dictionary<string, Tensor>(initializers, StringComparer.Ordinal);
+        foreach (var n in nodes)
+            if (n.OpType == "Constant" && n.Attributes.GetTensor("value") is { } v) _constants[n.Outputs[0]] = v;
+        _program = device.Program(precision, forceFloatCompute);
+
+        var uses = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var n in nodes) foreach (var i in n.Inputs) if (i.Length > 0) uses[i] = uses.GetValueOrDefault(i) + 1;
+        foreach (var o in outputs) uses[o] = uses.GetValueOrDefault(o) + 1;
+
+        var outputSet = new HashSet<string>(outputs, StringComparer.Ordinal);
+        var byProducedValue = new Dictionary<string, GpuOp>(StringComparer.Ordinal);
+        foreach (var n in nodes)
+        {
+            if (n.OpType == "Constant") continue;
+            // Fuse an activation into the op producing its only input when that value has no other use.
+            if (OpFactory.ActivationOf(n, this) is { } act && act.Code != KernelSource.ActIdentity
+                && byProducedValue.TryGetValue(n.Inputs[0], out var producer) && producer.Out == n.Inputs[0]
+                && uses.GetValueOrDefault(n.Inputs[0]) == 1 && !outputSet.Contains(n.Inputs[0])
+                && producer.TryFuse(act.Code, act.A, act.B))
+            {
+                byProducedValue.Remove(producer.Out);
+                producer.Out = n.Outputs[0];
+                byProducedValue[producer.Out] = producer;
+                continue;
+            }
+            var op = OpFactory.Create(n, this);
+            _ops.Add(op);
+            foreach (var o in n.Outputs) if (o.Length > 0) byProducedValue[o] = op;
+            if (op is BatchNormOp bn)
+            {
+                _constants["\u0001bn_scale:" + n.Inputs[1] + "|" + n.Outputs[0]] = Tensor.FromArray(bn.Scale, bn.Scale.Length);
+                _constants["\u0001bn_shift:" + n.Inputs[2] + "|" + n.Outputs[0]] = Tensor.FromArray(bn.Shift, bn.Shift.Length);
+            }
+        }
+        // BatchNorm's folded params are keyed by the node's first output; fusion may have renamed Out, so rekey.
+        foreach (var op in _ops.OfType<BatchNormOp>())
+        {
+            if (op.Out == op.Node.Outputs[0]) continue;
+            string oldS = "\u0001bn_scale:" + op.Node.Inputs[1] + "|" + op.Node.Outputs[0], oldB = "\u0001bn_shift:" + op.Node.Inputs[2] + "|" + op.Node.Outputs[0];
+            _constants["\u0001bn_scale:" + op.Node.Inputs[1] + "|" + op.Out] = _constants[oldS];
+            _constants["\u0001bn_shift:" + op.Node.Inputs[2] + "|" + op.Out] = _constants[oldB];
+        }
+    }
+
+    /// <summary>
+    /// Compiles <paramref name="nodes"/> (in topological order) for <paramref name="device"/>.
+    /// <paramref name="initializers"/> holds the constants the nodes read (weights, shapes, axes);
+    /// <paramref name="inputs"/>/<paramref name="outputs"/> are the boundary value names, in the
+    /// order <see cref="Run"/> takes and returns them.
+    /// </summary>
+    public static GpuSubgraph Compile(OpenClDevice device, IReadOnlyList<Node> nodes, IReadOnlyDictionary<string, Tensor> initializers,
+        IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, GpuPrecision precision = GpuPrecision.FP32, bool forceFloatCompute = false)
+    {
+        try
+        {
+            return new GpuSubgraph(device, nodes, initializers, inputs, outputs, precision, forceFloatCompute);
+        }
+        catch (NotSupportedException ex)
+        {
+            throw new OnnxRuntimeException(ErrorCode.NotImplemented, $"GPU subgraph: {ex.Message}");
+        }
+    }
+
+    /// <summary>Compiles a whole graph (its inputs that are not initializers, its outputs).</summary>
+    public static GpuSubgraph Compile(OpenClDevice device, Graph graph, GpuPrecision precision = GpuPrecision.FP32, bool forceFloatCompute = false) =>
+        Compile(device, graph.Nodes, graph.Initializers,
+            graph.Inputs.Where(i => !graph.Initializers.ContainsKey(i.Name)).Select(i => i.Name).ToArray(),
+            graph.Outputs.Select(o => o.Name).ToArray(), precision, forceFloatCompute);
+
+    Tensor? IConstants.Get(string name) => _constants.GetValueOrDefault(name);
+
+    /// <summary>Runs the subgraph: float32 host inputs in <see cref="InputNames"/> order, float32 outputs in <see cref="OutputNames"/> order.</summary>
+    public Tensor[] Run(IReadOnlyList<Tensor> inputs)
+    {
+        if (inputs.Count != InputNames.Count)
+            throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"GPU subgraph takes {InputNames.Count} inputs, got {inputs.Count}");
+        lock (_device.Gate)
+        {
+            var e = new GpuExec(_device, _program, _fp16 ? 2 : 4, Constant);
+            try
+            {
+                for (int i = 0; i < inputs.Count; i++)
+                {
+                    var t = inputs[i];
+                    if (t.DType != DType.Float32)
+                        throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"GPU subgraph input '{InputNames[i]}' must be float32, got {t.DType}");
+                    e.Values[InputNames[i]] = e.Upload(t, _fp16);
+                }
+                foreach (var op in _ops) op.Run(e);
+                var result = new Tensor[OutputNames.Count];
+                for (int i = 0; i < result.Length; i++)
+                {
+                    var v = e.Values.TryGetValue(OutputNames[i], out var d) ? d : Constant(OutputNames[i]);
+                    result[i] = e.Download(v, _fp16);
+                }
+                _device.Check(_device.Api.Finish(_device.Queue), "clFinish");
+                return result;
+            }
+            finally
+            {
+                _device.Api.Finish(_device.Queue);
+                e.ReleaseAll();
+            }
+        }
+    }
+
+    /// <summary>A float constant as a device tensor, uploaded once.</summary>
+    private DevTensor Constant(string name)
+    {
+        if (_uploaded.TryGetValue(name, out var d)) return d;
+        if (!_constants.TryGetValue(name, out var t))
+            throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"GPU subgraph: value '{name}' is neither an input, a constant nor produced before use");
+        bool paramsFloat = name.StartsWith('\u0001'); // folded BatchNorm params stay float32
+        if (t.DType != DType.Float32)
+        {
+            if (t.DType is DType.Float16 or DType.Float64) t = ToFloat(t);
+            else throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"GPU subgraph: constant '{name}' is {t.DType}; only float tensors live on the device");
+        }
+        int err;
+        int es = paramsFloat || !_fp16 ? 4 : 2;
+        nint mem = _device.Api.CreateBuffer(_device.Context, MemFlags.ReadWrite, (nuint)Math.Max(4, t.Length * es), null, &err);
+        _device.Check(err, "clCreateBuffer(constant)");
+        GpuExec.UploadInto(_device, mem, t, _fp16 && !paramsFloat);
+        d = new DevTensor(mem, t.Shape);
+        _uploaded[name] = d;
+        return d;
+    }
+
+    private static Tensor ToFloat(Tensor t)
+    {
+        var r = Tensor.Allocate(DType.Float32, t.Shape);
+        var d = t.ToDoubleArray();
+        var s = r.Span<float>();
+        for (int i = 0; i < d.Length; i++) s[i] = (float)d[i];
+        return r;
+    }
+
+    public void Dispose()
+    {
+        lock (_device.Gate)
+        {
+            foreach (var d in _uploaded.Values) _device.Api.ReleaseMemObject(d.Mem);
+            _uploaded.Clear();
+        }
+    }
+}
+
+/// <summary>
+/// Runs a <see cref="GpuSubgraph"/> as the kernel of a fused node: the node's inputs map in order
+/// onto <see cref="GpuSubgraph.InputNames"/>, its outputs onto <see cref="GpuSubgraph.OutputNames"/>.
+/// </summary>
+public sealed class GpuSubgraphKernel(GpuSubgraph subgraph) : IKernel
+{
+    public GpuSubgraph Subgraph { get; } = subgraph;
+
+    public void Execute(KernelContext context)
+    {
+        var inputs = new Tensor[Subgraph.InputNames.Count];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = context.Input(i);
+        Tensor[] outputs;
+        try
+        {
+            outputs = Subgraph.Run(inputs);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            throw context.Error(ex.Message);
+        }
+        for (int i = 0; i < outputs.Length; i++) context.SetOutput(i, outputs[i]);
+    }
+}
