@@ -48,8 +48,9 @@ public static class Program
 
     private static (string Path, IReadOnlyDictionary<string, int> Dims) Resolve(string name, Dictionary<string, int> dims) => name switch
     {
-        "ppocr-det" => (Path.Combine(Root, "models/ppocr/ch_PP-OCRv4_det_infer.onnx"), Merge(dims, ("DynamicDimension.0", 1), ("DynamicDimension.2", 640), ("DynamicDimension.3", 640))),
-        "ppocr-rec" => (Path.Combine(Root, "models/ppocr/ch_PP-OCRv4_rec_infer.onnx"), Merge(dims, ("DynamicDimension.0", 1), ("DynamicDimension.3", 320))),
+        // PP-OCR inputs are [N,3,H,W] with symbolic dims: "#i" keys set dimension i of every input by position.
+        "ppocr-det" => (Path.Combine(Root, "models/ppocr/ch_PP-OCRv4_det_infer.onnx"), Merge(dims, ("#0", 1), ("#2", 640), ("#3", 640))),
+        "ppocr-rec" => (Path.Combine(Root, "models/ppocr/ch_PP-OCRv4_rec_infer.onnx"), Merge(dims, ("#0", 1), ("#2", 48), ("#3", 320))),
         "mnist" => (Path.Combine(Root, "models/mnist/mnist-8.onnx"), dims),
         "resnet50" or "mobilenetv2" or "bert-base" or "gpt2-small" => (ModelZoo.Materialize(name, Path.Combine(Root, "bench", "models")), dims),
         _ => (name, dims),

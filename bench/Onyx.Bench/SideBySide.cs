@@ -120,7 +120,8 @@ internal static class Inputs
         var list = new List<(string, Tensor)>();
         foreach (var (name, meta) in session.InputMetadata)
         {
-            var shape = meta.Dimensions.Select((d, i) => d >= 0 ? d : dims.GetValueOrDefault(meta.SymbolicDimensions[i], 1)).ToArray();
+            var shape = meta.Dimensions.Select((d, i) => d >= 0 ? d
+                : dims.TryGetValue(meta.SymbolicDimensions[i], out int v) ? v : dims.GetValueOrDefault($"#{i}", 1)).ToArray();
             var t = Tensor.Allocate(meta.ElementDataType, shape);
             switch (meta.ElementDataType)
             {
