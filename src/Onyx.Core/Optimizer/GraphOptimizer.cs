@@ -22,6 +22,7 @@ public sealed class GraphOptimizer
         new FuseConvBatchNorm(),
         new FuseMatMulAddIntoGemm(),
         new FuseConvActivation(),
+        new FuseHardSwish(),
         new EliminateDeadNodes(),
     ];
 

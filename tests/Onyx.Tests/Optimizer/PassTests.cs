@@ -66,6 +66,19 @@ public sealed class PassTests
     }
 
     [Fact]
+    public void HardSwishPatternIsFused()
+    {
+        var m = new ModelBuilder(13).Input("x", F, 2, 40).Output("y", F, 2, 40)
+            .Initializer("three", [3f]).Initializer("zero", [0f]).Initializer("six", [6f]).Initializer("six2", [6f])
+            .Node("Add", ["x", "three"], ["a"]).Node("Clip", ["a", "zero", "six"], ["c"])
+            .Node("Mul", ["x", "c"], ["m"]).Node("Div", ["m", "six2"], ["y"]);
+        var (off, on, s) = RunBoth(m, "x", Random(80, 21).Select(v => v * 8).ToArray(), [2, 40]);
+        Assert.Equal(1, Count(s, "HardSwish"));
+        Assert.Equal(0, Count(s, "Clip"));
+        AssertClose(off, on);
+    }
+
+    [Fact]
     public void IdentityIsRemoved()
     {
         var m = new ModelBuilder().Input("x", F, 4).Output("y", F, 4)
