@@ -33,7 +33,9 @@ public sealed class LpNormalizationKernel : IKernel
                 double norm = 0;
                 for (int k = 0; k < len; k++) { float v = xs[b + k * inner]; norm += _p == 1 ? Math.Abs(v) : (double)v * v; }
                 if (_p == 2) norm = Math.Sqrt(norm);
-                for (int k = 0; k < len; k++) ys[b + k * inner] = (float)(xs[b + k * inner] / norm);
+                // A zero vector normalises to zero (the reference's output), not to 0/0 = NaN.
+                double scale = norm == 0 ? 0 : 1 / norm;
+                for (int k = 0; k < len; k++) ys[b + k * inner] = (float)(xs[b + k * inner] * scale);
             }
         NnFloat.Commit(y, scratch);
     }
