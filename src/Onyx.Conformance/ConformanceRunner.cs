@@ -176,30 +176,9 @@ public sealed class ConformanceRunner
             return null;
         }
         if (e.DType is DType.Float32 or DType.Float64 or DType.Float16 or DType.BFloat16)
-        {
-            var av = a.ToDoubleArray();
-            var ev = e.ToDoubleArray();
-            for (int i = 0; i < ev.Length; i++)
-            {
-                double x = av[i], y = ev[i];
-                if (double.IsNaN(y) ? double.IsNaN(x) : (x == y || Math.Abs(x - y) <= AbsoluteTolerance + RelativeTolerance * Math.Abs(y))) continue;
-                return $"{what}[{i}]: {x:R}, expected {y:R} (shape {e.ShapeString})";
-            }
-            return null;
-        }
+            return CompareClose(a.ToDoubleArray(), e.ToDoubleArray(), what, e.ShapeString, 1);
         if (e.DType is DType.Complex64 or DType.Complex128)
-        {
-            var ab = a.Bytes; var eb = e.Bytes;
-            int n = e.DType == DType.Complex64 ? e.Length * 2 : e.Length * 2;
-            for (int i = 0; i < n; i++)
-            {
-                double x = e.DType == DType.Complex64 ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(ab)[i] : System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(ab)[i];
-                double y = e.DType == DType.Complex64 ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(eb)[i] : System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(eb)[i];
-                if (double.IsNaN(y) ? double.IsNaN(x) : Math.Abs(x - y) <= AbsoluteTolerance + RelativeTolerance * Math.Abs(y)) continue;
-                return $"{what}[{i / 2}]: {x:R}, expected {y:R}";
-            }
-            return null;
-        }
+            return CompareClose(ComplexParts(a), ComplexParts(e), what, e.ShapeString, 2);
         // Integers, bool and the 8/4-bit float formats compare exactly, element by element.
         var abytes = a.Bytes;
         var ebytes = e.Bytes;
@@ -212,6 +191,23 @@ public sealed class ConformanceRunner
         }
         return null;
     }
+
+    /// <summary>The pass rule on every value; <paramref name="perElement"/> doubles per element (2 for complex) names the element.</summary>
+    private string? CompareClose(double[] actual, double[] expected, string what, string shape, int perElement)
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double x = actual[i], y = expected[i];
+            if (double.IsNaN(y) ? double.IsNaN(x) : (x == y || Math.Abs(x - y) <= AbsoluteTolerance + RelativeTolerance * Math.Abs(y))) continue;
+            return $"{what}[{i / perElement}]: {x:R}, expected {y:R} (shape {shape})";
+        }
+        return null;
+    }
+
+    /// <summary>Real and imaginary parts of a complex tensor, interleaved, as doubles.</summary>
+    private static double[] ComplexParts(Tensor t) => t.DType == DType.Complex64
+        ? System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(t.Bytes).ToArray().Select(v => (double)v).ToArray()
+        : System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(t.Bytes).ToArray();
 
     private static string Format(Tensor t, int i) => t.DType switch
     {
