@@ -55,12 +55,12 @@ internal sealed class FuseConvActivation : IGraphPass
                 float lo = float.MinValue, hi = float.MaxValue;
                 if (act.HasInput(1))
                 {
-                    if (FuseConvBatchNorm.Const(graph, act, 1) is not { DType: Tensors.DType.Float32, Length: 1 } t) return null;
+                    if (GraphConstants.Const(graph, act, 1) is not { DType: Tensors.DType.Float32, Length: 1 } t) return null;
                     lo = t.Span<float>()[0];
                 }
                 if (act.HasInput(2))
                 {
-                    if (FuseConvBatchNorm.Const(graph, act, 2) is not { DType: Tensors.DType.Float32, Length: 1 } t) return null;
+                    if (GraphConstants.Const(graph, act, 2) is not { DType: Tensors.DType.Float32, Length: 1 } t) return null;
                     hi = t.Span<float>()[0];
                 }
                 return ("Clip", [lo, hi]);

@@ -21,11 +21,11 @@ internal sealed class FuseConvBatchNorm : IGraphPass
             if (usage.SoleConsumer(conv.Outputs[0]) is not { OpType: "BatchNormalization", Domain: "" } bn) continue;
             if (bn.Inputs[0] != conv.Outputs[0] || bn.Outputs.Skip(1).Any(o => o.Length > 0)) continue;
             if (bn.Attributes.GetInt("training_mode", 0) != 0 || bn.OpsetVersion < 6 && bn.Attributes.GetInt("is_test", 1) == 0) continue;
-            if (Const(graph, conv, 1) is not { DType: DType.Float32 } w) continue;
-            Tensor? b = conv.HasInput(2) ? Const(graph, conv, 2) : null;
+            if (GraphConstants.Const(graph, conv, 1) is not { DType: DType.Float32 } w) continue;
+            Tensor? b = conv.HasInput(2) ? GraphConstants.Const(graph, conv, 2) : null;
             if (conv.HasInput(2) && b is not { DType: DType.Float32 }) continue;
             var p = new Tensor?[4];
-            for (int i = 0; i < 4; i++) p[i] = Const(graph, bn, i + 1);
+            for (int i = 0; i < 4; i++) p[i] = GraphConstants.Const(graph, bn, i + 1);
             int m = w.Shape[0];
             if (p.Any(t => t is not { DType: DType.Float32 } || t.Length != m) || (b is not null && b.Length != m)) continue;
             float eps = bn.Attributes.GetFloat("epsilon", 1e-5f);
@@ -38,11 +38,12 @@ internal sealed class FuseConvBatchNorm : IGraphPass
             for (int o = 0; o < m; o++)
             {
                 float s = scale[o] / MathF.Sqrt(variance[o] + eps);
-                wd.Slice(o * per, per).MultiplyInPlace(s);
+                var filter = wd.Slice(o * per, per);
+                System.Numerics.Tensors.TensorPrimitives.Multiply(filter, s, filter);
                 b2.Span<float>()[o] = ((b is null ? 0f : b.Span<float>()[o]) - mean[o]) * s + beta[o];
             }
-            string wName = Fresh(graph, conv.Inputs[1] + "/bn_folded");
-            string bName = Fresh(graph, (conv.HasInput(2) ? conv.Inputs[2] : conv.Outputs[0] + "/bias") + "/bn_folded");
+            string wName = GraphConstants.Fresh(graph, conv.Inputs[1] + "/bn_folded");
+            string bName = GraphConstants.Fresh(graph, (conv.HasInput(2) ? conv.Inputs[2] : conv.Outputs[0] + "/bias") + "/bn_folded");
             graph.Initializers[wName] = w2;
             graph.Initializers[bName] = b2;
             conv.Inputs[1] = wName;
@@ -53,23 +54,5 @@ internal sealed class FuseConvBatchNorm : IGraphPass
             changed = true;
         }
         return changed;
-    }
-
-    internal static Tensor? Const(Graph graph, Node node, int i) =>
-        node.HasInput(i) && !graph.Inputs.Any(v => v.Name == node.Inputs[i]) && graph.Initializers.TryGetValue(node.Inputs[i], out var t) ? t : null;
-
-    internal static string Fresh(Graph graph, string name)
-    {
-        string n = name;
-        for (int k = 1; graph.Initializers.ContainsKey(n) || graph.Nodes.Any(x => x.Outputs.Contains(n)); k++) n = $"{name}_{k}";
-        return n;
-    }
-}
-
-internal static class SpanMath
-{
-    public static void MultiplyInPlace(this Span<float> x, float s)
-    {
-        for (int i = 0; i < x.Length; i++) x[i] *= s;
     }
 }

@@ -42,7 +42,7 @@ internal sealed class FuseHardSwish : IGraphPass
     }
 
     private static bool IsScalar(Graph graph, Node node, int input, float value) =>
-        FuseConvBatchNorm.Const(graph, node, input) is { DType: DType.Float32, Length: 1 } t && t.Span<float>()[0] == value;
+        GraphConstants.Const(graph, node, input) is { DType: DType.Float32, Length: 1 } t && t.Span<float>()[0] == value;
 
     private static bool ClipsTo(Graph graph, Node clip, float lo, float hi)
     {

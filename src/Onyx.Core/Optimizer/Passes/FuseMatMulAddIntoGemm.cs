@@ -20,11 +20,11 @@ internal sealed class FuseMatMulAddIntoGemm : IGraphPass
         {
             if (mm.OpType != "MatMul" || mm.Domain.Length != 0 || !mm.HasOutput(0)) continue;
             if (graph.TypeOf(mm.Inputs[0]) is not TensorTypeInfo { ElementType: DType.Float32, Shape.Length: 2 }) continue;
-            if (FuseConvBatchNorm.Const(graph, mm, 1) is not { DType: DType.Float32, Rank: 2 } b) continue;
+            if (GraphConstants.Const(graph, mm, 1) is not { DType: DType.Float32, Rank: 2 } b) continue;
             if (usage.SoleConsumer(mm.Outputs[0]) is not { OpType: "Add", Domain: "" } add) continue;
             int other = add.Inputs[0] == mm.Outputs[0] ? 1 : 0;
             if (add.Inputs[1 - other] != mm.Outputs[0]) continue;
-            var bias = FuseConvBatchNorm.Const(graph, add, other);
+            var bias = GraphConstants.Const(graph, add, other);
             if (bias is not { DType: DType.Float32 } || bias.Length != b.Shape[1] || bias.Rank > 2) continue;
             var gemm = new Node("Gemm", [mm.Inputs[0], mm.Inputs[1], add.Inputs[other]], [add.Outputs[0]], mm.Name + "/gemm") { OpsetVersion = opset };
             int at = graph.Nodes.IndexOf(mm);
