@@ -56,6 +56,7 @@ public static unsafe class DepthwiseConvF32
             int* off = (int*)(outb + ph.Flat + 16);
             for (int kh = 0, t = 0; kh < G.KH; kh++)
                 for (int kw = 0; kw < G.KW; kw++) off[t++] = ph.Offset(G, kh, kw);
+            ph.ClearSlack(area, G);
             for (int p = p0; p < p1; p++)
             {
                 int c = p % G.OutChannels;

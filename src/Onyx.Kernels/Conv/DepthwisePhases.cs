@@ -48,9 +48,21 @@ internal readonly unsafe struct DepthwisePhases
         return ((dh % g.SH) * g.SW + dw % g.SW) * Hq * Wq + dh / g.SH * Wq + dw / g.SW;
     }
 
-    /// <summary>Fills the phase area from plane <paramref name="x"/>; <paramref name="row"/> holds Wq*SW + 16 floats of scratch.</summary>
+    /// <summary>Zeroes the slack after the phases once per scratch buffer: <see cref="Fill"/> never writes it.</summary>
+    public void ClearSlack(float* dst, in ConvGeometry g)
+    {
+        int used = g.SH * g.SW * Hq * Wq;
+        new Span<float>(dst + used, Area - used).Clear();
+    }
+
+    /// <summary>Fills the phases from plane <paramref name="x"/>; <paramref name="row"/> holds Wq*SW + 16 floats of scratch.</summary>
     public void Fill(in ConvGeometry g, float* x, float* dst, float* row, IsaPath isa)
     {
+        if (isa >= IsaPath.V512 && Avx512F.IsSupported && g.SW <= 2)
+        {
+            FillV512(g, x, dst);
+            return;
+        }
         int phaseSize = Hq * Wq, wp = Wq * g.SW;
         for (int r = 0; r < Hq * g.SH; r++)
         {
@@ -66,39 +78,56 @@ internal readonly unsafe struct DepthwisePhases
             new Span<float>(pr, g.PW).Clear();
             Buffer.MemoryCopy(x + (nint)ir * g.IW, pr + g.PW, (long)g.IW * 4, (long)g.IW * 4);
             new Span<float>(pr + g.PW + g.IW, wp - g.PW - g.IW).Clear(); // wp >= PW + IW + PWEnd
-            if (g.SW == 2) Deinterleave(pr, d0, d0 + phaseSize, Wq, isa);
-            else if (g.SW > 2)
-                for (int pw = 0; pw < g.SW; pw++)
-                {
-                    float* dp = d0 + (nint)pw * phaseSize;
-                    for (int c = 0; c < Wq; c++) dp[c] = pr[c * g.SW + pw];
-                }
-        }
-        float* tail = dst + (nint)g.SH * g.SW * phaseSize;
-        new Span<float>(tail, Area - g.SH * g.SW * phaseSize).Clear();
-    }
-
-    /// <summary>even[c] = src[2c], odd[c] = src[2c + 1] for c &lt; n.</summary>
-    private static void Deinterleave(float* src, float* even, float* odd, int n, IsaPath isa)
-    {
-        int c = 0;
-        if (isa >= IsaPath.V512 && Avx512F.IsSupported)
-        {
-            // vpermt2ps picks the even (odd) lanes of two adjacent vectors: 2 loads, 2 shuffles, 2 stores per 32 inputs.
-            var ie = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-            var io = ie + Vector512<int>.One;
-            for (; c <= n - 16; c += 16)
+            for (int pw = 0; pw < g.SW && g.SW > 1; pw++)
             {
-                var lo = Vector512.Load(src + 2 * c);
-                var hi = Vector512.Load(src + 2 * c + 16);
-                Avx512F.PermuteVar16x32x2(lo, ie, hi).Store(even + c);
-                Avx512F.PermuteVar16x32x2(lo, io, hi).Store(odd + c);
+                float* dp = d0 + (nint)pw * phaseSize;
+                for (int c = 0; c < Wq; c++) dp[c] = pr[c * g.SW + pw];
             }
         }
-        for (; c < n; c++)
+    }
+
+    /// <summary>
+    /// Stride 1 or 2 on AVX-512: masked loads read the row where it exists and yield zeros for the pads
+    /// (masked-off lanes never fault, even left of the row), vpermt2ps splits even and odd columns, and a
+    /// masked store ends each phase row, so no scratch row and no per-row calls.
+    /// </summary>
+    private void FillV512(in ConvGeometry g, float* x, float* dst)
+    {
+        int phaseSize = Hq * Wq, sw = g.SW, iw = g.IW;
+        var ie = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        var io = ie + Vector512<int>.One;
+        var lanes = Vector512<int>.Indices;
+        var width = Vector512.Create(iw);
+        for (int r = 0; r < Hq * g.SH; r++)
         {
-            even[c] = src[2 * c];
-            odd[c] = src[2 * c + 1];
+            int ph = r % g.SH, rr = r / g.SH, ir = r - g.PH;
+            float* d0 = dst + (nint)ph * sw * phaseSize + (nint)rr * Wq;
+            bool inside = (uint)ir < (uint)g.IH;
+            float* xr = x + (nint)(inside ? ir : 0) * iw;
+            for (int c = 0; c < Wq; c += 16)
+            {
+                var store = Vector512.LessThan(lanes, Vector512.Create(Wq - c)).AsSingle();
+                if (!inside)
+                {
+                    Avx512F.MaskStore(d0 + c, store, Vector512<float>.Zero);
+                    if (sw == 2) Avx512F.MaskStore(d0 + phaseSize + c, store, Vector512<float>.Zero);
+                    continue;
+                }
+                int col = c * sw - g.PW; // input column of lane 0
+                var idx = lanes + Vector512.Create(col);
+                var lo = Avx512F.MaskLoad(xr + col, InRow(idx, width), Vector512<float>.Zero);
+                if (sw == 1)
+                {
+                    Avx512F.MaskStore(d0 + c, store, lo);
+                    continue;
+                }
+                var hi = Avx512F.MaskLoad(xr + col + 16, InRow(idx + Vector512.Create(16), width), Vector512<float>.Zero);
+                Avx512F.MaskStore(d0 + c, store, Avx512F.PermuteVar16x32x2(lo, ie, hi));
+                Avx512F.MaskStore(d0 + phaseSize + c, store, Avx512F.PermuteVar16x32x2(lo, io, hi));
+            }
         }
     }
+
+    private static Vector512<float> InRow(Vector512<int> idx, Vector512<int> width) =>
+        (Vector512.GreaterThanOrEqual(idx, Vector512<int>.Zero) & Vector512.LessThan(idx, width)).AsSingle();
 }
