@@ -55,12 +55,15 @@ internal readonly unsafe struct DepthwisePhases
         new Span<float>(dst + used, Area - used).Clear();
     }
 
-    /// <summary>Fills the phases from plane <paramref name="x"/>; <paramref name="row"/> holds Wq*SW + 16 floats of scratch.</summary>
-    public void Fill(in ConvGeometry g, float* x, float* dst, float* row, IsaPath isa)
+    /// <summary>
+    /// Fills the phases from plane <paramref name="x"/>, padding with <paramref name="pad"/> (0 for conv and
+    /// average pooling, -inf for max pooling); <paramref name="row"/> holds Wq*SW + 16 floats of scratch.
+    /// </summary>
+    public void Fill(in ConvGeometry g, float* x, float* dst, float* row, IsaPath isa, float pad = 0f)
     {
         if (isa >= IsaPath.V512 && Avx512F.IsSupported && g.SW <= 2)
         {
-            FillV512(g, x, dst);
+            FillV512(g, x, dst, pad);
             return;
         }
         int phaseSize = Hq * Wq, wp = Wq * g.SW;
@@ -70,14 +73,14 @@ internal readonly unsafe struct DepthwisePhases
             float* d0 = dst + (nint)ph * g.SW * phaseSize + (nint)rr * Wq;
             if ((uint)ir >= (uint)g.IH)
             {
-                for (int pw = 0; pw < g.SW; pw++) new Span<float>(d0 + (nint)pw * phaseSize, Wq).Clear();
+                for (int pw = 0; pw < g.SW; pw++) new Span<float>(d0 + (nint)pw * phaseSize, Wq).Fill(pad);
                 continue;
             }
             // Stride 1 pads straight into the phase row; wider strides pad a scratch row, then split it.
             float* pr = g.SW == 1 ? d0 : row;
-            new Span<float>(pr, g.PW).Clear();
+            new Span<float>(pr, g.PW).Fill(pad);
             Buffer.MemoryCopy(x + (nint)ir * g.IW, pr + g.PW, (long)g.IW * 4, (long)g.IW * 4);
-            new Span<float>(pr + g.PW + g.IW, wp - g.PW - g.IW).Clear(); // wp >= PW + IW + PWEnd
+            new Span<float>(pr + g.PW + g.IW, wp - g.PW - g.IW).Fill(pad); // wp >= PW + IW + PWEnd
             for (int pw = 0; pw < g.SW && g.SW > 1; pw++)
             {
                 float* dp = d0 + (nint)pw * phaseSize;
@@ -87,12 +90,13 @@ internal readonly unsafe struct DepthwisePhases
     }
 
     /// <summary>
-    /// Stride 1 or 2 on AVX-512: masked loads read the row where it exists and yield zeros for the pads
+    /// Stride 1 or 2 on AVX-512: masked loads read the row where it exists and yield the pad value elsewhere
     /// (masked-off lanes never fault, even left of the row), vpermt2ps splits even and odd columns, and a
     /// masked store ends each phase row, so no scratch row and no per-row calls.
     /// </summary>
-    private void FillV512(in ConvGeometry g, float* x, float* dst)
+    private void FillV512(in ConvGeometry g, float* x, float* dst, float pad)
     {
+        var vpad = Vector512.Create(pad);
         int phaseSize = Hq * Wq, sw = g.SW, iw = g.IW;
         var ie = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         var io = ie + Vector512<int>.One;
@@ -109,19 +113,19 @@ internal readonly unsafe struct DepthwisePhases
                 var store = Vector512.LessThan(lanes, Vector512.Create(Wq - c)).AsSingle();
                 if (!inside)
                 {
-                    Avx512F.MaskStore(d0 + c, store, Vector512<float>.Zero);
-                    if (sw == 2) Avx512F.MaskStore(d0 + phaseSize + c, store, Vector512<float>.Zero);
+                    Avx512F.MaskStore(d0 + c, store, vpad);
+                    if (sw == 2) Avx512F.MaskStore(d0 + phaseSize + c, store, vpad);
                     continue;
                 }
                 int col = c * sw - g.PW; // input column of lane 0
                 var idx = lanes + Vector512.Create(col);
-                var lo = Avx512F.MaskLoad(xr + col, InRow(idx, width), Vector512<float>.Zero);
+                var lo = Avx512F.MaskLoad(xr + col, InRow(idx, width), vpad);
                 if (sw == 1)
                 {
                     Avx512F.MaskStore(d0 + c, store, lo);
                     continue;
                 }
-                var hi = Avx512F.MaskLoad(xr + col + 16, InRow(idx + Vector512.Create(16), width), Vector512<float>.Zero);
+                var hi = Avx512F.MaskLoad(xr + col + 16, InRow(idx + Vector512.Create(16), width), vpad);
                 Avx512F.MaskStore(d0 + c, store, Avx512F.PermuteVar16x32x2(lo, ie, hi));
                 Avx512F.MaskStore(d0 + phaseSize + c, store, Avx512F.PermuteVar16x32x2(lo, io, hi));
             }
