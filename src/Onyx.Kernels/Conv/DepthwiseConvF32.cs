@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using System.Runtime.InteropServices;
@@ -45,6 +46,7 @@ public static unsafe class DepthwiseConvF32
         public bool Accumulate;
         public IsaPath Isa;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int index)
         {
             int planes = G.Batch * G.OutChannels;
@@ -68,6 +70,7 @@ public static unsafe class DepthwiseConvF32
     }
 
     /// <summary>y[oh, ow] = act(s[oh*wq + ow] + bias (+ y[oh, ow])): drops the sweep's garbage columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Store(in ConvGeometry g, float* s, int wq, float* y, float bias, in GemmEpilogue act, bool accumulate, IsaPath isa)
     {
         int ow = g.OW;
