@@ -89,6 +89,8 @@ public static unsafe class DepthwiseConvF32
         var vlo = Vector512.Create(lo);
         var vhi = Vector512.Create(hi);
         var va = Vector512.Create(alpha);
+        // Clamp as vmaxps/vminps with x second: they return the second operand when either is NaN, so NaN
+        // passes through like the scalar Activate, in one instruction each (Vector512.Max adds NaN fix-ups).
         // Rows narrower than a vector (7x7, 14x14 planes) store under a lane mask instead of falling to scalar.
         var tailMask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(ow % 16)).AsSingle();
         for (int oh = 0; oh < g.OH; oh++)
@@ -101,14 +103,14 @@ public static unsafe class DepthwiseConvF32
                 {
                     var v = Vector512.Load(sr + i) + vb;
                     if (accumulate) v += Vector512.Load(yr + i);
-                    v = leaky ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * va, v) : Vector512.Min(Vector512.Max(v, vlo), vhi);
+                    v = leaky ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * va, v) : Avx512F.Min(vhi, Avx512F.Max(vlo, v));
                     v.Store(yr + i);
                 }
                 if (i < ow)
                 {
                     var v = Vector512.Load(sr + i) + vb; // the sweep's buffer has a vector of slack
                     if (accumulate) v += Avx512F.MaskLoad(yr + i, tailMask, Vector512<float>.Zero);
-                    v = leaky ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * va, v) : Vector512.Min(Vector512.Max(v, vlo), vhi);
+                    v = leaky ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * va, v) : Avx512F.Min(vhi, Avx512F.Max(vlo, v));
                     Avx512F.MaskStore(yr + i, tailMask, v);
                     i = ow;
                 }

@@ -47,9 +47,10 @@ internal static unsafe class DepthwiseRows
             Avx512F.MaskStore(y, m, Activate(v));
         }
 
+        // vmaxps/vminps return their second operand when either is NaN: x second lets NaN pass like the scalar Activate.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private Vector512<float> Activate(Vector512<float> v) =>
-            Leaky ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * Alpha, v) : Vector512.Min(Vector512.Max(v, Lo), Hi);
+            Leaky ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * Alpha, v) : Avx512F.Min(Hi, Avx512F.Max(Lo, v));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -59,6 +59,9 @@ public unsafe class DepthwiseConvF32Tests
                 }
         yield return [1, 4, new[] { 9, 12 }, new[] { 3, 3 }, new[] { 2, 1 }, new[] { 1, 3 }, new[] { 1, 2, 0, 3 }];
         yield return [1, 40, new[] { 28, 28 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }]; // threaded
+        // Rows whose padded width is a whole number of vectors take the AVX-512 row-wise sweep.
+        yield return [1, 3, new[] { 9, 62 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        yield return [2, 5, new[] { 12, 30 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
         yield return [1, 1, new[] { 1, 50 }, new[] { 1, 5 }, new[] { 1, 2 }, new[] { 1, 1 }, new[] { 0, 2, 0, 2 }]; // 1-D
     }
 
@@ -93,6 +96,30 @@ public unsafe class DepthwiseConvF32Tests
                     DepthwiseConvF32.Forward(g, px, py, pw, withBias ? pb : null, acts[a], isa == IsaPath.V256 ? null : pool, accumulate, isa);
                 for (int i = 0; i < y.Length; i++)
                     Assert.True(Math.Abs(expected[i] - y[i]) <= 1e-4f * (1 + Math.Abs(expected[i])), $"{isa} {acts[a].Activation}: element {i}: expected {expected[i]}, got {y[i]}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(FusedActivation.Relu)]
+    [InlineData(FusedActivation.Clip)]
+    public void NaNPassesThroughTheFusedClamp(FusedActivation activation)
+    {
+        foreach (int width in new[] { 7, 14, 30 }) // flat sweep (7) and row-wise sweep (14, 30) on AVX-512
+        {
+            var g = ConvGeometry.Create(1, 2, 2, 2, [9, width], [9, width], [3, 3], [1, 1], [1, 1], [1, 1, 1, 1]);
+            var x = Random(new Random(3), 2 * g.InSize);
+            var w = Random(new Random(4), 2 * 9);
+            x[g.InSize + 2 * width + 3] = float.NaN;
+            var act = new GemmEpilogue { Activation = activation, Min = -0.5f, Max = 0.5f };
+            var expected = Reference(g, x, w, null, act, null);
+            foreach (var isa in Enum.GetValues<IsaPath>())
+            {
+                var y = new float[expected.Length];
+                fixed (float* px = x, pw = w, py = y)
+                    DepthwiseConvF32.Forward(g, px, py, pw, null, act, null, false, isa);
+                for (int i = 0; i < y.Length; i++)
+                    Assert.True(float.IsNaN(expected[i]) ? float.IsNaN(y[i]) : Math.Abs(expected[i] - y[i]) <= 1e-4f, $"{isa} width {width}: element {i}: expected {expected[i]}, got {y[i]}");
             }
         }
     }
