@@ -12,7 +12,9 @@ namespace Onyx.Kernels.Pool;
 /// </summary>
 public static unsafe class GlobalPoolF32
 {
-    private const long ParallelThreshold = 1L << 17;
+    /// <summary>Elements below which one thread reduces everything: the reduction is memory-bound, so a second
+    /// thread only pays on inputs far past L2 (PP-OCR's SE blocks pool many small tensors).</summary>
+    private const long ParallelThreshold = 1L << 20;
 
     /// <summary>y[p] = mean (or max, NaN propagating) of x[p*size .. p*size + size); an empty plane gives 0 (mean) or -inf (max).</summary>
     public static void Run(float* x, float* y, int planes, int size, bool max, IntraOpPool? pool, IsaPath isa)
