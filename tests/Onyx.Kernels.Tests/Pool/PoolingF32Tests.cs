@@ -90,6 +90,7 @@ public unsafe class PoolingF32Tests
     [InlineData(3, 100)]
     [InlineData(300, 49)]
     [InlineData(64, 1000)]
+    [InlineData(300, 3600)] // past the parallel threshold
     public void GlobalPoolsMatchAScalarReduction(int planes, int size)
     {
         var rnd = new Random(planes + size);
