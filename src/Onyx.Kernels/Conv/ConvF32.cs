@@ -81,30 +81,33 @@ public sealed unsafe class ConvF32 : IDisposable
                 }
             return;
         }
-        // Windows are gathered straight into packed GEMM strips, one L2-sized column chunk at a time;
-        // threads take whole chunks (each with its own buffer), so the GEMM itself runs single-threaded
-        // unless there is only one chunk.
-        int nr = GemmDriver.NrOf(_packed![0].Isa);
+        // Windows are gathered straight into packed GEMM strips, one L2-sized column chunk at a time,
+        // each thread with its own buffer; the GEMM itself runs single-threaded unless the work is one chunk.
+        int nr = GemmDriver.NrOf(_packed![0].Isa), mr = GemmDriver.MrOf(_packed[0].Isa);
         // At least 128 columns: every chunk re-streams the whole packed filter, so a big filter needs wide chunks.
         int chunk = Math.Max(128, ColumnChunkFloats / Math.Max(kTotal, 1) / nr * nr);
         chunk = Math.Min(chunk, (outSize + nr - 1) / nr * nr);
-        int chunks = (outSize + chunk - 1) / chunk;
+        int strips = (outSize + nr - 1) / nr;
         var body = new GemmChunkBody
         {
-            G = g, Conv = this, X = x, Y = y, Bias = bias, Act = activation, Chunk = chunk, Chunks = chunks,
-            Items = g.Batch * Group * chunks, Nr = nr, Beta = beta,
+            G = g, Conv = this, X = x, Y = y, Bias = bias, Act = activation, Chunk = chunk, Nr = nr, Beta = beta,
+            Strips = strips, TotalStrips = (long)g.Batch * Group * strips, MRows = outPerGroup,
         };
         int threads = pool?.DegreeOfParallelism ?? 1;
         long work = (long)OutChannels * kTotal * outSize * g.Batch;
-        if (threads > 1 && body.Items >= threads && work >= GemmDriver.ParallelThreshold)
+        if (threads > 1 && work >= GemmDriver.ParallelThreshold)
         {
+            // Threads split the concatenated strips of all images and groups evenly (to one strip). When
+            // that leaves each thread only a few strips (7x7, 14x14 maps), they split the output channels
+            // instead, each gathering the same columns: the gather is ~1/M of the GEMM.
+            body.SplitRows = body.TotalStrips < 4L * threads && outPerGroup >= 2 * mr * threads;
+            body.Mr = mr;
             body.Parts = threads;
             pool!.Run(threads, ref body);
         }
         else
         {
             body.Parts = 1;
-            body.GemmPool = pool;
             body.Invoke(0);
         }
     }
@@ -117,25 +120,47 @@ public sealed unsafe class ConvF32 : IDisposable
         public ConvF32 Conv;
         public float* X, Y, Bias;
         public GemmEpilogue Act;
-        public int Chunk, Chunks, Items, Parts, Nr;
+        public int Chunk, Parts, Nr, Mr, Strips, MRows;
+        public long TotalStrips;
+        public bool SplitRows;
         public float Beta;
-        public IntraOpPool? GemmPool;
 
         public void Invoke(int index)
         {
-            int i0 = (int)((long)Items * index / Parts), i1 = (int)((long)Items * (index + 1) / Parts);
+            int m0 = 0, m1 = MRows;
+            long s0 = 0, s1 = TotalStrips;
+            if (SplitRows)
+            {
+                int panels = (MRows + Mr - 1) / Mr;
+                m0 = panels * index / Parts * Mr;
+                m1 = Math.Min(MRows, panels * (index + 1) / Parts * Mr);
+                if (m0 >= m1) return;
+            }
+            else
+            {
+                s0 = TotalStrips * index / Parts;
+                s1 = TotalStrips * (index + 1) / Parts;
+            }
             int group = Conv.Group, inPer = Conv.InPerGroup, outPer = Conv.OutChannels / group;
             int kTotal = inPer * G.KernelSize, outSize = G.OutSize;
             float* col = ColumnBuffer((nint)kTotal * Chunk);
-            for (int item = i0; item < i1; item++)
+            // Walk this thread's strips image-group by image-group, chunk by chunk.
+            for (long gs = s0; gs < s1;)
             {
-                int ch = item % Chunks, ng = item / Chunks, grp = ng % group, n = ng / group;
+                int ng = (int)(gs / Strips), first = (int)(gs - (long)ng * Strips);
+                int last = (int)Math.Min(Strips, first + (s1 - gs));
+                gs += last - first;
+                int grp = ng % group, n = ng / group;
                 float* xg = X + ((nint)n * G.InChannels + grp * inPer) * G.InSize;
                 float* yg = Y + ((nint)n * Conv.OutChannels + grp * outPer) * outSize;
                 var ep = Act with { Bias = Bias == null ? null : Bias + grp * outPer, BiasKind = Bias == null ? BiasKind.None : BiasKind.PerRow };
-                int start = ch * Chunk, count = Math.Min(Chunk, outSize - start);
-                Im2Col.GatherPacked(G, xg, inPer, start, count, col, Nr);
-                SGemm.MultiplyPacked(Conv._packed![grp], col, count, yg + start, outSize, Beta, ep, GemmPool);
+                int colEnd = Math.Min(outSize, last * Nr);
+                for (int start = first * Nr; start < colEnd; start += Chunk)
+                {
+                    int count = Math.Min(Chunk, colEnd - start);
+                    Im2Col.GatherPacked(G, xg, inPer, start, count, col, Nr);
+                    SGemm.MultiplyPacked(Conv._packed![grp], m0, m1, col, count, yg + start, outSize, Beta, ep, null);
+                }
             }
         }
     }
