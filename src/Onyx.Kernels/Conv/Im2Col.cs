@@ -56,7 +56,7 @@ internal static unsafe class Im2Col
     /// </summary>
     public static void GatherPacked(in ConvGeometry g, float* x, int channels, int start, int count, float* packed, int nr)
     {
-        if (Avx512F.IsSupported && g.KD == 1 && g.ID == 1 && nr % 16 == 0 && nr <= MaxLanes && g.KH * g.KW <= MaxTaps)
+        if (Avx512F.IsSupported && g.KD == 1 && g.ID == 1 && nr % 16 == 0 && nr <= MaxLanes && g.KH * g.KW * (nr / 16) <= MaxSlots)
         {
             GatherPacked2D(g, x, channels, start, count, packed, nr);
             return;
@@ -128,7 +128,8 @@ internal static unsafe class Im2Col
         }
     }
 
-    private const int MaxLanes = 32, MaxTaps = 64;
+    /// <summary>Widest strip (a whole small output map as one strip) and most tap x half-strip slots (stack use ~140 B each).</summary>
+    internal const int MaxLanes = 256, MaxSlots = 512;
 
     /// <summary>
     /// Lanes j = row[2j] (stride 2 within one input row starting at column <paramref name="iw0"/>): two
@@ -159,14 +160,14 @@ internal static unsafe class Im2Col
     {
         int taps = g.KH * g.KW, halves = nr / 16, slots = taps * halves;
         nint stripStride = (nint)channels * taps * nr;
-        int* ihBase = stackalloc int[MaxLanes];
-        int* iwBase = stackalloc int[MaxLanes];
-        int* inside = stackalloc int[MaxLanes];
-        Vector512<int>* index = stackalloc Vector512<int>[MaxTaps * MaxLanes / 16];
-        Vector512<float>* mask = stackalloc Vector512<float>[MaxTaps * MaxLanes / 16];
-        int* first = stackalloc int[MaxTaps * MaxLanes / 16];
-        int* firstW = stackalloc int[MaxTaps * MaxLanes / 16];
-        byte* mode = stackalloc byte[MaxTaps * MaxLanes / 16];
+        int* ihBase = stackalloc int[nr];
+        int* iwBase = stackalloc int[nr];
+        int* inside = stackalloc int[nr];
+        Vector512<int>* index = stackalloc Vector512<int>[slots];
+        Vector512<float>* mask = stackalloc Vector512<float>[slots];
+        int* first = stackalloc int[slots];
+        int* firstW = stackalloc int[slots];
+        byte* mode = stackalloc byte[slots];
         Vector512<int> iota = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         Vector512<uint> ih1 = Vector512.Create((uint)g.IH), iw1 = Vector512.Create((uint)g.IW);
         int end = start + count;

@@ -68,6 +68,11 @@ public unsafe class ConvF32Tests
         yield return [3, 16, 40, 1, new[] { 9, 11 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }]; // thread strip ranges cross images
         yield return [2, 24, 60, 2, new[] { 10, 10 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }]; // strided, grouped, threaded
         yield return [1, 600, 16, 1, new[] { 7, 7 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }]; // pointwise, K > KC
+        // Small maps: the v512 path runs the GEMM transposed (positions as rows), then transposes back.
+        yield return [1, 64, 48, 1, new[] { 7, 7 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        yield return [2, 300, 32, 1, new[] { 5, 5 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
+        yield return [1, 64, 64, 2, new[] { 6, 6 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        yield return [1, 40, 80, 1, new[] { 13, 13 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
     }
 
     [Theory]
