@@ -24,6 +24,7 @@ public sealed class GraphOptimizer
         new FuseConvActivation(),
         new FuseHardSwish(),
         new FuseGelu(),
+        new FuseMatMulBias(),
         new EliminateDeadNodes(),
     ];
 

@@ -41,4 +41,22 @@ internal static class PatternMatch
     /// <summary>The constant int64 values at input <paramref name="i"/>, or null.</summary>
     internal static long[]? Ints(Graph graph, Node node, int i) =>
         GraphConstants.Const(graph, node, i) is { DType: DType.Int64 } t ? t.Span<long>().ToArray() : null;
+
+    /// <summary>
+    /// Removes the producers of <paramref name="values"/> that nothing reads any more, and theirs in
+    /// turn: the matched chain a fusion replaced, so later passes see sole consumers again.
+    /// </summary>
+    internal static void RemoveDeadProducers(Graph graph, IEnumerable<string> values)
+    {
+        var usage = new GraphUsage(graph);
+        var work = new Stack<string>(values);
+        while (work.Count > 0)
+        {
+            string v = work.Pop();
+            if (v.Length == 0 || usage.Producer(v) is not { } p || !graph.Nodes.Contains(p)) continue;
+            if (p.Outputs.Any(o => o.Length > 0 && (usage.IsGraphOutput(o) || usage.Consumers(o).Any(graph.Nodes.Contains)))) continue;
+            graph.Nodes.Remove(p);
+            foreach (var i in p.Inputs) work.Push(i);
+        }
+    }
 }

@@ -9,7 +9,8 @@ namespace Onyx.Core.Optimizer.Passes;
 /// x·0.5·(1 + Erf(x/√2)) → com.microsoft Gelu, and x·0.5·(1 + Tanh(√(2/π)·(x + 0.044715·x³)))
 /// → com.microsoft FastGelu. The two forms differ numerically, so each keeps its own op. Either
 /// multiplication order of the 0.5 and x is accepted; x³ may be Pow(x, 3) or x·x·x. Five to eight
-/// passes over the tensor become one. The matched nodes are left for EliminateDeadNodes.
+/// passes over the tensor become one. The matched nodes go at once, so
+/// later fusions see the GELU as x's sole consumer.
 /// </summary>
 internal sealed class FuseGelu : IGraphPass
 {
@@ -35,6 +36,7 @@ internal sealed class FuseGelu : IGraphPass
             string op = node.OpType == "Erf" ? "Gelu" : "FastGelu";
             var gelu = new Node(op, [x], [output.Outputs[0]], node.Name + "/" + op.ToLowerInvariant(), "com.microsoft") { OpsetVersion = 1 };
             graph.Nodes[graph.Nodes.IndexOf(output)] = gelu;
+            RemoveDeadProducers(graph, output.Inputs);
             usage = new GraphUsage(graph);
             changed = true;
         }
