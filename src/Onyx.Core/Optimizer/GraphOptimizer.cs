@@ -23,6 +23,8 @@ public sealed class GraphOptimizer
         new FuseMatMulAddIntoGemm(),
         new FuseConvActivation(),
         new FuseHardSwish(),
+        new FuseGelu(),
+        new FuseMatMulBias(),
         new EliminateDeadNodes(),
     ];
 
