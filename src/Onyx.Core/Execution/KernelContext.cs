@@ -5,7 +5,8 @@ namespace Onyx.Core.Execution;
 
 /// <summary>
 /// One kernel invocation: its inputs, where its outputs go, and access to the run's scope
-/// (for subgraphs). Created by the executor per node per Run.
+/// (for subgraphs). Created by the executor once per node and reused by later Runs of the same plan,
+/// so a kernel must not keep it beyond <see cref="IKernel.Execute"/>.
 /// </summary>
 public sealed class KernelContext
 {
@@ -16,7 +17,7 @@ public sealed class KernelContext
     /// <summary>The running frame, for subgraph outer-scope lookup.</summary>
     public Frame Frame { get; }
     /// <summary>Run-level settings (cancellation, seeds); never null.</summary>
-    public RunContext Run { get; }
+    public RunContext Run { get; internal set; }
 
     public KernelContext(Node node, OnnxValue?[] inputs, OnnxValue?[] outputs, Frame frame, RunContext run)
     {
@@ -26,6 +27,9 @@ public sealed class KernelContext
         Frame = frame;
         Run = run;
     }
+
+    internal OnnxValue?[] Inputs => _inputs;
+    internal OnnxValue?[] Outputs => _outputs;
 
     public int InputCount => _inputs.Length;
     public int OutputCount => _outputs.Length;
