@@ -18,6 +18,7 @@ public sealed class GraphOptimizer
     public static IReadOnlyList<IGraphPass> DefaultPasses() =>
     [
         new EliminateIdentity(),
+        new FuseQdq(),
         new FoldConstants(),
         new FuseConvBatchNorm(),
         new FuseMatMulAddIntoGemm(),
