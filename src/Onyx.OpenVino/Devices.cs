@@ -144,6 +144,16 @@ public sealed class DeviceSelection
     /// <summary>The present devices that will run the model, in priority order.</summary>
     public required IReadOnlyList<string> Devices { get; init; }
 
+    /// <summary>AUTO only: the present devices it chooses from, GPUs first (empty otherwise).</summary>
+    public IReadOnlyList<string> Candidates { get; init; } = [];
+
+    /// <summary>This selection narrowed to one device (AUTO's choice, MULTI's per-device compile).</summary>
+    public DeviceSelection Single(string id, string? note = null) => new()
+    {
+        Text = Text, Mode = DeviceMode.Single, Requested = Requested, Devices = [id], Precision = Precision,
+        Notes = note is null ? Notes : [.. Notes, note],
+    };
+
     /// <summary>Precision carried by the seed form (<c>CPU_FP16</c>), if any.</summary>
     public InferencePrecision? Precision { get; init; }
 
@@ -205,14 +215,19 @@ public sealed class DeviceSelection
             }
             if (present.Count == 0)
                 throw devices.NotPresent(text, $"none of the {prefix} devices is present");
+            IReadOnlyList<string> candidates = [];
             if (mode == DeviceMode.Auto)
             {
-                // AUTO picks the best present device: the registry lists devices best first.
-                var best = devices.Devices.First(d => present.Contains(d.Id));
-                notes.Add($"AUTO selected {best.Id} ({best.Name})");
+                // AUTO prefers GPUs (in list order), then the CPU; with a GPU among them the provider decides per model
+                // at compile time (OpenVinoProvider.ResolveAuto), so Devices holds the first candidate until then.
+                candidates = present.OrderBy(id => devices.Find(id)!.IsGpu ? 0 : 1).ToList();
+                var best = devices.Find(candidates[0])!;
+                notes.Add(candidates.Count > 1 && best.IsGpu
+                    ? $"AUTO candidates {string.Join(", ", candidates)}: {best.Id} when it claims the model's compute nodes, else the next"
+                    : $"AUTO selected {best.Id} ({best.Name})");
                 present = [best.Id];
             }
-            return new DeviceSelection { Text = text, Mode = mode, Requested = list, Devices = present, Notes = notes };
+            return new DeviceSelection { Text = text, Mode = mode, Requested = list, Devices = present, Notes = notes, Candidates = candidates };
         }
 
         // Single device, seed form DEVICE_PRECISION or current form DEVICE.
