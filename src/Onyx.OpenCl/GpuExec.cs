@@ -138,6 +138,39 @@ internal sealed unsafe class GpuExec
         return host;
     }
 
+    /// <summary>
+    /// Enqueues a non-blocking read of <paramref name="t"/> into a new float32 host tensor (FP16 storage is
+    /// widened on the device first). The tensor is valid once the queue is drained (<see cref="OpenClDevice.Wait"/>).
+    /// </summary>
+    public Tensor DownloadAsync(DevTensor t, bool fp16)
+    {
+        var host = Tensor.Allocate(DType.Float32, t.Shape, zero: false);
+        int n = t.Length;
+        if (n == 0) return host;
+        nint src = t.Mem;
+        if (fp16)
+        {
+            src = AllocBytes((long)n * 4);
+            Launch1("from_storage", n, t.Mem, src, n);
+        }
+        _device.Check(_device.Api.EnqueueReadBuffer(_device.Queue, src, false, 0, (nuint)(n * 4), host.Pointer, 0, null, null), "clEnqueueReadBuffer");
+        return host;
+    }
+
+    /// <summary>A new float32 device buffer with <paramref name="t"/>'s values, owned by the caller (IO buffer outputs).</summary>
+    public OpenClBuffer ToDeviceFloat(DevTensor t, bool fp16)
+    {
+        int n = t.Length;
+        int err;
+        nint mem = _device.Api.CreateBuffer(_device.Context, MemFlags.ReadWrite, (nuint)Math.Max(4, n * 4), null, &err);
+        _device.Check(err, "clCreateBuffer(output)");
+        var result = new OpenClBuffer(mem, t.Shape, owned: true);
+        if (n == 0) return result;
+        if (fp16) Launch1("from_storage", n, t.Mem, mem, n);
+        else _device.Check(_device.Api.EnqueueCopyBuffer(_device.Queue, t.Mem, mem, 0, 0, (nuint)(n * 4), 0, null, null), "clEnqueueCopyBuffer");
+        return result;
+    }
+
     /// <summary>Pads a shape (rank ≤ 8) to 8 dims with leading 1s.</summary>
     public static int[] Dims8(ReadOnlySpan<int> shape)
     {
