@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using System.Runtime.InteropServices;
@@ -45,6 +46,7 @@ public static unsafe class DepthwiseConvF32
         public bool Accumulate;
         public IsaPath Isa;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int index)
         {
             int planes = G.Batch * G.OutChannels;
@@ -57,10 +59,18 @@ public static unsafe class DepthwiseConvF32
             for (int kh = 0, t = 0; kh < G.KH; kh++)
                 for (int kw = 0; kw < G.KW; kw++) off[t++] = ph.Offset(G, kh, kw);
             ph.ClearSlack(area, G);
+            // Row-wise only pays for 3x3 (its taps stay in registers); wider filters keep the flat
+            // sweep's four-vector blocking (measured: 5x5 is ~10% faster flat, 3x3 up to 20% faster row-wise).
+            bool rows = taps == 9 && Isa >= IsaPath.V512 && Avx512F.IsSupported && DepthwiseRows.Pays(G.OH, G.OW, ph.Flat);
             for (int p = p0; p < p1; p++)
             {
                 int c = p % G.OutChannels;
                 ph.Fill(G, X + (nint)p * G.InSize, area, row, Isa);
+                if (rows)
+                {
+                    DepthwiseRows.Run(G, area, off, W + (nint)c * taps, taps, ph.Wq, Y + (nint)p * G.OutSize, Bias == null ? 0f : Bias[c], Act, Accumulate);
+                    continue;
+                }
                 DepthwiseSweep.Run(area, off, W + (nint)c * taps, taps, outb, ph.Flat, taps == 9, Isa);
                 Store(G, outb, ph.Wq, Y + (nint)p * G.OutSize, Bias == null ? 0f : Bias[c], Act, Accumulate, Isa);
             }
@@ -68,6 +78,7 @@ public static unsafe class DepthwiseConvF32
     }
 
     /// <summary>y[oh, ow] = act(s[oh*wq + ow] + bias (+ y[oh, ow])): drops the sweep's garbage columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Store(in ConvGeometry g, float* s, int wq, float* y, float bias, in GemmEpilogue act, bool accumulate, IsaPath isa)
     {
         int ow = g.OW;

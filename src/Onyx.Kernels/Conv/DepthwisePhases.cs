@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -59,6 +60,7 @@ internal readonly unsafe struct DepthwisePhases
     /// Fills the phases from plane <paramref name="x"/>, padding with <paramref name="pad"/> (0 for conv and
     /// average pooling, -inf for max pooling); <paramref name="row"/> holds Wq*SW + 16 floats of scratch.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Fill(in ConvGeometry g, float* x, float* dst, float* row, IsaPath isa, float pad = 0f)
     {
         if (isa >= IsaPath.V512 && Avx512F.IsSupported && g.SW <= 2)
@@ -94,6 +96,7 @@ internal readonly unsafe struct DepthwisePhases
     /// (masked-off lanes never fault, even left of the row), vpermt2ps splits even and odd columns, and a
     /// masked store ends each phase row, so no scratch row and no per-row calls.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FillV512(in ConvGeometry g, float* x, float* dst, float pad)
     {
         var vpad = Vector512.Create(pad);
@@ -102,34 +105,59 @@ internal readonly unsafe struct DepthwisePhases
         var io = ie + Vector512<int>.One;
         var lanes = Vector512<int>.Indices;
         var width = Vector512.Create(iw);
-        for (int r = 0; r < Hq * g.SH; r++)
+        // Narrow planes (one chunk, many rows) build the lane masks once; wide planes walk rows outside
+        // so each input row streams through once, whole cache lines at a time.
+        int rows = Hq * g.SH;
+        if (Wq <= 16)
         {
-            int ph = r % g.SH, rr = r / g.SH, ir = r - g.PH;
-            float* d0 = dst + (nint)ph * sw * phaseSize + (nint)rr * Wq;
-            bool inside = (uint)ir < (uint)g.IH;
-            float* xr = x + (nint)(inside ? ir : 0) * iw;
+            var store = Vector512.LessThan(lanes, Vector512.Create(Wq)).AsSingle();
+            var idx = lanes - Vector512.Create(g.PW);
+            var mlo = InRow(idx, width);
+            var mhi = InRow(idx + Vector512.Create(16), width);
+            for (int r = 0; r < rows; r++)
+            {
+                int ir = r - g.PH;
+                float* d0 = dst + (nint)(r % g.SH) * sw * phaseSize + (nint)(r / g.SH) * Wq;
+                float* xr = (uint)ir < (uint)g.IH ? x + (nint)ir * iw - g.PW : null;
+                Chunk(xr, d0, phaseSize, sw, store, mlo, mhi, vpad, ie, io);
+            }
+            return;
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            int ir = r - g.PH;
+            float* d0 = dst + (nint)(r % g.SH) * sw * phaseSize + (nint)(r / g.SH) * Wq;
             for (int c = 0; c < Wq; c += 16)
             {
-                var store = Vector512.LessThan(lanes, Vector512.Create(Wq - c)).AsSingle();
-                if (!inside)
-                {
-                    Avx512F.MaskStore(d0 + c, store, vpad);
-                    if (sw == 2) Avx512F.MaskStore(d0 + phaseSize + c, store, vpad);
-                    continue;
-                }
                 int col = c * sw - g.PW; // input column of lane 0
                 var idx = lanes + Vector512.Create(col);
-                var lo = Avx512F.MaskLoad(xr + col, InRow(idx, width), vpad);
-                if (sw == 1)
-                {
-                    Avx512F.MaskStore(d0 + c, store, lo);
-                    continue;
-                }
-                var hi = Avx512F.MaskLoad(xr + col + 16, InRow(idx + Vector512.Create(16), width), vpad);
-                Avx512F.MaskStore(d0 + c, store, Avx512F.PermuteVar16x32x2(lo, ie, hi));
-                Avx512F.MaskStore(d0 + phaseSize + c, store, Avx512F.PermuteVar16x32x2(lo, io, hi));
+                float* xr = (uint)ir < (uint)g.IH ? x + (nint)ir * iw + col : null;
+                Chunk(xr, d0 + c, phaseSize, sw, Vector512.LessThan(lanes, Vector512.Create(Wq - c)).AsSingle(),
+                    InRow(idx, width), InRow(idx + Vector512.Create(16), width), vpad, ie, io);
             }
         }
+    }
+
+    /// <summary>One 16-column chunk of one padded row (<paramref name="xr"/> null: a pad row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Chunk(float* xr, float* d0, int phaseSize, int sw, Vector512<float> store, Vector512<float> mlo, Vector512<float> mhi,
+        Vector512<float> vpad, Vector512<int> ie, Vector512<int> io)
+    {
+        if (xr == null)
+        {
+            Avx512F.MaskStore(d0, store, vpad);
+            if (sw == 2) Avx512F.MaskStore(d0 + phaseSize, store, vpad);
+            return;
+        }
+        var lo = Avx512F.MaskLoad(xr, mlo, vpad);
+        if (sw == 1)
+        {
+            Avx512F.MaskStore(d0, store, lo);
+            return;
+        }
+        var hi = Avx512F.MaskLoad(xr + 16, mhi, vpad);
+        Avx512F.MaskStore(d0, store, Avx512F.PermuteVar16x32x2(lo, ie, hi));
+        Avx512F.MaskStore(d0 + phaseSize, store, Avx512F.PermuteVar16x32x2(lo, io, hi));
     }
 
     private static Vector512<float> InRow(Vector512<int> idx, Vector512<int> width) =>

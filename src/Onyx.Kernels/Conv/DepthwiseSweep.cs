@@ -35,6 +35,7 @@ internal static unsafe class DepthwiseSweep
     private static Vector256<float> Fma(Vector256<float> acc, float* p, Vector256<float> w) =>
         Vector256.FusedMultiplyAdd(Vector256.Load(p), w, acc);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Taps9V512(float* s, int* off, float* w, float* d, int n)
     {
         float* p0 = s + off[0], p1 = s + off[1], p2 = s + off[2], p3 = s + off[3], p4 = s + off[4],
@@ -52,6 +53,7 @@ internal static unsafe class DepthwiseSweep
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Taps9V256(float* s, int* off, float* w, float* d, int n)
     {
         float* p0 = s + off[0], p1 = s + off[1], p2 = s + off[2], p3 = s + off[3], p4 = s + off[4],
@@ -69,6 +71,7 @@ internal static unsafe class DepthwiseSweep
     }
 
     /// <summary>Any filter: four vectors per step share each tap's broadcast.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AnyV512(float* s, int* off, float* w, int taps, float* d, int n)
     {
         nint j = 0;
@@ -91,6 +94,7 @@ internal static unsafe class DepthwiseSweep
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AnyV256(float* s, int* off, float* w, int taps, float* d, int n)
     {
         nint j = 0;
@@ -113,6 +117,7 @@ internal static unsafe class DepthwiseSweep
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scalar(float* s, int* off, float* w, int taps, float* d, int n)
     {
         for (int j = 0; j < n; j++)

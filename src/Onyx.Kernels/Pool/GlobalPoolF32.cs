@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Onyx.Kernels.Threading;
@@ -30,6 +31,7 @@ public static unsafe class GlobalPoolF32
         public bool Max;
         public IsaPath Isa;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int index)
         {
             int p0 = (int)((long)Planes * index / Parts), p1 = (int)((long)Planes * (index + 1) / Parts);
@@ -43,6 +45,7 @@ public static unsafe class GlobalPoolF32
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float ReduceV512(float* s, int n, bool max)
     {
         var id = Vector512.Create(max ? float.NegativeInfinity : 0f);
@@ -82,6 +85,7 @@ public static unsafe class GlobalPoolF32
         return r;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float ReduceScalar(float* s, int n, bool max)
     {
         float a = max ? float.NegativeInfinity : 0f;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Onyx.Kernels.Pool;
@@ -9,6 +10,7 @@ namespace Onyx.Kernels.Pool;
 /// </summary>
 internal static unsafe class PoolSweep
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* s, int* off, int taps, float* d, int n, bool max, IsaPath isa)
     {
         nint j = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using System.Runtime.InteropServices;
@@ -41,6 +42,7 @@ public static unsafe class PoolingF32
         public bool Max, CountIncludePad;
         public IsaPath Isa;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int index)
         {
             int p0 = (int)((long)Planes * index / Parts), p1 = (int)((long)Planes * (index + 1) / Parts);
@@ -84,6 +86,7 @@ public static unsafe class PoolingF32
     /// Max: y = v, or 0 where the window has no input tap. Average: y = v / (row count * column count)
     /// (0 where that is 0). Skips the sweep's garbage columns.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Store(in ConvGeometry g, float* s, int wq, float* y, float* rowCount, float* colCount, bool max, IsaPath isa)
     {
         int ow = g.OW;
