@@ -81,9 +81,12 @@ internal static unsafe class GemmDriver
         long work = (long)g.M * g.N * Math.Max(g.K, 1);
         if (threads > 1 && work >= ParallelThreshold)
         {
-            // Split the longer side in whole tiles (MLAS 1-D split); never split K.
+            // Split one side in whole tiles (MLAS 1-D split; never K): the side whose largest share is smaller,
+            // e.g. 384 x 400 at 2 threads: N gives 7 and 6 strips (224 vs 176 columns), M gives 16 and 16 panels.
             int nUnits = (g.N + g.NR - 1) / g.NR, mUnits = (g.M + g.MR - 1) / g.MR;
-            bool splitN = g.N >= g.M ? nUnits >= 2 : mUnits < 2;
+            long nShare = (long)Math.Min(g.N, (nUnits + threads - 1) / threads * g.NR) * g.M;
+            long mShare = (long)Math.Min(g.M, (mUnits + threads - 1) / threads * g.MR) * g.N;
+            bool splitN = nUnits >= 2 && (nShare < mShare || (nShare == mShare && g.N >= g.M) || mUnits < 2);
             int units = splitN ? nUnits : mUnits;
             int parts = Math.Min(threads, units);
             if (parts > 1)
