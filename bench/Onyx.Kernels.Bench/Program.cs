@@ -157,6 +157,24 @@ unsafe
         double ops = 2.0 * m * n * k;
         Console.WriteLine($"int8 gemm {m}x{n}x{k} isa={isa} threads={threads}: wall best {best * 1e3:F2} ms = {ops / best / 1e9:F1} GOP/s; thread-cpu best {bestCpu * 1e3:F2} ms = {ops / bestCpu / 1e9:F1} GOP/s ({reps} reps)");
     }
+    else if (mode == "packa")
+    {
+        // packa M K [trans=0]: GemmDriver.PackA of an M x K block into 12-row panels (the per-call cost of MatMul's A).
+        int m = int.Parse(args[1]), k = int.Parse(args[2]);
+        bool trans = args.Length > 3 && args[3] == "1";
+        float* a = (float*)NativeMemory.AlignedAlloc((nuint)(m * k * 4), 64);
+        float* d = (float*)NativeMemory.AlignedAlloc((nuint)((m + 12) * k * 4), 64);
+        for (int i = 0; i < m * k; i++) a[i] = i;
+        double c0 = CpuClock.ThreadSeconds();
+        int reps = 0;
+        while (CpuClock.ThreadSeconds() - c0 < 1)
+        {
+            GemmDriver.PackA(a, trans ? m : k, trans, 0, m, 0, k, 12, d, k);
+            reps++;
+        }
+        double sec = (CpuClock.ThreadSeconds() - c0) / reps;
+        Console.WriteLine($"packa {m}x{k} trans={trans}: {sec * 1e3:F4} ms = {(double)m * k / sec / 1e9:F2} G floats/s");
+    }
     else if (mode == "peak")
     {
         // FMA throughput ceiling: 12 independent accumulator chains, no memory traffic.
