@@ -25,6 +25,7 @@ public sealed class GraphOptimizer
         new FuseHardSwish(),
         new FuseGelu(),
         new FuseMatMulBias(),
+        new FuseAttention(),
         new EliminateDeadNodes(),
     ];
 
