@@ -23,6 +23,7 @@ public sealed class GraphOptimizer
         new FuseMatMulAddIntoGemm(),
         new FuseConvActivation(),
         new FuseHardSwish(),
+        new FuseLayerNorm(),
         new FuseGelu(),
         new FuseMatMulBias(),
         new FuseAttention(),

@@ -16,13 +16,14 @@ namespace Onyx.Cpu.Fused;
 /// are accepted, a superset of ORT's 4-D), attributes num_heads and scale (default 1/√D).
 /// Y[B, S, H·Dv] = softmax(scale·Q·Kᵀ + bias)·V per head. Heads run in parallel on the session
 /// pool; each head walks query rows in blocks so only a block × L score tile is ever live
-/// (64 × L floats, L1/L2-resident), never the [B, H, S, L] tensor the unfused graph writes.
+/// (at most 32K floats, L2-resident), never the [B, H, S, L] tensor the unfused graph writes.
 /// Packed QKV, key padding masks, past/present and unidirectional are not supported.
 /// </summary>
 [OnnxKernel("MultiHeadAttention", Domain = "com.microsoft", Since = 1)]
 public sealed unsafe class MultiHeadAttentionKernel : IKernel
 {
-    private const int RowBlock = 64;
+    /// <summary>Score tile budget in floats (128 KB, within L2): fewer blocks repack K and V fewer times.</summary>
+    private const int TileFloats = 1 << 15;
     private readonly int _heads;
     private readonly float? _scale;
 
@@ -101,7 +102,7 @@ public sealed unsafe class MultiHeadAttentionKernel : IKernel
             float* k = K + (long)b * KBatch * L * hd + h * D;
             float* v = V + (long)b * VBatch * L * hdv + h * Dv;
             float* y = Y + (long)b * S * hdv + h * Dv;
-            int block = Math.Min(RowBlock, S);
+            int block = Math.Min(S, Math.Max(16, TileFloats / Math.Max(L, 1)));
             float[] scratch = ArrayPool<float>.Shared.Rent(block * L);
             try
             {
