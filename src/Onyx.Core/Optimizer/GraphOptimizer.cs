@@ -18,7 +18,9 @@ public sealed class GraphOptimizer
     public static IReadOnlyList<IGraphPass> DefaultPasses() =>
     [
         new EliminateIdentity(),
+        new FoldStaticShapes(),
         new FoldConstants(),
+        new CancelTransposeReshape(),
         new FuseConvBatchNorm(),
         new FuseMatMulAddIntoGemm(),
         new FuseConvActivation(),
