@@ -243,8 +243,7 @@ public sealed class ExecutionPlan : ISubgraphCompiler
             }
             observer?.OnStep(step.Node, System.Diagnostics.Stopwatch.GetTimestamp() - started);
             // The cached context must not keep this Run's values alive.
-            Array.Clear(ins);
-            Array.Clear(outs);
+            ctx.EndStep();
             foreach (int f in step.FreeAfter)
             {
                 if (_producedHere[f] && slots[f] is Tensor { Buffer: { } buffer }) buffer.ReleaseToPool();
@@ -259,6 +258,23 @@ public sealed class ExecutionPlan : ISubgraphCompiler
         state.Release(run);
         _idle = state;
         return result;
+    }
+
+    /// <summary>
+    /// Positions of the step's inputs whose value the step is the last to read and which this plan
+    /// produced (not a constant, graph input, graph output or outer-scope value): their buffers may
+    /// be reused for the step's output (<see cref="KernelContext.ElementwiseOutput"/>).
+    /// </summary>
+    private int[]? DyingInputs(Step step)
+    {
+        List<int>? dying = null;
+        for (int i = 0; i < step.Inputs.Length; i++)
+        {
+            int slot = step.Inputs[i];
+            if (slot >= 0 && _producedHere[slot] && Array.IndexOf(step.FreeAfter, slot) >= 0 && Array.IndexOf(step.Outputs, slot) < 0)
+                (dying ??= []).Add(i);
+        }
+        return dying?.ToArray();
     }
 
     /// <summary>
@@ -277,7 +293,10 @@ public sealed class ExecutionPlan : ISubgraphCompiler
             for (int s = 0; s < Contexts.Length; s++)
             {
                 var step = plan._steps[s];
-                Contexts[s] = new KernelContext(step.Node, new OnnxValue?[step.Inputs.Length], new OnnxValue?[step.Outputs.Length], Frame, RunContext.Default);
+                Contexts[s] = new KernelContext(step.Node, new OnnxValue?[step.Inputs.Length], new OnnxValue?[step.Outputs.Length], Frame, RunContext.Default)
+                {
+                    DyingInputs = plan.DyingInputs(step),
+                };
             }
         }
 
