@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Onyx.Kernels;
 using Onyx.Kernels.Threading;
 
@@ -8,8 +9,8 @@ namespace Onyx.Cpu.Quantization;
 /// <summary>
 /// Direct depthwise integer convolution (one input and one output channel per group):
 /// acc[n, c, oy, ox] = Σ_ij (x[n, c, iy, ix] - zx)(w[c, i, j] - zw[c]); padding contributes 0.
-/// Channels split across the pool. The vector path copies each channel once into zero-padded float
-/// planes (one per stride phase, so every tap reads contiguous pixels) and accumulates 16 output
+/// Channels split across the pool. The vector path copies each channel once into a zero-padded float
+/// plane (stride 2 picks even lanes with vpermt2ps) and accumulates 16 output
 /// pixels per FMA: exact, because |x - zx|, |w - zw| &lt;= 255 and up to 256 taps keep every partial
 /// sum below 2^24.
 /// </summary>
@@ -68,8 +69,8 @@ internal static unsafe class IntDepthwise
                     dst[oy * OW + ox] = s;
                 }
         }
-            [ThreadStatic] private static float* t_planes;
-        [ThreadStatic] private static nint t_planesLen;
+            [ThreadStatic] private static float* t_plane;
+        [ThreadStatic] private static nint t_planeLen;
 
         private void InvokeV512(int item)
         {
@@ -79,38 +80,44 @@ internal static unsafe class IntDepthwise
             float* wv = stackalloc float[taps];
             byte* wc = Wt + (nint)c * taps;
             for (int t = 0; t < taps; t++) wv[t] = (Sw ? *(sbyte*)(wc + t) : wc[t]) - zw;
-            // Padded extent every tap reads: rows (OH-1)*Sh + (KH-1)*Dh + 1, columns likewise; phase q holds columns q, q+Sww, ...
+            // Padded extent every tap reads: rows (OH-1)*Sh + (KH-1)*Dh + 1, columns likewise, plus slack
+            // so the last vectors of a row (two for stride 2) stay inside the plane.
             int hp = (OH - 1) * Sh + (KH - 1) * Dh + 1;
             int wp = (OW - 1) * Sww + (KW - 1) * Dw + 1;
-            int wq = (wp + Sww - 1) / Sww + 16; // +16: the last vector of a row may read past the end
-            nint planeSize = (nint)hp * wq;
-            nint need = planeSize * Sww;
-            if (t_planesLen < need)
+            int wpp = wp + 48;
+            nint need = (nint)hp * wpp;
+            if (t_planeLen < need)
             {
-                if (t_planes != null) NativeMemory.AlignedFree(t_planes);
-                t_planes = (float*)NativeMemory.AlignedAlloc((nuint)need * sizeof(float), 64);
-                t_planesLen = need;
+                if (t_plane != null) NativeMemory.AlignedFree(t_plane);
+                t_plane = (float*)NativeMemory.AlignedAlloc((nuint)need * sizeof(float), 64);
+                t_planeLen = need;
             }
-            float* planes = t_planes;
+            float* plane = t_plane;
             byte* xc = X + (nint)item * H * Wd;
-            float zx = Zx;
+            var vzx = Vector512.Create((float)Zx);
+            // Interior columns of the padded row: k in [Pl, Pl + Wd) ∩ [0, wp).
+            int k0 = Math.Min(Pl, wpp), k1 = Math.Max(k0, Math.Min(Pl + Wd, wp));
             for (int r = 0; r < hp; r++)
             {
+                float* dst = plane + (nint)r * wpp;
                 int iy = r - Pt;
-                for (int q = 0; q < Sww; q++)
-                {
-                    float* dst = planes + q * planeSize + (nint)r * wq;
-                    if ((uint)iy >= (uint)H) { new Span<float>(dst, wq).Clear(); continue; }
-                    byte* row = xc + (nint)iy * Wd;
-                    for (int k = 0; k < wq; k++)
-                    {
-                        int ix = k * Sww + q - Pl;
-                        dst[k] = (uint)ix < (uint)Wd ? (Sx ? *(sbyte*)(row + ix) : row[ix]) - zx : 0f;
-                    }
-                }
+                if ((uint)iy >= (uint)H) { new Span<float>(dst, wpp).Clear(); continue; }
+                byte* row = xc + (nint)iy * Wd - Pl;
+                new Span<float>(dst, k0).Clear();
+                int k = k0;
+                if (Sx)
+                    for (; k + 16 <= k1; k += 16)
+                        (Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)row + k))) - vzx).Store(dst + k);
+                else
+                    for (; k + 16 <= k1; k += 16)
+                        (Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.Load(row + k))) - vzx).Store(dst + k);
+                for (; k < k1; k++) dst[k] = (Sx ? *(sbyte*)(row + k) : row[k]) - Zx;
+                new Span<float>(dst + k1, wpp - k1).Clear();
             }
             int* outc = Acc + (nint)item * OH * OW;
             float* tail = stackalloc float[16];
+            // Stride 2 takes the even lanes of two loads (vpermt2ps); other strides gather.
+            var even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
             for (int oy = 0; oy < OH; oy++)
             {
                 int* o = outc + (nint)oy * OW;
@@ -119,12 +126,19 @@ internal static unsafe class IntDepthwise
                     Vector512<float> acc = Vector512<float>.Zero;
                     for (int i = 0; i < KH; i++)
                     {
-                        nint r = (nint)(oy * Sh + i * Dh) * wq + ox;
+                        float* src = plane + (nint)(oy * Sh + i * Dh) * wpp + ox * Sww;
                         for (int j = 0; j < KW; j++)
                         {
-                            int q = j * Dw;
-                            float* src = planes + (q % Sww) * planeSize + r + q / Sww;
-                            acc = Vector512.FusedMultiplyAdd(Vector512.Load(src), Vector512.Create(wv[i * KW + j]), acc);
+                            float* p = src + j * Dw;
+                            Vector512<float> xv;
+                            if (Sww == 1) xv = Vector512.Load(p);
+                            else if (Sww == 2) xv = Avx512F.PermuteVar16x32x2(Vector512.Load(p), even, Vector512.Load(p + 16));
+                            else
+                            {
+                                for (int l = 0; l < 16; l++) tail[l] = ox + l < OW ? p[l * Sww] : 0f;
+                                xv = Vector512.Load(tail);
+                            }
+                            acc = Vector512.FusedMultiplyAdd(xv, Vector512.Create(wv[i * KW + j]), acc);
                         }
                     }
                     Vector512<int> v = Vector512.ConvertToInt32(acc);
@@ -132,7 +146,7 @@ internal static unsafe class IntDepthwise
                     else
                     {
                         v.AsSingle().Store(tail);
-                        for (int k = 0; ox + k < OW; k++) o[ox + k] = ((int*)tail)[k];
+                        for (int l = 0; ox + l < OW; l++) o[ox + l] = ((int*)tail)[l];
                     }
                 }
             }
