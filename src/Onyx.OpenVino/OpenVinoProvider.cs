@@ -382,7 +382,7 @@ public sealed class OpenVinoProvider
         // fixed up front (model or reshape_input) specialised now, constants folded, weights lowered.
         var graph = Optimizer.CloneNodes(sub.Graph);
         int before = graph.Nodes.Count;
-        var passes = new Core.Optimizer.GraphOptimizer().Optimize(graph, Core.Optimizer.OptimizationLevel.All, kernels, modelName);
+        var passes = QdqOptimizer.For(Options).Optimize(graph, Core.Optimizer.OptimizationLevel.All, kernels, modelName);
         int folded;
         var inputShapes = graph.Inputs.Select(v => FixedShape(v, parent)).ToList();
         if (inputShapes.All(s => s is not null) && Optimizer.IsShapeSpecializable(graph))

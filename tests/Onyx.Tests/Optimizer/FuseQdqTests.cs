@@ -97,6 +97,22 @@ public sealed class FuseQdqTests
     }
 
     [Fact]
+    public void Relu6BeforeAFullRangeQIsDropped()
+    {
+        var m = ConvModel(false, relu: true);
+        var relu = m.Graph.Node.First(n => n.OpType == "Relu");
+        relu.OpType = "Clip";
+        relu.Input.Add("lo");
+        relu.Input.Add("hi");
+        m.Initializer("lo", [0f]).Initializer("hi", [6f]);
+        m.Graph.Initializer.First(t => t.Name == "ys").FloatData[0] = 6f / 255f;
+        var (off, on, s) = RunBoth(m, Random(4 * 49, 5, 2f), [1, 4, 7, 7]);
+        Assert.Equal(1, Count(s, "QLinearConv"));
+        Assert.Equal(0, Count(s, "Clip"));
+        WithinOneStep(off, on, 6f / 255f);
+    }
+
+    [Fact]
     public void ReluStaysWhenZeroPointIsNotTheMinimum()
     {
         var m = ConvModel(false, relu: true);

@@ -12,8 +12,8 @@ namespace Onyx.Core.Optimizer.Passes;
 /// a 2-D constant); u8/s8 data with constant float32 scales and constant zero points; the float
 /// result read only by the QuantizeLinear. The bias is the int32 input of a DequantizeLinear or a
 /// float constant, quantized with scale x_scale·w_scale[m] (round half to even), as ORT's bias
-/// quantization. A Relu between the op and the Q is dropped when y_zero_point is the type minimum,
-/// because saturation already clamps there. The results can differ from the unfused graph by one
+/// quantization. A Relu or Clip between the op and the Q is dropped when its range covers what the Q can
+/// represent, because saturation already clamps there (ORT's ReluQuantFusion/ClipQuantFusion). The results can differ from the unfused graph by one
 /// quantization step (one rounding instead of a float round trip), as in ORT.
 /// </summary>
 /// <remarks>
@@ -56,7 +56,7 @@ public sealed class FuseQdq : IGraphPass
         // The float result must go only to a QuantizeLinear (optionally through a Relu it makes redundant).
         Node? relu = null;
         Node? q = usage.SoleConsumer(op.Outputs[0]);
-        if (q is { OpType: "Relu", Domain: "" })
+        if (q is { OpType: "Relu" or "Clip", Domain: "" } && q.Inputs[0] == op.Outputs[0])
         {
             relu = q;
             q = usage.SoleConsumer(relu.Outputs[0]);
@@ -65,8 +65,7 @@ public sealed class FuseQdq : IGraphPass
 
         // x and y per tensor, u8/s8 with constant zero points and float32 scales.
         if (PerTensor(graph, dqx) is not var (xScale, xZp) || PerTensor(graph, q) is not var (yScale, yZp)) return false;
-        if (relu is not null && yZp.Span<byte>()[0] != (yZp.DType == DType.UInt8 ? 0 : 0x80)) return false;
-        if (xScale.Length != 1) return false;
+        if (relu is not null && !Redundant(graph, relu, yScale.Span<float>()[0], yZp)) return false;
 
         // Weight: a u8/s8 tensor, per tensor or per output channel.
         Tensor? wScale = GraphConstants.Const(graph, dqw, 1), wZp = GraphConstants.Const(graph, dqw, 2);
@@ -107,6 +106,30 @@ public sealed class FuseQdq : IGraphPass
         graph.Nodes.Remove(q);
         if (relu is not null) graph.Nodes.Remove(relu);
         return true;
+    }
+
+    /// <summary>
+    /// True when Relu/Clip before Q(·, scale, zp) changes nothing: the activation's range [lo, hi] covers
+    /// the representable range scale·([qmin, qmax] - zp), so saturation clamps where the activation would.
+    /// </summary>
+    private static bool Redundant(Graph graph, Node act, float scale, Tensor zp)
+    {
+        float lo = float.NegativeInfinity, hi = float.PositiveInfinity;
+        if (act.OpType == "Relu") lo = 0f;
+        else if (act.OpsetVersion < 11)
+        {
+            lo = act.Attributes.GetFloat("min", float.MinValue);
+            hi = act.Attributes.GetFloat("max", float.MaxValue);
+        }
+        else
+        {
+            if (act.HasInput(1)) { if (GraphConstants.Const(graph, act, 1) is { DType: DType.Float32, Length: 1 } t) lo = t.Span<float>()[0]; else return false; }
+            if (act.HasInput(2)) { if (GraphConstants.Const(graph, act, 2) is { DType: DType.Float32, Length: 1 } t) hi = t.Span<float>()[0]; else return false; }
+        }
+        int z = zp.DType == DType.UInt8 ? zp.Span<byte>()[0] : zp.Span<sbyte>()[0];
+        int qmin = zp.DType == DType.UInt8 ? 0 : -128, qmax = zp.DType == DType.UInt8 ? 255 : 127;
+        // Q(lo) must already be qmin and Q(hi) qmax (a quarter-step margin keeps clear of rounding ties).
+        return lo / scale <= qmin - z + 0.25f && hi / scale >= qmax - z - 0.25f;
     }
 
     private static bool IsQdq(Node n, string op) =>
