@@ -7,6 +7,7 @@ using Onyx.Kernels.Threading;
 
 // Usage: Onyx.Bench gemm [size=1024] [isa=best|scalar|v256|v512] [threads=1] [prepacked=0|1] [seconds=2] [M] [N] [K]
 //        Onyx.Bench kern [kc] | peak [isa] | conv cin cout hw k stride group [seconds]
+//        Onyx.Bench int8 [size=1024] [isa] [threads=1] [seconds=2]
 unsafe
 {
     string mode = args.Length > 0 ? args[0] : "gemm";
@@ -126,6 +127,38 @@ unsafe
         }
         double sec = (CpuClock.ThreadSeconds() - c0) / reps;
         Console.WriteLine($"gather {cin}x{hw}x{hw} k{ks} s{st}: {sec * 1e3:F3} ms per image = {(double)cin * ks * ks * outSize / sec / 1e9:F2} G floats/s");
+    }
+    else if (mode == "int8")
+    {
+        // int8 [size=1024] [isa] [threads=1] [seconds=2]: u8 activations x prepacked s8 weights, int32 out.
+        int size = args.Length > 1 ? int.Parse(args[1]) : 1024;
+        IsaPath isa = args.Length > 2 ? KernelIsa.Select(args[2]) : KernelIsa.Best;
+        int threads = args.Length > 3 ? int.Parse(args[3]) : 1;
+        double seconds = args.Length > 4 ? double.Parse(args[4]) : 2;
+        int m = size, n = size, k = size;
+        byte* a = (byte*)NativeMemory.AlignedAlloc((nuint)(m * k), 64);
+        byte* b = (byte*)NativeMemory.AlignedAlloc((nuint)(k * n), 64);
+        int* c = (int*)NativeMemory.AlignedAlloc((nuint)(m * n * 4), 64);
+        var rnd = new Random(1);
+        for (int i = 0; i < m * k; i++) a[i] = (byte)rnd.Next(256);
+        for (int i = 0; i < k * n; i++) b[i] = (byte)rnd.Next(256);
+        using var pool = threads > 1 ? new IntraOpPool(threads) : null;
+        using var pb = Int8PackedMatrix.PackB(b, true, k, n, n, false, [0], isa);
+        for (int i = 0; i < 3; i++) Int8Gemm.Multiply(a, false, k, false, m, [128], pb, c, n, pool);
+        double best = double.MaxValue, bestCpu = double.MaxValue;
+        var total = Stopwatch.StartNew();
+        int reps = 0;
+        while (total.Elapsed.TotalSeconds < seconds || reps < 3)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            double c0 = CpuClock.ThreadSeconds();
+            Int8Gemm.Multiply(a, false, k, false, m, [128], pb, c, n, pool);
+            bestCpu = Math.Min(bestCpu, CpuClock.ThreadSeconds() - c0);
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+            reps++;
+        }
+        double ops = 2.0 * m * n * k;
+        Console.WriteLine($"int8 gemm {m}x{n}x{k} isa={isa} threads={threads}: wall best {best * 1e3:F2} ms = {ops / best / 1e9:F1} GOP/s; thread-cpu best {bestCpu * 1e3:F2} ms = {ops / bestCpu / 1e9:F1} GOP/s ({reps} reps)");
     }
     else if (mode == "packa")
     {

@@ -285,75 +285,10 @@ public sealed unsafe class ConvF32 : IDisposable
         }
     }
 
-    private struct DepthwiseBody : IParallelBody
-    {
-        public ConvGeometry G;
-        public float* X, Y, W, Bias;
-        public GemmEpilogue Act;
-        public int Parts;
-        public bool Accumulate;
-
-        public void Invoke(int index)
-        {
-            int planes = G.Batch * G.OutChannels;
-            int p0 = (int)((long)planes * index / Parts), p1 = (int)((long)planes * (index + 1) / Parts);
-            for (int p = p0; p < p1; p++)
-            {
-                int c = p % G.OutChannels;
-                DepthwisePlane(G, X + (nint)p * G.InSize, Y + (nint)p * G.OutSize, W + c * G.KH * G.KW, Bias == null ? 0f : Bias[c], Act, Accumulate);
-            }
-        }
-    }
-
     private void Depthwise(in ConvGeometry g, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool? pool, bool accumulate)
     {
         fixed (float* w = _depthwise)
-        {
-            int planes = g.Batch * g.OutChannels;
-            long work = (long)planes * g.OutSize * g.KH * g.KW;
-            int parts = pool is null || work < GemmDriver.ParallelThreshold ? 1 : Math.Min(pool.DegreeOfParallelism, planes);
-            var body = new DepthwiseBody { G = g, X = x, Y = y, W = w, Bias = bias, Act = act, Parts = parts, Accumulate = accumulate };
-            if (parts > 1) pool!.Run(parts, ref body);
-            else body.Invoke(0);
-        }
-    }
-
-    /// <summary>One channel plane, 2-D (1-D has OH = 1): accumulates each filter tap over the valid span of an output row.</summary>
-    internal static void DepthwisePlane(in ConvGeometry g, float* x, float* y, float* w, float bias, in GemmEpilogue act, bool accumulate)
-    {
-        for (int oh = 0; oh < g.OH; oh++)
-        {
-            var yrow = new Span<float>(y + (nint)oh * g.OW, g.OW);
-            if (accumulate) TensorPrimitives.Add(yrow, bias, yrow);
-            else yrow.Fill(bias);
-            for (int kh = 0; kh < g.KH; kh++)
-            {
-                int ih = oh * g.SH - g.PH + kh * g.DH;
-                if ((uint)ih >= (uint)g.IH) continue;
-                float* xrow = x + (nint)ih * g.IW;
-                for (int kw = 0; kw < g.KW; kw++)
-                {
-                    float wv = w[kh * g.KW + kw];
-                    int off = kw * g.DW - g.PW; // iw = ow*SW + off
-                    int lo = off >= 0 ? 0 : (-off + g.SW - 1) / g.SW;
-                    int last = g.IW - 1 - off;
-                    if (last < 0) continue;
-                    int hi = Math.Min(g.OW - 1, last / g.SW);
-                    if (hi < lo) continue;
-                    if (g.SW == 1)
-                    {
-                        var dst = yrow.Slice(lo, hi - lo + 1);
-                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(xrow + lo + off, dst.Length), wv, dst, dst);
-                    }
-                    else
-                    {
-                        float* yr = y + (nint)oh * g.OW;
-                        for (int ow = lo; ow <= hi; ow++) yr[ow] += wv * xrow[ow * g.SW + off];
-                    }
-                }
-            }
-            Activations.Apply(yrow, act);
-        }
+            DepthwiseConvF32.Forward(g, x, y, w, bias, act, pool, accumulate, _packed![0].Isa);
     }
 
     [ThreadStatic] private static float* t_col;

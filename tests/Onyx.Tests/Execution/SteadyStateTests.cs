@@ -34,8 +34,9 @@ public sealed class SteadyStateTests
         const int runs = 10;
         for (int i = 0; i < runs; i++) using (session.Run(feeds)) { }
         long perRun = (GC.GetAllocatedBytesForCurrentThread() - before) / runs;
-        // One intermediate is 1x16x64x64 floats = 256 KiB; the bound is far below any tensor buffer.
-        Assert.True(perRun < 48 * 1024, $"{perRun} managed bytes allocated per Run");
+        // One intermediate is 1x16x64x64 floats = 256 KiB; the bound is far below any tensor buffer. The
+        // plan reuses its frame and kernel contexts, so what remains is per-op tensor headers (~4.5 KiB measured).
+        Assert.True(perRun < 8 * 1024, $"{perRun} managed bytes allocated per Run");
     }
 
     [Fact]
