@@ -93,12 +93,20 @@ public sealed unsafe partial class ConvF32
             {
                 PackedMatrixA pa = _packed[grp];
                 int m = pa.M, k = pa.K, mr = pa.MR;
-                var w = new float[(long)m * k];
-                float* src = pa.Data;
-                for (int i = 0; i < m; i++)
-                    for (int p = 0; p < k; p++)
-                        w[(long)i * k + p] = src[(nint)(i / mr) * k * mr + (nint)p * mr + i % mr];
-                fixed (float* pw = w) made[grp] = new PackedMatrixB(pw, k, true, k, m, pa.Isa);
+                // Native scratch, freed at once: a managed copy would sit in the large-object heap until a GC.
+                float* w = (float*)NativeMemory.Alloc((nuint)Math.Max(1L, (long)m * k), sizeof(float));
+                try
+                {
+                    float* src = pa.Data;
+                    for (int i = 0; i < m; i++)
+                        for (int p = 0; p < k; p++)
+                            w[(nint)i * k + p] = src[(nint)(i / mr) * k * mr + (nint)p * mr + i % mr];
+                    made[grp] = new PackedMatrixB(w, k, true, k, m, pa.Isa);
+                }
+                finally
+                {
+                    NativeMemory.Free(w);
+                }
                 GC.KeepAlive(pa);
             }
             Volatile.Write(ref _transposed, made);
