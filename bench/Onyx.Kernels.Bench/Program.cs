@@ -109,6 +109,7 @@ unsafe
         // gather cin hw k stride [cols=128]: im2col into packed strips alone (the conv's non-GEMM cost).
         int cin = int.Parse(args[1]), hw = int.Parse(args[2]), ks = int.Parse(args[3]), st = int.Parse(args[4]);
         int cols = args.Length > 5 ? int.Parse(args[5]) : 128;
+        bool runs = args.Length > 6 && args[6] == "runs"; // the portable per-run copy path, for comparison
         int pad = ks / 2, o = (hw + 2 * pad - ks) / st + 1;
         var geo = Onyx.Kernels.Conv.ConvGeometry.Create(1, cin, 64, 1, [hw, hw], [o, o], [ks, ks], [st, st], [1, 1], [pad, pad, pad, pad]);
         float* x = (float*)NativeMemory.AlignedAlloc((nuint)(cin * hw * hw * 4), 64);
@@ -119,7 +120,9 @@ unsafe
         int reps = 0;
         while (CpuClock.ThreadSeconds() - c0 < 1)
         {
-            for (int s0 = 0; s0 < outSize; s0 += cols) Onyx.Kernels.Conv.Im2Col.GatherPacked(geo, x, cin, s0, Math.Min(cols, outSize - s0), col, 32);
+            for (int s0 = 0; s0 < outSize; s0 += cols)
+                if (runs) Onyx.Kernels.Conv.Im2Col.GatherPackedRuns(geo, x, cin, s0, Math.Min(cols, outSize - s0), col, 32);
+                else Onyx.Kernels.Conv.Im2Col.GatherPacked(geo, x, cin, s0, Math.Min(cols, outSize - s0), col, 32);
             reps++;
         }
         double sec = (CpuClock.ThreadSeconds() - c0) / reps;
