@@ -30,6 +30,8 @@ internal unsafe struct AttentionCore : IParallelBody
     public HeadLayout Ql, Kl, Vl, Yl;
     public int Heads, Group, S, L, D, Dv;
     public float Scale;
+    /// <summary>ONNX Attention: a row whose scores are all −∞ gives zeros instead of NaN.</summary>
+    public bool ZeroMaskedRows;
     public long MaskB, MaskH, MaskS, MaskL;
 
     /// <summary>Binds a float bias broadcast right-aligned to [batch, Heads, S, L]; false when it does not broadcast.</summary>
@@ -87,7 +89,8 @@ internal unsafe struct AttentionCore : IParallelBody
                     {
                         float* row = scores + (long)i * L;
                         if (Mask != null) AddBias(row, Mask + b * MaskB + h * MaskH + (r0 + i) * MaskS);
-                        SoftmaxF32.Row(row, row, L);
+                        if (ZeroMaskedRows && float.IsNegativeInfinity(TensorPrimitives.Max(new ReadOnlySpan<float>(row, L)))) new Span<float>(row, L).Clear();
+                        else SoftmaxF32.Row(row, row, L);
                     }
                     // Y_h[r0.., Dv] = P · V_h
                     SGemm.Multiply(false, false, rows, Dv, L, 1f, scores, L, v, Vl.Row, 0f, y + (long)r0 * Yl.Row, Yl.Row, default, null);
