@@ -1,10 +1,5 @@
-using System.Buffers;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Onyx.Core.Execution;
 using Onyx.Cpu.Nn;
-using Onyx.Kernels.Gemm;
-using Onyx.Kernels.Nn;
-using Onyx.Kernels.Threading;
 using Onyx.Tensors;
 
 namespace Onyx.Cpu.Fused;
@@ -14,16 +9,13 @@ namespace Onyx.Cpu.Fused;
 /// query [B, S, H·D], key [B|1, L, H·D], value [B|1, L, H·Dv] with heads packed in the last dimension,
 /// optional attention_bias (input 5, float, broadcast right-aligned to [B, H, S, L]; ranks 0-4
 /// are accepted, a superset of ORT's 4-D), attributes num_heads and scale (default 1/√D).
-/// Y[B, S, H·Dv] = softmax(scale·Q·Kᵀ + bias)·V per head. Heads run in parallel on the session
-/// pool; each head walks query rows in blocks so only a block × L score tile is ever live
-/// (at most 32K floats, L2-resident), never the [B, H, S, L] tensor the unfused graph writes.
+/// Y[B, S, H·Dv] = softmax(scale·Q·Kᵀ + bias)·V per head, computed by <see cref="AttentionCore"/>
+/// straight from the packed layout (no head transposes).
 /// Packed QKV, key padding masks, past/present and unidirectional are not supported.
 /// </summary>
 [OnnxKernel("MultiHeadAttention", Domain = "com.microsoft", Since = 1)]
 public sealed unsafe class MultiHeadAttentionKernel : IKernel
 {
-    /// <summary>Score tile budget in floats (128 KB, within L2): fewer blocks repack K and V fewer times.</summary>
-    private const int TileFloats = 1 << 15;
     private readonly int _heads;
     private readonly float? _scale;
 
@@ -52,84 +44,16 @@ public sealed unsafe class MultiHeadAttentionKernel : IKernel
         int d = q.Shape[2] / h, dv = v.Shape[2] / h;
         Tensor y = context.Output(0, DType.Float32, [batch, s, h * dv]);
         if (y.Length == 0) return;
-        if (l == 0) { y.Span<float>().Clear(); return; } // softmax over nothing, sum over nothing
-
-        var job = new Job
+        var core = new AttentionCore
         {
             Q = (float*)q.Pointer, K = (float*)k.Pointer, V = (float*)v.Pointer, Y = (float*)y.Pointer,
-            Heads = h, S = s, L = l, D = d, Dv = dv, Scale = _scale ?? 1f / MathF.Sqrt(d),
-            KBatch = k.Shape[0] == 1 ? 0 : 1, VBatch = v.Shape[0] == 1 ? 0 : 1,
+            Ql = HeadLayout.Packed(batch, s, h, d), Kl = HeadLayout.Packed(k.Shape[0], l, h, d),
+            Vl = HeadLayout.Packed(v.Shape[0], l, h, dv), Yl = HeadLayout.Packed(batch, s, h, dv),
+            Heads = h, Group = 1, S = s, L = l, D = d, Dv = dv, Scale = _scale ?? 1f / MathF.Sqrt(d),
         };
-        if (mask is not null) BindMask(context, mask, ref job, batch);
-        var pool = ConvShapes.Pool(context);
-        int items = batch * h;
-        if (pool is null || pool.DegreeOfParallelism == 1 || items == 1)
-            for (int i = 0; i < items; i++) job.Invoke(i);
-        else
-            pool.Run(items, ref job);
+        if (mask is not null && !core.BindMask(mask, batch))
+            throw context.Error($"attention_bias must be float32 broadcasting to [{batch},{h},{s},{l}], got {mask.DType.OnnxName()} {mask.ShapeString}");
+        core.Run(batch, ConvShapes.Pool(context));
         GC.KeepAlive(q); GC.KeepAlive(k); GC.KeepAlive(v); GC.KeepAlive(y); GC.KeepAlive(mask);
-    }
-
-    /// <summary>Strides of the bias broadcast to [B, H, S, L] (0 along broadcast dims).</summary>
-    private void BindMask(KernelContext context, Tensor mask, ref Job job, int batch)
-    {
-        if (mask.DType != DType.Float32 || mask.Rank > 4) throw context.Error($"attention_bias must be float32 of rank 0-4, got {mask.DType.OnnxName()} {mask.ShapeString}");
-        Span<int> dims = stackalloc int[4];
-        for (int i = 0; i < 4; i++) dims[i] = i < 4 - mask.Rank ? 1 : mask.Shape[i - (4 - mask.Rank)];
-        ReadOnlySpan<int> want = [batch, job.Heads, job.S, job.L];
-        for (int i = 0; i < 4; i++)
-            if (dims[i] != 1 && dims[i] != want[i]) throw context.Error($"attention_bias {mask.ShapeString} does not broadcast to [{batch},{job.Heads},{job.S},{job.L}]");
-        long stride = 1;
-        Span<long> strides = stackalloc long[4];
-        for (int i = 3; i >= 0; i--) { strides[i] = dims[i] == 1 ? 0 : stride; stride *= dims[i]; }
-        job.Mask = (float*)mask.Pointer;
-        job.MaskB = strides[0]; job.MaskH = strides[1]; job.MaskS = strides[2]; job.MaskL = strides[3];
-    }
-
-    /// <summary>One (batch, head) pair per item: scores, softmax and P·V for blocks of query rows.</summary>
-    private struct Job : IParallelBody
-    {
-        public float* Q, K, V, Y, Mask;
-        public int Heads, S, L, D, Dv, KBatch, VBatch;
-        public float Scale;
-        public long MaskB, MaskH, MaskS, MaskL;
-
-        public readonly void Invoke(int index)
-        {
-            int b = index / Heads, h = index % Heads;
-            int hd = Heads * D, hdv = Heads * Dv;
-            float* q = Q + (long)b * S * hd + h * D;
-            float* k = K + (long)b * KBatch * L * hd + h * D;
-            float* v = V + (long)b * VBatch * L * hdv + h * Dv;
-            float* y = Y + (long)b * S * hdv + h * Dv;
-            int block = Math.Min(S, Math.Max(16, TileFloats / Math.Max(L, 1)));
-            float[] scratch = ArrayPool<float>.Shared.Rent(block * L);
-            try
-            {
-                fixed (float* scores = scratch)
-                    for (int r0 = 0; r0 < S; r0 += block)
-                    {
-                        int rows = Math.Min(block, S - r0);
-                        // scores[rows, L] = scale · Q_h[r0.., D] · K_hᵀ; single-threaded: heads are the parallel unit.
-                        if (D == 0) new Span<float>(scores, rows * L).Clear();
-                        else SGemm.Multiply(false, true, rows, L, D, Scale, q + (long)r0 * hd, hd, k, hd, 0f, scores, L, default, null);
-                        for (int i = 0; i < rows; i++)
-                        {
-                            float* row = scores + (long)i * L;
-                            if (Mask != null) AddBias(row, Mask + b * MaskB + h * MaskH + (r0 + i) * MaskS);
-                            SoftmaxF32.Row(row, row, L);
-                        }
-                        // Y_h[r0.., Dv] = P · V_h
-                        SGemm.Multiply(false, false, rows, Dv, L, 1f, scores, L, v, hdv, 0f, y + (long)r0 * hdv, hdv, default, null);
-                    }
-            }
-            finally { ArrayPool<float>.Shared.Return(scratch); }
-        }
-
-        private readonly void AddBias(float* row, float* bias)
-        {
-            if (MaskL == 0) TensorPrimitives.Add(new ReadOnlySpan<float>(row, L), bias[0], new Span<float>(row, L));
-            else TensorPrimitives.Add(new ReadOnlySpan<float>(row, L), new ReadOnlySpan<float>(bias, L), new Span<float>(row, L));
-        }
     }
 }

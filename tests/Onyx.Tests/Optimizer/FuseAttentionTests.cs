@@ -79,4 +79,30 @@ public sealed class FuseAttentionTests
             AssertClose(off, on);
         }
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SplitHeadAttentionBecomesOnnxAttention(bool mask)
+    {
+        // Q, K, V already [B, H, S, D] (sliced from a packed QKV in PaddleOCR): K is transposed on its own.
+        const int L = 6;
+        var m = new ModelBuilder(17).Input("q", F, B, H, S, D).Input("k", F, B, H, L, D).Input("v", F, B, H, L, D).Output("y", F, B, H, S, D)
+            .Initializer("scale", [0.5f])
+            .Node("Transpose", ["k"], ["kt"], Attr("perm", [0L, 1, 3, 2])).Node("MatMul", ["q", "kt"], ["qk"]).Node("Mul", ["qk", "scale"], ["scaled"]);
+        string scores = "scaled";
+        if (mask)
+        {
+            m.Initializer("mask", Random(S * L, 9, scale: 4f), S, L).Node("Add", ["scaled", "mask"], ["masked"]);
+            scores = "masked";
+        }
+        m.Node("Softmax", [scores], ["p"], Attr("axis", -1L)).Node("MatMul", ["p", "v"], ["y"]);
+        var (off, on, s) = RunBoth(m, ("q", Random(B * H * S * D, 1), [B, H, S, D]), ("k", Random(B * H * L * D, 2), [B, H, L, D]), ("v", Random(B * H * L * D, 3), [B, H, L, D]));
+        using (s)
+        {
+            Assert.Equal(1, Count(s, "Attention"));
+            Assert.Single(s.Plan.Nodes);
+            AssertClose(off, on);
+        }
+    }
 }
