@@ -20,6 +20,8 @@ internal static class ModelZoo
         {
             "resnet50" => ResNet50(),
             "mobilenetv2" => MobileNetV2(),
+            "resnet50-int8" => QdqModels.Quantize(ResNet50()),
+            "mobilenetv2-int8" => QdqModels.Quantize(MobileNetV2()),
             "bert-base" => Bert(layers: 12, hidden: 768, heads: 12, seq: 128, vocab: 30522),
             "gpt2-small" => Gpt2(layers: 12, hidden: 768, heads: 12, seq: 64, vocab: 50257),
             _ => throw new ArgumentException($"unknown suite model '{name}'"),

@@ -17,7 +17,7 @@ public static class Program
     public static int Main(string[] args)
     {
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
-        var models = new Argument<string[]>("models") { Description = "Model files, or suite names (ppocr-det, ppocr-rec, mnist, resnet50, mobilenetv2, bert-base, gpt2-small)", Arity = ArgumentArity.ZeroOrMore };
+        var models = new Argument<string[]>("models") { Description = "Model files, or suite names (ppocr-det, ppocr-rec, mnist, resnet50, mobilenetv2, bert-base, gpt2-small, resnet50-int8, mobilenetv2-int8)", Arity = ArgumentArity.ZeroOrMore };
         var threads = new Option<string>("--threads") { Description = "Comma-separated thread counts", DefaultValueFactory = _ => "1" };
         var iters = new Option<int>("--iters") { DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 2 };
@@ -56,7 +56,7 @@ public static class Program
         "ppocr-det" => (Path.Combine(Root, "models/ppocr/ch_PP-OCRv4_det_infer.onnx"), Merge(dims, ("#0", 1), ("#2", 640), ("#3", 640))),
         "ppocr-rec" => (Path.Combine(Root, "models/ppocr/ch_PP-OCRv4_rec_infer.onnx"), Merge(dims, ("#0", 1), ("#2", 48), ("#3", 320))),
         "mnist" => (Path.Combine(Root, "models/mnist/mnist-8.onnx"), dims),
-        "resnet50" or "mobilenetv2" or "bert-base" or "gpt2-small" => (ModelZoo.Materialize(name, Path.Combine(Root, "bench", "models")), dims),
+        "resnet50" or "mobilenetv2" or "bert-base" or "gpt2-small" or "resnet50-int8" or "mobilenetv2-int8" => (ModelZoo.Materialize(name, Path.Combine(Root, "bench", "models")), dims),
         _ => (name, dims),
     };
 

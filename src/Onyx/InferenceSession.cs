@@ -160,7 +160,8 @@ public sealed class InferenceSession : IDisposable
                 throw new OnnxRuntimeException(ErrorCode.InvalidArgument,
                     $"{_model.DisplayName}: invalid input name '{name}'; the model's inputs are: {string.Join(", ", InputNames)}");
             InputValidator.Check(_model.DisplayName, graph.Inputs[i], value);
-            inputs[i] = value;
+            // An OpenCL buffer stays on the device only when the whole model is one GPU subgraph; else one host copy.
+            inputs[i] = value is OpenCl.OpenClBuffer b && SessionBuilder.StateOf(_plan)?.Compiled.DeviceIo != true ? b.ToHost() : value;
         }
         foreach (int i in _requiredInputs)
             if (inputs[i] is null)

@@ -18,11 +18,18 @@ public sealed class GraphOptimizer
     public static IReadOnlyList<IGraphPass> DefaultPasses() =>
     [
         new EliminateIdentity(),
+        new FuseQdq(),
+        new FoldStaticShapes(),
         new FoldConstants(),
+        new CancelTransposeReshape(),
         new FuseConvBatchNorm(),
         new FuseMatMulAddIntoGemm(),
         new FuseConvActivation(),
         new FuseHardSwish(),
+        new FuseLayerNorm(),
+        new FuseGelu(),
+        new FuseMatMulBias(),
+        new FuseAttention(),
         new EliminateDeadNodes(),
     ];
 

@@ -1,203 +1,217 @@
 using Onyx.Core.Execution;
-using Onyx.Cpu.Cast;
+using Onyx.Cpu.Nn;
+using Onyx.Kernels.Gemm;
 using Onyx.Tensors;
 using Tensor = Onyx.Tensors.Tensor;
 
 namespace Onyx.Cpu.Quantization;
 
 /// <summary>
-/// Integer N-d convolution shared by ConvInteger and QLinearConv: zero points are subtracted up
-/// front (so padding contributes 0), then out[n, m, p] = Σ_c Σ_kp w[m, c, kp] · x[n, g·Cg + c, at(p, kp)]
-/// through a table of input offsets per (output position, kernel position).
+/// 2-D integer convolution shared by ConvInteger and QLinearConv: per group, uint8/int8 im2col
+/// (padding = the input zero point, so it contributes 0) times the filter on the int8 GEMM, giving
+/// int32 (x - x_zp)·(w - w_zp[m]) in NCHW order. A constant filter (with constant zero points) is
+/// packed once per group at session load. Depthwise convolutions skip the GEMM (one row per group
+/// would waste the tile) and run a direct loop. Other ranks go to <see cref="IntConvReference"/>.
 /// </summary>
-internal sealed class IntConv
+internal sealed unsafe class IntConv : IDisposable
 {
-    private readonly string _autoPad;
-    private readonly long[]? _dilations, _kernelShape, _pads, _strides;
+    private readonly WindowAttributes _window;
     private readonly int _group;
+    private readonly IntConvReference _reference;
+    private readonly Int8PackedMatrix[]? _packedW;
+    private readonly Tensor? _constW;
 
-    public IntConv(KernelInfo info)
+    public IntConv(KernelInfo info, int wIndex, int wZpIndex)
     {
-        _autoPad = info.Attributes.GetString("auto_pad", "NOTSET");
-        _dilations = info.Attributes.GetInts("dilations");
-        _kernelShape = info.Attributes.GetInts("kernel_shape");
-        _pads = info.Attributes.GetInts("pads");
-        _strides = info.Attributes.GetInts("strides");
+        _window = WindowAttributes.Parse(info.Attributes);
         _group = (int)info.Attributes.GetInt("group", 1);
+        _reference = new IntConvReference(info);
+        Tensor? w = info.ConstantInput(wIndex);
+        Tensor? zp = info.ConstantInput(wZpIndex);
+        bool zpKnown = zp is not null || !info.Node.HasInput(wZpIndex);
+        if (w is { Rank: 4 } && QuantScratch.IsByte(w.DType) && w.Length > 0 && zpKnown && w.Shape[0] % _group == 0 && !(w.Shape[1] == 1 && w.Shape[0] == _group))
+        {
+            int[] z = QuantScratch.ZeroPoints(zp);
+            int m = w.Shape[0], mg = m / _group, kg = w.Shape[1] * w.Shape[2] * w.Shape[3];
+            if (z.Length == 1 || z.Length == m)
+            {
+                _constW = w;
+                _packedW = new Int8PackedMatrix[_group];
+                for (int g = 0; g < _group; g++)
+                    _packedW[g] = Int8PackedMatrix.PackA((byte*)w.Pointer + (nint)g * mg * kg, w.DType == DType.Int8, mg, kg, kg, false,
+                        z.Length == 1 ? z : z.AsSpan(g * mg, mg));
+            }
+        }
     }
 
-    public sealed class Result
+    public void Dispose()
     {
-        public required int[] Shape;
-        public required int[] Acc;
-        public int M, Spatial;
+        if (_packedW is not null) foreach (var p in _packedW) p.Dispose();
     }
 
-    private static int[] ToInts(Tensor t)
+    /// <summary>The reference result (1-D/3-D convolutions, odd zero-point layouts).</summary>
+    public IntConvReference.Result Reference(KernelContext context, Tensor x, Tensor w, Tensor? xzp, Tensor? wzp, Tensor? bias) =>
+        _reference.Run(context, x, w, xzp, wzp, bias);
+
+    /// <summary>True when <see cref="Run"/> takes these inputs.</summary>
+    public bool Supported(Tensor x, Tensor w, Tensor? xzp, Tensor? wzp) =>
+        x.Rank == 4 && w.Rank == 4 && QuantScratch.IsByte(x.DType) && QuantScratch.IsByte(w.DType) &&
+        (xzp is null || xzp.Length <= 1) && (wzp is null || wzp.Length <= 1 || wzp.Length == w.Shape[0]) &&
+        w.Shape[1] * _group == x.Shape[1] && w.Shape[0] % _group == 0;
+
+    /// <summary>Output shape [N, M, OH, OW] and the window geometry.</summary>
+    public int[] Shape(KernelContext context, Tensor x, Tensor w, out int[] pads, out int[] strides, out int[] dil)
     {
-        var l = new long[t.Length];
-        ElementConvert.ToInt64(t, l);
-        var r = new int[l.Length];
-        for (int i = 0; i < r.Length; i++) r[i] = (int)l[i];
-        return r;
+        int[] kernel = _window.KernelShape is { Length: 2 } ks ? ks : [w.Shape[2], w.Shape[3]];
+        var (o, p, s, d) = _window.Forward(x.Shape.AsSpan(2), kernel, context);
+        pads = p; strides = s; dil = d;
+        return [x.Shape[0], w.Shape[0], o[0], o[1]];
     }
 
-    public Result Run(KernelContext context, Tensor x, Tensor w, Tensor? xzp, Tensor? wzp, Tensor? bias)
+    /// <summary>acc[N x M x OH x OW] = Σ (x - x_zp)(w - w_zp[m]).</summary>
+    public void Run(KernelContext context, Tensor x, Tensor w, Tensor? xzp, Tensor? wzp, int[] shape, int[] pads, int[] strides, int[] dil, int* acc)
     {
-        int rank = x.Rank;
-        if (rank < 3 || w.Rank != rank) throw context.Error($"x {x.ShapeString} and w {w.ShapeString} must both be (N, C, spatial...)");
-        int S = rank - 2;
-        int N = x.Shape[0], C = x.Shape[1], M = w.Shape[0], Cg = w.Shape[1];
-        if (Cg * _group != C) throw context.Error($"w has {Cg} channels per group x {_group} groups, x has {C} channels");
-        if (M % _group != 0) throw context.Error($"output channels {M} not divisible by group {_group}");
-        var inSp = x.Shape[2..];
-        var k = new int[S];
-        for (int d = 0; d < S; d++) k[d] = _kernelShape is { Length: > 0 } ks ? (int)ks[d] : w.Shape[2 + d];
-        var dil = new int[S]; var str = new int[S]; var pb = new int[S]; var outSp = new int[S];
-        for (int d = 0; d < S; d++)
+        int N = x.Shape[0], C = x.Shape[1], H = x.Shape[2], W = x.Shape[3];
+        int M = w.Shape[0], Cg = w.Shape[1], KH = w.Shape[2], KW = w.Shape[3];
+        int OH = shape[2], OW = shape[3], P = OH * OW, Mg = M / _group, Kg = Cg * KH * KW;
+        int zx = QuantScratch.ZeroPoints(xzp)[0];
+        int[] zw = QuantScratch.ZeroPoints(wzp);
+        bool sx = x.DType == DType.Int8, sw = w.DType == DType.Int8;
+        byte* px = (byte*)x.Pointer, pw = (byte*)w.Pointer;
+        var pool = ConvShapes.Pool(context);
+        if (Cg == 1 && Mg == 1)
         {
-            dil[d] = _dilations is { Length: > 0 } dl ? (int)dl[d] : 1;
-            str[d] = _strides is { Length: > 0 } st ? (int)st[d] : 1;
-            int ek = (k[d] - 1) * dil[d] + 1;
-            if (_autoPad is "SAME_UPPER" or "SAME_LOWER")
-            {
-                int o = (inSp[d] + str[d] - 1) / str[d];
-                int total = Math.Max(0, (o - 1) * str[d] + ek - inSp[d]);
-                pb[d] = _autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
-                outSp[d] = o;
-            }
-            else if (_autoPad == "VALID")
-            {
-                pb[d] = 0;
-                outSp[d] = (inSp[d] - ek) / str[d] + 1;
-            }
-            else
-            {
-                int b = _pads is { Length: > 0 } p ? (int)p[d] : 0;
-                int e = _pads is { Length: > 0 } p2 ? (int)p2[d + S] : 0;
-                pb[d] = b;
-                outSp[d] = (inSp[d] + b + e - ek) / str[d] + 1;
-            }
-            if (outSp[d] < 0) outSp[d] = 0;
+            IntDepthwise.Run(px, sx, zx, pw, sw, zw, N, C, H, W, KH, KW, OH, OW, pads[0], pads[1], strides[0], strides[1], dil[0], dil[1], acc, pool);
+            return;
         }
-        int P = 1, KP = 1, IP = 1;
-        for (int d = 0; d < S; d++) { P *= outSp[d]; KP *= k[d]; IP *= inSp[d]; }
-
-        // Offset table: input spatial offset for (p, kp), or -1 in the padding.
-        var table = new int[P * KP];
-        var po = new int[S];
-        var ko = new int[S];
-        for (int p = 0; p < P; p++)
-        {
-            int rem = p;
-            for (int d = S - 1; d >= 0; d--) { po[d] = rem % outSp[d]; rem /= outSp[d]; }
-            for (int kp = 0; kp < KP; kp++)
-            {
-                int r2 = kp;
-                for (int d = S - 1; d >= 0; d--) { ko[d] = r2 % k[d]; r2 /= k[d]; }
-                int off = 0;
-                bool inside = true;
-                for (int d = 0; d < S; d++)
-                {
-                    int pos = po[d] * str[d] - pb[d] + ko[d] * dil[d];
-                    if (pos < 0 || pos >= inSp[d]) { inside = false; break; }
-                    off = off * inSp[d] + pos;
-                }
-                table[p * KP + kp] = inside ? off : -1;
-            }
-        }
-
-        int[] xv = ToInts(x), wv = ToInts(w);
-        if (xzp is not null && xzp.Length > 0)
-        {
-            int z = ToInts(xzp)[0];
-            for (int i = 0; i < xv.Length; i++) xv[i] -= z;
-        }
-        if (wzp is not null && wzp.Length > 0)
-        {
-            int[] z = ToInts(wzp);
-            int per = Cg * KP;
-            for (int i = 0; i < wv.Length; i++) wv[i] -= z.Length == 1 ? z[0] : z[i / per];
-        }
-        int[]? bv = bias is null ? null : ToInts(bias);
-        int Mg = M / _group;
-        var acc = new int[N * M * P];
+        bool pointwise = KH == 1 && KW == 1 && strides[0] == 1 && strides[1] == 1 && pads[0] == 0 && pads[1] == 0 && pads[2] == 0 && pads[3] == 0;
+        byte* col = pointwise ? null : QuantScratch.Col((nint)Kg * P);
+        bool packed = _packedW is not null && ReferenceEquals(w, _constW);
         for (int n = 0; n < N; n++)
-            for (int m = 0; m < M; m++)
+            for (int g = 0; g < _group; g++)
             {
-                int g = m / Mg;
-                var outRow = acc.AsSpan((n * M + m) * P, P);
-                if (bv is not null) outRow.Fill(bv[m]);
-                for (int c = 0; c < Cg; c++)
+                byte* xg = px + ((nint)n * C + g * Cg) * H * W;
+                byte* b = xg;
+                if (!pointwise)
                 {
-                    int xBase = (n * C + g * Cg + c) * IP;
-                    int wBase = (m * Cg + c) * KP;
-                    for (int p = 0; p < P; p++)
+                    Im2Col(xg, Cg, H, W, KH, KW, OH, OW, pads[0], pads[1], strides[0], strides[1], dil[0], dil[1], (byte)zx, col);
+                    b = col;
+                }
+                int* c = acc + ((nint)n * M + g * Mg) * P;
+                if (packed)
+                    Int8Gemm.Multiply(_packedW![g], b, sx, P, false, P, [zx], c, P, pool);
+                else
+                    Int8Gemm.Multiply(pw + (nint)g * Mg * Kg, sw, Kg, false, zw.Length == 1 ? zw : zw.AsSpan(g * Mg, Mg),
+                        b, sx, P, false, [zx], Mg, P, Kg, c, P, pool);
+            }
+    }
+
+    /// <summary>col[(c, i, j), (oy, ox)] = x[c, oy*sh - pt + i*dh, ox*sw - pl + j*dw], or the zero point in the padding.</summary>
+    private static void Im2Col(byte* x, int C, int H, int W, int KH, int KW, int OH, int OW, int pt, int pl, int sh, int sw, int dh, int dw, byte pad, byte* col)
+    {
+        for (int c = 0; c < C; c++)
+            for (int i = 0; i < KH; i++)
+                for (int j = 0; j < KW; j++)
+                {
+                    byte* dst = col + (((nint)c * KH + i) * KW + j) * OH * OW;
+                    // Valid ox range: 0 <= ox*sw - pl + j*dw < W.
+                    int off = j * dw - pl;
+                    int ox0 = off >= 0 ? 0 : Math.Min(OW, (-off + sw - 1) / sw);
+                    int ox1 = W - off <= 0 ? 0 : Math.Min(OW, (W - off + sw - 1) / sw);
+                    if (ox1 < ox0) ox1 = ox0;
+                    for (int oy = 0; oy < OH; oy++, dst += OW)
                     {
-                        int s = 0;
-                        int tb = p * KP;
-                        for (int kp = 0; kp < KP; kp++)
-                        {
-                            int off = table[tb + kp];
-                            if (off >= 0) s += wv[wBase + kp] * xv[xBase + off];
-                        }
-                        outRow[p] += s;
+                        int iy = oy * sh - pt + i * dh;
+                        if ((uint)iy >= (uint)H) { new Span<byte>(dst, OW).Fill(pad); continue; }
+                        byte* src = x + ((nint)c * H + iy) * W + off;
+                        for (int ox = 0; ox < ox0; ox++) dst[ox] = pad;
+                        if (sw == 1) Buffer.MemoryCopy(src + ox0, dst + ox0, ox1 - ox0, ox1 - ox0);
+                        else for (int ox = ox0; ox < ox1; ox++) dst[ox] = src[ox * sw];
+                        for (int ox = ox1; ox < OW; ox++) dst[ox] = pad;
                     }
                 }
-            }
-        var shape = new int[rank];
-        shape[0] = N; shape[1] = M;
-        for (int d = 0; d < S; d++) shape[2 + d] = outSp[d];
-        return new Result { Shape = shape, Acc = acc, M = M, Spatial = P };
     }
 }
 
 /// <summary>ONNX <c>ConvInteger</c>: int32 convolution of (x - x_zero_point) and (w - w_zero_point).</summary>
 [OnnxKernel("ConvInteger", Since = 10)]
-public sealed class ConvIntegerKernel : IKernel
+public sealed unsafe class ConvIntegerKernel : IKernel, IDisposable
 {
     private readonly IntConv _conv;
 
-    public ConvIntegerKernel(KernelInfo info) => _conv = new IntConv(info);
+    public ConvIntegerKernel(KernelInfo info) => _conv = new IntConv(info, 1, 3);
+
+    public void Dispose() => _conv.Dispose();
 
     public void Execute(KernelContext context)
     {
-        var r = _conv.Run(context, context.Input(0), context.Input(1), context.OptionalInput(2), context.OptionalInput(3), null);
-        r.Acc.CopyTo(context.Output(0, DType.Int32, r.Shape).Span<int>());
+        Tensor x = context.Input(0), w = context.Input(1);
+        Tensor? xzp = context.OptionalInput(2), wzp = context.OptionalInput(3);
+        if (!_conv.Supported(x, w, xzp, wzp))
+        {
+            var r = _conv.Reference(context, x, w, xzp, wzp, null);
+            r.Acc.CopyTo(context.Output(0, DType.Int32, r.Shape).Span<int>());
+            return;
+        }
+        int[] shape = _conv.Shape(context, x, w, out var pads, out var strides, out var dil);
+        Tensor y = context.Output(0, DType.Int32, shape);
+        if (y.Length == 0) return;
+        _conv.Run(context, x, w, xzp, wzp, shape, pads, strides, dil, (int*)y.Pointer);
     }
 }
 
 /// <summary>
-/// ONNX <c>QLinearConv</c>: quantized convolution with per-tensor or per-output-channel weight
-/// scale/zero point and an optional int32 bias.
+/// ONNX <c>QLinearConv</c>: y = saturate(round((conv(x - x_zp, w - w_zp[m]) + bias[m]) · x_scale·w_scale[m] / y_scale) + y_zp),
+/// per-tensor or per-output-channel weight scale/zero point, int32 bias. Requantization follows MLAS
+/// (float32 scale, round half to even, saturate).
 /// </summary>
 [OnnxKernel("QLinearConv", Since = 10)]
-public sealed class QLinearConvKernel : IKernel
+public sealed unsafe class QLinearConvKernel : IKernel, IDisposable
 {
     private readonly IntConv _conv;
 
-    public QLinearConvKernel(KernelInfo info) => _conv = new IntConv(info);
+    public QLinearConvKernel(KernelInfo info) => _conv = new IntConv(info, 3, 5);
+
+    public void Dispose() => _conv.Dispose();
 
     public void Execute(KernelContext context)
     {
         Tensor x = context.Input(0), xScale = context.Input(1), w = context.Input(3), wScale = context.Input(4), yScale = context.Input(6);
         Tensor? xZp = context.OptionalInput(2), wZp = context.OptionalInput(5), yZp = context.OptionalInput(7), bias = context.OptionalInput(8);
-        var r = _conv.Run(context, x, w, xZp, wZp, bias);
         DType outType = yZp?.DType ?? x.DType;
-        var xs = new float[xScale.Length]; ElementConvert.ToFloat(xScale, xs);
-        var ws = new float[wScale.Length]; ElementConvert.ToFloat(wScale, ws);
-        var ys = new float[yScale.Length]; ElementConvert.ToFloat(yScale, ys);
-        long yz = yZp is null ? 0 : yZp.ToInt64Array()[0];
-        var (lo, hi) = QuantizeLinearKernel.Range(outType);
-        var q = new long[r.Acc.Length];
-        int P = r.Spatial, M = r.M;
-        for (int i = 0; i < q.Length; i++)
+        if (!QuantScratch.IsByte(outType)) throw context.Error($"output type {outType.OnnxName()} is not uint8/int8");
+        float xs = QuantScratch.Scales(xScale)[0], ys = QuantScratch.Scales(yScale)[0];
+        float[] ws = QuantScratch.Scales(wScale);
+        int yz = QuantScratch.ZeroPoints(yZp)[0];
+        bool signedOut = outType == DType.Int8;
+        int[] shape;
+        int* acc;
+        if (!_conv.Supported(x, w, xZp, wZp))
         {
-            int m = (i / Math.Max(P, 1)) % M;
-            float s = xs[0] * ws[ws.Length == 1 ? 0 : m] / ys[0];
-            double v = Math.Round(r.Acc[i] * (double)s, MidpointRounding.ToEven) + yz;
-            q[i] = (long)Math.Clamp(v, lo, hi);
+            var r = _conv.Reference(context, x, w, xZp, wZp, null);
+            shape = r.Shape;
+            acc = QuantScratch.Acc(r.Acc.Length);
+            r.Acc.CopyTo(new Span<int>(acc, r.Acc.Length));
         }
-        ElementConvert.FromInt64(q, context.Output(0, outType, r.Shape));
+        else
+        {
+            shape = _conv.Shape(context, x, w, out var pads, out var strides, out var dil);
+            long total = (long)shape[0] * shape[1] * shape[2] * shape[3];
+            acc = QuantScratch.Acc((nint)total);
+            if (total > 0) _conv.Run(context, x, w, xZp, wZp, shape, pads, strides, dil, acc);
+        }
+        Tensor y = context.Output(0, outType, shape);
+        if (y.Length == 0) return;
+        int N = shape[0], M = shape[1], P = (int)(y.Length / ((long)N * M));
+        ReadOnlySpan<int> bv = bias is null ? default : bias.Span<int>();
+        byte* py = (byte*)y.Pointer;
+        for (int n = 0; n < N; n++)
+            for (int m = 0; m < M; m++)
+            {
+                nint o = ((nint)n * M + m) * P;
+                // Scale in float32 as ORT: x_scale * w_scale[m] / y_scale.
+                float s = xs * ws[ws.Length == 1 ? 0 : m] / ys;
+                Int8Requantize.Row(acc + o, P, bv.IsEmpty ? 0 : bv[m], null, s, null, yz, py + o, signedOut);
+            }
     }
 }
