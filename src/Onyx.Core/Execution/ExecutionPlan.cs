@@ -21,6 +21,7 @@ public sealed class ExecutionPlan : ISubgraphCompiler
     private readonly IKernelResolver _resolver;
     private readonly string _modelName;
     private readonly bool[] _producedHere;
+    private readonly int[]?[] _dyingInputs;
     private RunState? _idle;
 
     public Graph Graph { get; }
@@ -115,6 +116,7 @@ public sealed class ExecutionPlan : ISubgraphCompiler
         // outer values belong to the caller or an enclosing frame.
         _producedHere = new bool[_slots.Count];
         foreach (var st in _steps) foreach (int o in st.Outputs) if (o >= 0) _producedHere[o] = true;
+        _dyingInputs = Array.ConvertAll(_steps, DyingInputs);
     }
 
     private static bool ExistsInOuterScope(Graph? g, string name)
@@ -295,7 +297,7 @@ public sealed class ExecutionPlan : ISubgraphCompiler
                 var step = plan._steps[s];
                 Contexts[s] = new KernelContext(step.Node, new OnnxValue?[step.Inputs.Length], new OnnxValue?[step.Outputs.Length], Frame, RunContext.Default)
                 {
-                    DyingInputs = plan.DyingInputs(step),
+                    DyingInputs = plan._dyingInputs[s],
                 };
             }
         }

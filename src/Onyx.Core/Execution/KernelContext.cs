@@ -68,6 +68,17 @@ public sealed class KernelContext
     }
 
     /// <summary>
+    /// Allocates output <paramref name="i"/> without zero-filling it: for kernels that write every
+    /// element (a GEMM with beta 0, a conv), where clearing first would cost a pass over memory.
+    /// </summary>
+    public Tensor OutputUninitialized(int i, DType dtype, ReadOnlySpan<int> shape)
+    {
+        var t = Run.Pool is { } pool ? pool.Allocate(dtype, shape, zero: false) : Tensor.Allocate(dtype, shape, zero: false);
+        SetOutput(i, t);
+        return t;
+    }
+
+    /// <summary>
     /// Output <paramref name="i"/> for an elementwise kernel, with unspecified contents (not zeroed).
     /// When one of inputs [0, <paramref name="donors"/>) has the output's type and element count, is
     /// dropped after this node and no other slot holds its buffer, that buffer becomes the output
@@ -89,9 +100,7 @@ public sealed class KernelContext
                     return reused;
                 }
         }
-        var t = Run.Pool is { } pool ? pool.Allocate(dtype, shape, zero: false) : Tensor.Allocate(dtype, shape, zero: false);
-        SetOutput(i, t);
-        return t;
+        return OutputUninitialized(i, dtype, shape);
     }
 
     /// <summary>Input positions whose value this node is the last to read (set by the plan; null when none).</summary>

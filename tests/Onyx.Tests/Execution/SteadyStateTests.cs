@@ -51,4 +51,25 @@ public sealed class SteadyStateTests
             using (var r = session.Run(feeds))
                 Assert.Equal(first, r[0].AsTensor<float>().ToArray());
     }
+
+    /// <summary>
+    /// Outputs that skip zero-filling (conv, elementwise) or reuse a dying input's buffer get stale arena
+    /// memory: a Run after a Run on other data must still equal a fresh session's result.
+    /// </summary>
+    [Fact]
+    public void ReusedArenaMemoryNeverLeaksIntoResults()
+    {
+        var r = new Random(11);
+        DenseTensor<float> Input() => new(Enumerable.Range(0, 8 * 64 * 64).Select(_ => (float)(r.NextDouble() * 4 - 2)).ToArray(), [1, 8, 64, 64]);
+        var first = Input();
+        var second = Input();
+        float[] expected;
+        using (var fresh = new InferenceSession(ConvNet(), new SessionOptions { IntraOpNumThreads = 1 }))
+        using (var res = fresh.Run([NamedOnnxValue.CreateFromTensor("x", second)]))
+            expected = res[0].AsTensor<float>().ToArray();
+        using var session = new InferenceSession(ConvNet(), new SessionOptions { IntraOpNumThreads = 1 });
+        for (int i = 0; i < 2; i++) using (session.Run([NamedOnnxValue.CreateFromTensor("x", first)])) { }
+        using var again = session.Run([NamedOnnxValue.CreateFromTensor("x", second)]);
+        Assert.Equal(expected, again[0].AsTensor<float>().ToArray());
+    }
 }
