@@ -112,4 +112,25 @@ public unsafe class Int8GemmTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(IsaPath.Scalar)]
+    [InlineData(IsaPath.V512)]
+    public void QuantizeMatchesDefinitionIncludingTies(IsaPath isa)
+    {
+        // Halves (ties) and out-of-range values at every lane position and in the scalar tail.
+        var x = Enumerable.Range(0, 83).Select(i => (i - 40) * 0.25f * (i % 3 == 0 ? 7 : 1)).ToArray();
+        foreach (bool signedOut in new[] { false, true })
+        {
+            int zp = signedOut ? -3 : 100;
+            var y = new byte[x.Length];
+            fixed (float* px = x) fixed (byte* py = y)
+                Int8Quantize.Quantize(px, x.Length, 0.5f, zp, py, signedOut, isa);
+            for (int i = 0; i < x.Length; i++)
+            {
+                double q = Math.Round(x[i] / 0.5, MidpointRounding.ToEven) + zp;
+                Assert.Equal((byte)(int)Math.Clamp(q, signedOut ? -128 : 0, signedOut ? 127 : 255), y[i]);
+            }
+        }
+    }
 }
