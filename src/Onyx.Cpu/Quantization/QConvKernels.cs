@@ -20,6 +20,7 @@ internal sealed unsafe class IntConv : IDisposable
     private readonly IntConvReference _reference;
     private readonly Int8PackedMatrix[]? _packedW;
     private readonly Tensor? _constW;
+    private readonly QuantParamCache _zx = new(), _zw = new();
 
     public IntConv(KernelInfo info, int wIndex, int wZpIndex)
     {
@@ -74,8 +75,8 @@ internal sealed unsafe class IntConv : IDisposable
         int N = x.Shape[0], C = x.Shape[1], H = x.Shape[2], W = x.Shape[3];
         int M = w.Shape[0], Cg = w.Shape[1], KH = w.Shape[2], KW = w.Shape[3];
         int OH = shape[2], OW = shape[3], P = OH * OW, Mg = M / _group, Kg = Cg * KH * KW;
-        int zx = QuantScratch.ZeroPoints(xzp)[0];
-        int[] zw = QuantScratch.ZeroPoints(wzp);
+        int zx = _zx.ZeroPoints(xzp)[0];
+        int[] zw = _zw.ZeroPoints(wzp);
         bool sx = x.DType == DType.Int8, sw = w.DType == DType.Int8;
         byte* px = (byte*)x.Pointer, pw = (byte*)w.Pointer;
         var pool = ConvShapes.Pool(context);
@@ -169,6 +170,7 @@ public sealed unsafe class ConvIntegerKernel : IKernel, IDisposable
 public sealed unsafe class QLinearConvKernel : IKernel, IDisposable
 {
     private readonly IntConv _conv;
+    private readonly QuantParamCache _xs = new(), _ws = new(), _ys = new(), _yz = new();
 
     public QLinearConvKernel(KernelInfo info) => _conv = new IntConv(info, 3, 5);
 
@@ -180,9 +182,9 @@ public sealed unsafe class QLinearConvKernel : IKernel, IDisposable
         Tensor? xZp = context.OptionalInput(2), wZp = context.OptionalInput(5), yZp = context.OptionalInput(7), bias = context.OptionalInput(8);
         DType outType = yZp?.DType ?? x.DType;
         if (!QuantScratch.IsByte(outType)) throw context.Error($"output type {outType.OnnxName()} is not uint8/int8");
-        float xs = QuantScratch.Scales(xScale)[0], ys = QuantScratch.Scales(yScale)[0];
-        float[] ws = QuantScratch.Scales(wScale);
-        int yz = QuantScratch.ZeroPoints(yZp)[0];
+        float xs = _xs.Scales(xScale)[0], ys = _ys.Scales(yScale)[0];
+        float[] ws = _ws.Scales(wScale);
+        int yz = _yz.ZeroPoints(yZp)[0];
         bool signedOut = outType == DType.Int8;
         int[] shape;
         int* acc;
