@@ -72,7 +72,7 @@ public unsafe class Int8GemmTests
     {
         using var pool = new IntraOpPool(2);
         var r = new Random(5);
-        foreach ((int m, int n, int k) in new[] { (200, 70, 300), (30, 500, 100) })
+        foreach ((int m, int n, int k) in new[] { (200, 70, 300), (30, 500, 100), (16, 3000, 99) })
         {
             var a = new byte[m * k]; r.NextBytes(a);
             var b = new byte[k * n]; r.NextBytes(b);
@@ -82,6 +82,11 @@ public unsafe class Int8GemmTests
             {
                 Int8Gemm.Multiply(pa, false, k, false, [128], pb, true, n, false, [3], m, n, k, p1, n);
                 Int8Gemm.Multiply(pa, false, k, false, [128], pb, true, n, false, [3], m, n, k, p2, n, pool);
+                Assert.Equal(c1, c2);
+                // Prepacked A, raw B: B is packed in parallel by strips.
+                using var packedA = Int8PackedMatrix.PackA(pa, false, m, k, k, false, [128]);
+                Array.Clear(c2);
+                Int8Gemm.Multiply(packedA, pb, true, n, false, n, [3], p2, n, pool);
             }
             Assert.Equal(c1, c2);
         }
