@@ -28,21 +28,29 @@ def kernel(cls, vec, isa, mr, nr, lanes):
     L.append("    {")
     for r in range(mr):
         L.append("        " + " ".join(f"{vec}<int> c{r}_{v} = default;" for v in range(nv)))
-    L.append("        for (nint k = 0; k < kp; k++)")
-    L.append("        {")
-    for v in range(nv):
-        L.append(f"            {vec}<short> b{v} = {vec}.Load(b + {v * lanes * 2});")
-    L.append(f"            {vec}<short> t;")
     op = "Avx512BW.MultiplyAddAdjacent" if vec == "Vector512" else "Avx2.MultiplyAddAdjacent"
-    for r in range(mr):
-        body = f"t = {vec}.Create(*(int*)(a + {2 * r})).AsInt16(); " + " ".join(f"c{r}_{v} += {op}(t, b{v});" for v in range(nv))
-        if r == 0:
-            L.append(f"            {body}")
-        else:
-            L.append(f"            if (R.Count > {r}) {{ {body} }}")
-    L.append(f"            a += {2 * mr};")
-    L.append(f"            b += {2 * nr};")
+
+    def step(indent, ao, bo):
+        L.append(indent + "{")
+        for v in range(nv):
+            L.append(f"{indent}    {vec}<short> b{v} = {vec}.Load(b + {bo + v * lanes * 2});")
+        L.append(f"{indent}    {vec}<short> t;")
+        for r in range(mr):
+            body = f"t = {vec}.Create(*(int*)(a + {ao + 2 * r})).AsInt16(); " + " ".join(f"c{r}_{v} += {op}(t, b{v});" for v in range(nv))
+            L.append(f"{indent}    {body}" if r == 0 else f"{indent}    if (R.Count > {r}) {{ {body} }}")
+        L.append(indent + "}")
+
+    # Two k pairs per iteration (as the FP32 kernels): half the loop overhead; one pair of tail.
+    L.append("        nint k = 0;")
+    L.append("        for (; k + 1 < kp; k += 2)")
+    L.append("        {")
+    step("            ", 0, 0)
+    step("            ", 2 * mr, 2 * nr)
+    L.append(f"            a += {4 * mr};")
+    L.append(f"            b += {4 * nr};")
     L.append("        }")
+    L.append("        if (k < kp)")
+    step("        ", 0, 0)
     for r in range(mr):
         args = ", ".join(f"c{r}_{v}" for v in range(nv))
         stmt = f"Store(c + {r} * ldc, {args}, accumulate);"

@@ -20,6 +20,7 @@ internal sealed unsafe class IntConv : IDisposable
     private readonly IntConvReference _reference;
     private readonly Int8PackedMatrix[]? _packedW;
     private readonly Tensor? _constW;
+    private readonly QuantParamCache _zx = new(), _zw = new();
 
     public IntConv(KernelInfo info, int wIndex, int wZpIndex)
     {
@@ -74,8 +75,8 @@ internal sealed unsafe class IntConv : IDisposable
         int N = x.Shape[0], C = x.Shape[1], H = x.Shape[2], W = x.Shape[3];
         int M = w.Shape[0], Cg = w.Shape[1], KH = w.Shape[2], KW = w.Shape[3];
         int OH = shape[2], OW = shape[3], P = OH * OW, Mg = M / _group, Kg = Cg * KH * KW;
-        int zx = QuantScratch.ZeroPoints(xzp)[0];
-        int[] zw = QuantScratch.ZeroPoints(wzp);
+        int zx = _zx.ZeroPoints(xzp)[0];
+        int[] zw = _zw.ZeroPoints(wzp);
         bool sx = x.DType == DType.Int8, sw = w.DType == DType.Int8;
         byte* px = (byte*)x.Pointer, pw = (byte*)w.Pointer;
         var pool = ConvShapes.Pool(context);
@@ -169,6 +170,7 @@ public sealed unsafe class ConvIntegerKernel : IKernel, IDisposable
 public sealed unsafe class QLinearConvKernel : IKernel, IDisposable
 {
     private readonly IntConv _conv;
+    private readonly QuantParamCache _xs = new(), _ws = new(), _ys = new(), _yz = new();
 
     public QLinearConvKernel(KernelInfo info) => _conv = new IntConv(info, 3, 5);
 
@@ -180,9 +182,11 @@ public sealed unsafe class QLinearConvKernel : IKernel, IDisposable
         Tensor? xZp = context.OptionalInput(2), wZp = context.OptionalInput(5), yZp = context.OptionalInput(7), bias = context.OptionalInput(8);
         DType outType = yZp?.DType ?? x.DType;
         if (!QuantScratch.IsByte(outType)) throw context.Error($"output type {outType.OnnxName()} is not uint8/int8");
-        float xs = QuantScratch.Scales(xScale)[0], ys = QuantScratch.Scales(yScale)[0];
-        float[] ws = QuantScratch.Scales(wScale);
-        int yz = QuantScratch.ZeroPoints(yZp)[0];
+        if (bias is not null && (bias.DType != DType.Int32 || bias.Length != w.Shape[0]))
+            throw context.Error($"bias must be int32 with {w.Shape[0]} values, got {bias.DType.OnnxName()} {bias.ShapeString}");
+        float xs = _xs.Scales(xScale)[0], ys = _ys.Scales(yScale)[0];
+        float[] ws = _ws.Scales(wScale);
+        int yz = _yz.ZeroPoints(yZp)[0];
         bool signedOut = outType == DType.Int8;
         int[] shape;
         int* acc;
@@ -203,15 +207,36 @@ public sealed unsafe class QLinearConvKernel : IKernel, IDisposable
         Tensor y = context.Output(0, outType, shape);
         if (y.Length == 0) return;
         int N = shape[0], M = shape[1], P = (int)(y.Length / ((long)N * M));
-        ReadOnlySpan<int> bv = bias is null ? default : bias.Span<int>();
-        byte* py = (byte*)y.Pointer;
-        for (int n = 0; n < N; n++)
-            for (int m = 0; m < M; m++)
+        fixed (float* pws = ws)
+        {
+            var body = new RequantBody
             {
-                nint o = ((nint)n * M + m) * P;
-                // Scale in float32 as ORT: x_scale * w_scale[m] / y_scale.
-                float s = xs * ws[ws.Length == 1 ? 0 : m] / ys;
-                Int8Requantize.Row(acc + o, P, bv.IsEmpty ? 0 : bv[m], null, s, null, yz, py + o, signedOut);
-            }
+                Acc = acc, Y = (byte*)y.Pointer, Bias = bias is null ? null : (int*)bias.Pointer, Ws = pws, WsCount = ws.Length,
+                Xs = xs, Ys = ys, Yz = yz, Signed = signedOut, M = M, P = P,
+            };
+            var pool = ConvShapes.Pool(context);
+            if (pool is { DegreeOfParallelism: > 1 } && y.Length >= 1 << 16) pool.Run(N * M, ref body);
+            else for (int r = 0; r < N * M; r++) body.Invoke(r);
+        }
+    }
+
+    /// <summary>One output row (image n, channel m) per item: requantize P accumulators.</summary>
+    private struct RequantBody : Onyx.Kernels.Threading.IParallelBody
+    {
+        public int* Acc, Bias;
+        public byte* Y;
+        public float* Ws;
+        public int WsCount, Yz, M, P;
+        public float Xs, Ys;
+        public bool Signed;
+
+        public void Invoke(int row)
+        {
+            int m = row % M;
+            nint o = (nint)row * P;
+            // Scale in float32 as ORT: x_scale * w_scale[m] / y_scale.
+            float s = Xs * Ws[WsCount == 1 ? 0 : m] / Ys;
+            Int8Requantize.Row(Acc + o, P, Bias == null ? 0 : Bias[m], null, s, null, Yz, Y + o, Signed);
+        }
     }
 }

@@ -16,6 +16,7 @@ internal sealed unsafe class IntMatMul : IDisposable
 {
     private readonly Int8PackedMatrix? _packedB;
     private readonly Tensor? _constB;
+    private readonly QuantParamCache _za = new(), _zb = new();
 
     public IntMatMul(KernelInfo info, int bIndex, int bZpIndex)
     {
@@ -62,7 +63,7 @@ internal sealed unsafe class IntMatMul : IDisposable
     /// <summary>acc[batches x m x n] = (A - a_zp)·(B - b_zp).</summary>
     public void Run(KernelContext context, Tensor a, Tensor b, Tensor? azp, Tensor? bzp, int m, int n, int k, int batches, int* acc)
     {
-        int[] za = QuantScratch.ZeroPoints(azp), zb = QuantScratch.ZeroPoints(bzp);
+        int[] za = _za.ZeroPoints(azp), zb = _zb.ZeroPoints(bzp);
         var pool = ConvShapes.Pool(context);
         bool sa = a.DType == DType.Int8, sb = b.DType == DType.Int8;
         byte* pa = (byte*)a.Pointer, pb = (byte*)b.Pointer;
@@ -131,6 +132,8 @@ public sealed unsafe class MatMulIntegerKernel : IKernel, IDisposable
 public sealed unsafe class QLinearMatMulKernel : IKernel, IDisposable
 {
     private readonly IntMatMul _mm;
+    private readonly QuantParamCache _as = new(), _bs = new(), _ys = new(), _yz = new();
+    [ThreadStatic] private static float[]? t_col;
 
     public QLinearMatMulKernel(KernelInfo info) => _mm = new IntMatMul(info, 3, 5);
 
@@ -150,11 +153,11 @@ public sealed unsafe class QLinearMatMulKernel : IKernel, IDisposable
         if (IntMatMul.Supported(aZp, bZp, m, n)) _mm.Run(context, a, b, aZp, bZp, m, n, k, batches, acc);
         else IntMatMulReference.Run(context, a, b, aZp, bZp).Acc.CopyTo(new Span<int>(acc, batches * m * n));
 
-        float[] asc = QuantScratch.Scales(aScale), bsc = QuantScratch.Scales(bScale), ysc = QuantScratch.Scales(yScale);
-        int yz = QuantScratch.ZeroPoints(yZp)[0];
+        float[] asc = _as.Scales(aScale), bsc = _bs.Scales(bScale), ysc = _ys.Scales(yScale);
+        int yz = _yz.ZeroPoints(yZp)[0];
         bool signedOut = outType == DType.Int8;
         // One scale per column (a_scale·b_scale[j]/y_scale, in float32 as ORT); rebuilt per row only for per-row a_scale.
-        float[] col = new float[n];
+        float[] col = t_col is { } tc && tc.Length >= n ? tc : t_col = new float[n];
         byte* py = (byte*)y.Pointer;
         for (int r = 0; r < batches * m; r++)
         {

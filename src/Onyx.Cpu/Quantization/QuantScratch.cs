@@ -52,3 +52,31 @@ internal static unsafe class QuantScratch
 
     public static bool IsByte(DType t) => t is DType.UInt8 or DType.Int8;
 }
+
+/// <summary>
+/// Remembers the float32 copy of one scale or zero-point tensor, keyed by the tensor instance:
+/// constant initializers are the same instance every Run, so steady-state runs convert (and
+/// allocate) nothing. The pair is swapped in as one immutable object, so concurrent Runs are safe.
+/// </summary>
+internal sealed class QuantParamCache
+{
+    private sealed record Entry(Tensor Source, float[] Scales, int[] ZeroPoints);
+
+    private volatile Entry? _entry;
+
+    public float[] Scales(Tensor t) => Get(t).Scales;
+
+    public int[] ZeroPoints(Tensor? t) => t is null ? s_zero : Get(t).ZeroPoints;
+
+    private static readonly int[] s_zero = [0];
+
+    private Entry Get(Tensor t)
+    {
+        var e = _entry;
+        if (e is not null && ReferenceEquals(e.Source, t)) return e;
+        bool isScale = !QuantScratch.IsByte(t.DType) && t.DType != DType.Int32;
+        e = new Entry(t, isScale ? QuantScratch.Scales(t) : [], isScale ? [] : QuantScratch.ZeroPoints(t));
+        _entry = e;
+        return e;
+    }
+}

@@ -149,28 +149,11 @@ public sealed class QuantizeLinearKernel : IKernel
         ElementConvert.FromInt64(q, y);
     }
 
-    /// <summary>Per-tensor float32 → u8/s8, the QDQ hot path: no intermediate buffers.</summary>
-    private static void QuantizeFast(ReadOnlySpan<float> x, float scale, long zeroPoint, Tensor y, DType outType)
+    /// <summary>Per-tensor float32 → u8/s8, the QDQ hot path: vectorised, no intermediate buffers.</summary>
+    private static unsafe void QuantizeFast(ReadOnlySpan<float> x, float scale, long zeroPoint, Tensor y, DType outType)
     {
-        float z = zeroPoint;
-        if (outType == DType.UInt8)
-        {
-            var d = y.Bytes;
-            for (int i = 0; i < x.Length; i++)
-            {
-                float v = MathF.Round(x[i] / scale, MidpointRounding.ToEven) + z;
-                d[i] = (byte)Math.Clamp(v, 0f, 255f);
-            }
-        }
-        else
-        {
-            var d = y.Span<sbyte>();
-            for (int i = 0; i < x.Length; i++)
-            {
-                float v = MathF.Round(x[i] / scale, MidpointRounding.ToEven) + z;
-                d[i] = (sbyte)Math.Clamp(v, -128f, 127f);
-            }
-        }
+        fixed (float* px = x)
+            Onyx.Kernels.Gemm.Int8Quantize.Quantize(px, x.Length, scale, (int)zeroPoint, (byte*)y.Pointer, outType == DType.Int8);
     }
 }
 
@@ -261,23 +244,21 @@ public sealed class DynamicQuantizeLinearKernel : IKernel
 {
     public DynamicQuantizeLinearKernel(KernelInfo info) { }
 
-    public void Execute(KernelContext context)
+    public unsafe void Execute(KernelContext context)
     {
         Tensor x = context.Input(0);
-        var xs = new float[x.Length];
-        ElementConvert.ToFloat(x, xs);
-        float min = 0, max = 0;
-        foreach (float v in xs) { if (v < min) min = v; if (v > max) max = v; }
+        Tensor y = context.Output(0, DType.UInt8, x.Shape);
+        float[]? copy = null;
+        ReadOnlySpan<float> xs;
+        if (x.DType == DType.Float32) xs = x.Span<float>();
+        else { copy = new float[x.Length]; ElementConvert.ToFloat(x, copy); xs = copy; }
+        // scale = (max(0, x) - min(0, x)) / 255; zero point = saturate(round(-min / scale)).
+        var (min, max) = Onyx.Kernels.Gemm.Int8Quantize.RangeWithZero(xs);
         float scale = (max - min) / 255f;
         byte zp = 0;
         if (scale != 0) zp = (byte)Math.Clamp(MathF.Round((0 - min) / scale, MidpointRounding.ToEven), 0, 255);
-        Tensor y = context.Output(0, DType.UInt8, x.Shape);
-        var dst = y.Bytes;
-        for (int i = 0; i < xs.Length; i++)
-        {
-            float q = scale == 0 ? 0 : MathF.Round(xs[i] / scale, MidpointRounding.ToEven) + zp;
-            dst[i] = (byte)Math.Clamp(q, 0, 255);
-        }
+        if (scale == 0) y.Bytes.Clear();
+        else fixed (float* px = xs) Onyx.Kernels.Gemm.Int8Quantize.Quantize(px, xs.Length, scale, zp, (byte*)y.Pointer, false);
         context.Output(1, DType.Float32, []).Span<float>()[0] = scale;
         context.Output(2, DType.UInt8, []).Bytes[0] = zp;
     }

@@ -74,7 +74,7 @@ public static unsafe class Int8Gemm
         if (!a.IsA) throw new ArgumentException("a must be an A operand");
         int NR = Int8Packing.NrOf(a.Isa);
         short* pb = Buffer(ref t_bufB, ref t_bufBLen, Int8Packing.Size(n, a.K, NR));
-        fixed (int* z = bZeroPoints) Int8Packing.PackB(b, bSigned, a.K, n, ldb, transB, z, bZeroPoints.Length, NR, pb);
+        fixed (int* z = bZeroPoints) PackBParallel(b, bSigned, a.K, n, ldb, transB, z, bZeroPoints.Length, NR, pb, pool);
         Run(a.Isa, a.Data, pb, a.Extent, n, a.K, c, ldc, pool);
         GC.KeepAlive(a);
     }
@@ -91,6 +91,41 @@ public static unsafe class Int8Gemm
         fixed (int* za = aZeroPoints) Int8Packing.PackA(a, aSigned, m, k, lda, transA, za, aZeroPoints.Length, MR, pa);
         fixed (int* zb = bZeroPoints) Int8Packing.PackB(b, bSigned, k, n, ldb, transB, zb, bZeroPoints.Length, NR, pb);
         Run(p, pa, pb, m, n, k, c, ldc, pool);
+    }
+
+    /// <summary>Packs B (conv im2col columns: the per-call operand) split by strips across the pool when it is large.</summary>
+    private static void PackBParallel(byte* b, bool signed, int k, int n, nint ldb, bool trans, int* z, int zCount, int NR, short* dst, IntraOpPool? pool)
+    {
+        int strips = (n + NR - 1) / NR;
+        int parts = pool is null ? 1 : Math.Min(pool.DegreeOfParallelism, strips);
+        if (parts < 2 || (long)k * n < ParallelThreshold / 8)
+        {
+            Int8Packing.PackB(b, signed, k, n, ldb, trans, z, zCount, NR, dst);
+            return;
+        }
+        var body = new PackBody { B = b, Signed = signed, K = k, N = n, Ldb = ldb, Trans = trans, Z = z, ZCount = zCount, NR = NR, Dst = dst, Strips = strips, Parts = parts };
+        pool!.Run(parts, ref body);
+    }
+
+    private struct PackBody : IParallelBody
+    {
+        public byte* B;
+        public bool Signed, Trans;
+        public int K, N, ZCount, NR, Strips, Parts;
+        public nint Ldb;
+        public int* Z;
+        public short* Dst;
+
+        public void Invoke(int index)
+        {
+            int s0 = (int)((long)Strips * index / Parts), s1 = (int)((long)Strips * (index + 1) / Parts);
+            int j0 = s0 * NR, j1 = Math.Min(N, s1 * NR);
+            if (j0 >= j1) return;
+            // A column range of B is itself a B operand: shift the source, the zero points and the destination strips.
+            byte* src = Trans ? B + j0 * Ldb : B + j0;
+            int* z = Z == null || ZCount == 1 ? Z : Z + j0;
+            Int8Packing.PackB(src, Signed, K, j1 - j0, Ldb, Trans, z, ZCount == 1 ? 1 : j1 - j0, NR, Dst + (nint)s0 * ((K + 1) & ~1) * NR);
+        }
     }
 
     private struct Args

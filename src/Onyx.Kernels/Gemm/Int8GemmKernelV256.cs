@@ -21,7 +21,35 @@ internal static unsafe class Int8GemmKernelV256
         Vector256<int> c3_0 = default; Vector256<int> c3_1 = default;
         Vector256<int> c4_0 = default; Vector256<int> c4_1 = default;
         Vector256<int> c5_0 = default; Vector256<int> c5_1 = default;
-        for (nint k = 0; k < kp; k++)
+        nint k = 0;
+        for (; k + 1 < kp; k += 2)
+        {
+            {
+                Vector256<short> b0 = Vector256.Load(b + 0);
+                Vector256<short> b1 = Vector256.Load(b + 16);
+                Vector256<short> t;
+                t = Vector256.Create(*(int*)(a + 0)).AsInt16(); c0_0 += Avx2.MultiplyAddAdjacent(t, b0); c0_1 += Avx2.MultiplyAddAdjacent(t, b1);
+                if (R.Count > 1) { t = Vector256.Create(*(int*)(a + 2)).AsInt16(); c1_0 += Avx2.MultiplyAddAdjacent(t, b0); c1_1 += Avx2.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 2) { t = Vector256.Create(*(int*)(a + 4)).AsInt16(); c2_0 += Avx2.MultiplyAddAdjacent(t, b0); c2_1 += Avx2.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 3) { t = Vector256.Create(*(int*)(a + 6)).AsInt16(); c3_0 += Avx2.MultiplyAddAdjacent(t, b0); c3_1 += Avx2.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 4) { t = Vector256.Create(*(int*)(a + 8)).AsInt16(); c4_0 += Avx2.MultiplyAddAdjacent(t, b0); c4_1 += Avx2.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 5) { t = Vector256.Create(*(int*)(a + 10)).AsInt16(); c5_0 += Avx2.MultiplyAddAdjacent(t, b0); c5_1 += Avx2.MultiplyAddAdjacent(t, b1); }
+            }
+            {
+                Vector256<short> b0 = Vector256.Load(b + 32);
+                Vector256<short> b1 = Vector256.Load(b + 48);
+                Vector256<short> t;
+                t = Vector256.Create(*(int*)(a + 12)).AsInt16(); c0_0 += Avx2.MultiplyAddAdjacent(t, b0); c0_1 += Avx2.MultiplyAddAdjacent(t, b1);
+                if (R.Count > 1) { t = Vector256.Create(*(int*)(a + 14)).AsInt16(); c1_0 += Avx2.MultiplyAddAdjacent(t, b0); c1_1 += Avx2.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 2) { t = Vector256.Create(*(int*)(a + 16)).AsInt16(); c2_0 += Avx2.MultiplyAddAdjacent(t, b0); c2_1 += Avx2.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 3) { t = Vector256.Create(*(int*)(a + 18)).AsInt16(); c3_0 += Avx2.MultiplyAddAdjacent(t, b0); c3_1 += Avx2.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 4) { t = Vector256.Create(*(int*)(a + 20)).AsInt16(); c4_0 += Avx2.MultiplyAddAdjacent(t, b0); c4_1 += Avx2.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 5) { t = Vector256.Create(*(int*)(a + 22)).AsInt16(); c5_0 += Avx2.MultiplyAddAdjacent(t, b0); c5_1 += Avx2.MultiplyAddAdjacent(t, b1); }
+            }
+            a += 24;
+            b += 64;
+        }
+        if (k < kp)
         {
             Vector256<short> b0 = Vector256.Load(b + 0);
             Vector256<short> b1 = Vector256.Load(b + 16);
@@ -32,8 +60,6 @@ internal static unsafe class Int8GemmKernelV256
             if (R.Count > 3) { t = Vector256.Create(*(int*)(a + 6)).AsInt16(); c3_0 += Avx2.MultiplyAddAdjacent(t, b0); c3_1 += Avx2.MultiplyAddAdjacent(t, b1); }
             if (R.Count > 4) { t = Vector256.Create(*(int*)(a + 8)).AsInt16(); c4_0 += Avx2.MultiplyAddAdjacent(t, b0); c4_1 += Avx2.MultiplyAddAdjacent(t, b1); }
             if (R.Count > 5) { t = Vector256.Create(*(int*)(a + 10)).AsInt16(); c5_0 += Avx2.MultiplyAddAdjacent(t, b0); c5_1 += Avx2.MultiplyAddAdjacent(t, b1); }
-            a += 12;
-            b += 32;
         }
         Store(c + 0 * ldc, c0_0, c0_1, accumulate);
         if (R.Count > 1) Store(c + 1 * ldc, c1_0, c1_1, accumulate);

@@ -27,7 +27,47 @@ internal static unsafe class Int8GemmKernelV512
         Vector512<int> c9_0 = default; Vector512<int> c9_1 = default;
         Vector512<int> c10_0 = default; Vector512<int> c10_1 = default;
         Vector512<int> c11_0 = default; Vector512<int> c11_1 = default;
-        for (nint k = 0; k < kp; k++)
+        nint k = 0;
+        for (; k + 1 < kp; k += 2)
+        {
+            {
+                Vector512<short> b0 = Vector512.Load(b + 0);
+                Vector512<short> b1 = Vector512.Load(b + 32);
+                Vector512<short> t;
+                t = Vector512.Create(*(int*)(a + 0)).AsInt16(); c0_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c0_1 += Avx512BW.MultiplyAddAdjacent(t, b1);
+                if (R.Count > 1) { t = Vector512.Create(*(int*)(a + 2)).AsInt16(); c1_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c1_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 2) { t = Vector512.Create(*(int*)(a + 4)).AsInt16(); c2_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c2_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 3) { t = Vector512.Create(*(int*)(a + 6)).AsInt16(); c3_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c3_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 4) { t = Vector512.Create(*(int*)(a + 8)).AsInt16(); c4_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c4_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 5) { t = Vector512.Create(*(int*)(a + 10)).AsInt16(); c5_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c5_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 6) { t = Vector512.Create(*(int*)(a + 12)).AsInt16(); c6_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c6_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 7) { t = Vector512.Create(*(int*)(a + 14)).AsInt16(); c7_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c7_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 8) { t = Vector512.Create(*(int*)(a + 16)).AsInt16(); c8_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c8_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 9) { t = Vector512.Create(*(int*)(a + 18)).AsInt16(); c9_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c9_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 10) { t = Vector512.Create(*(int*)(a + 20)).AsInt16(); c10_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c10_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 11) { t = Vector512.Create(*(int*)(a + 22)).AsInt16(); c11_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c11_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+            }
+            {
+                Vector512<short> b0 = Vector512.Load(b + 64);
+                Vector512<short> b1 = Vector512.Load(b + 96);
+                Vector512<short> t;
+                t = Vector512.Create(*(int*)(a + 24)).AsInt16(); c0_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c0_1 += Avx512BW.MultiplyAddAdjacent(t, b1);
+                if (R.Count > 1) { t = Vector512.Create(*(int*)(a + 26)).AsInt16(); c1_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c1_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 2) { t = Vector512.Create(*(int*)(a + 28)).AsInt16(); c2_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c2_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 3) { t = Vector512.Create(*(int*)(a + 30)).AsInt16(); c3_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c3_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 4) { t = Vector512.Create(*(int*)(a + 32)).AsInt16(); c4_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c4_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 5) { t = Vector512.Create(*(int*)(a + 34)).AsInt16(); c5_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c5_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 6) { t = Vector512.Create(*(int*)(a + 36)).AsInt16(); c6_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c6_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 7) { t = Vector512.Create(*(int*)(a + 38)).AsInt16(); c7_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c7_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 8) { t = Vector512.Create(*(int*)(a + 40)).AsInt16(); c8_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c8_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 9) { t = Vector512.Create(*(int*)(a + 42)).AsInt16(); c9_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c9_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 10) { t = Vector512.Create(*(int*)(a + 44)).AsInt16(); c10_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c10_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+                if (R.Count > 11) { t = Vector512.Create(*(int*)(a + 46)).AsInt16(); c11_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c11_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
+            }
+            a += 48;
+            b += 128;
+        }
+        if (k < kp)
         {
             Vector512<short> b0 = Vector512.Load(b + 0);
             Vector512<short> b1 = Vector512.Load(b + 32);
@@ -44,8 +84,6 @@ internal static unsafe class Int8GemmKernelV512
             if (R.Count > 9) { t = Vector512.Create(*(int*)(a + 18)).AsInt16(); c9_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c9_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
             if (R.Count > 10) { t = Vector512.Create(*(int*)(a + 20)).AsInt16(); c10_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c10_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
             if (R.Count > 11) { t = Vector512.Create(*(int*)(a + 22)).AsInt16(); c11_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c11_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
-            a += 24;
-            b += 64;
         }
         Store(c + 0 * ldc, c0_0, c0_1, accumulate);
         if (R.Count > 1) Store(c + 1 * ldc, c1_0, c1_1, accumulate);

@@ -72,7 +72,7 @@ public unsafe class Int8GemmTests
     {
         using var pool = new IntraOpPool(2);
         var r = new Random(5);
-        foreach ((int m, int n, int k) in new[] { (200, 70, 300), (30, 500, 100) })
+        foreach ((int m, int n, int k) in new[] { (200, 70, 300), (30, 500, 100), (16, 3000, 99) })
         {
             var a = new byte[m * k]; r.NextBytes(a);
             var b = new byte[k * n]; r.NextBytes(b);
@@ -82,6 +82,11 @@ public unsafe class Int8GemmTests
             {
                 Int8Gemm.Multiply(pa, false, k, false, [128], pb, true, n, false, [3], m, n, k, p1, n);
                 Int8Gemm.Multiply(pa, false, k, false, [128], pb, true, n, false, [3], m, n, k, p2, n, pool);
+                Assert.Equal(c1, c2);
+                // Prepacked A, raw B: B is packed in parallel by strips.
+                using var packedA = Int8PackedMatrix.PackA(pa, false, m, k, k, false, [128]);
+                Array.Clear(c2);
+                Int8Gemm.Multiply(packedA, pb, true, n, false, n, [3], p2, n, pool);
             }
             Assert.Equal(c1, c2);
         }
@@ -109,6 +114,27 @@ public unsafe class Int8GemmTests
                 long q = (long)Math.Round((double)f, MidpointRounding.ToEven) + (signedOut ? -3 : 10);
                 long e = Math.Clamp(q, signedOut ? -128 : 0, signedOut ? 127 : 255);
                 Assert.Equal((byte)e, y[i]);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(IsaPath.Scalar)]
+    [InlineData(IsaPath.V512)]
+    public void QuantizeMatchesDefinitionIncludingTies(IsaPath isa)
+    {
+        // Halves (ties) and out-of-range values at every lane position and in the scalar tail.
+        var x = Enumerable.Range(0, 83).Select(i => (i - 40) * 0.25f * (i % 3 == 0 ? 7 : 1)).ToArray();
+        foreach (bool signedOut in new[] { false, true })
+        {
+            int zp = signedOut ? -3 : 100;
+            var y = new byte[x.Length];
+            fixed (float* px = x) fixed (byte* py = y)
+                Int8Quantize.Quantize(px, x.Length, 0.5f, zp, py, signedOut, isa);
+            for (int i = 0; i < x.Length; i++)
+            {
+                double q = Math.Round(x[i] / 0.5, MidpointRounding.ToEven) + zp;
+                Assert.Equal((byte)(int)Math.Clamp(q, signedOut ? -128 : 0, signedOut ? 127 : 255), y[i]);
             }
         }
     }
