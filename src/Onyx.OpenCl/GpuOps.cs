@@ -182,9 +182,32 @@ internal sealed class BinaryOp(Node n, int op) : GpuOp(n)
         var y = e.Alloc(shape);
         int[] sa = BroadcastStrides(da, dy), sb = BroadcastStrides(db, dy);
         int plain = a.Shape.AsSpan().SequenceEqual(b.Shape) ? 1 : 0;
-        e.Launch1("binary", y.Length, a, b, y, y.Length, op, dy, sa, sb, plain);
+        var fast = new int[4];
+        if (plain == 0 && Collapse(da, dy, out fast[0], out fast[1]) && Collapse(db, dy, out fast[2], out fast[3])) plain = 2;
+        e.Launch1("binary", y.Length, a, b, y, y.Length, op, dy, sa, sb, plain, fast);
         if (_act > 0) e.Launch1("unary", y.Length, y, y, y.Length, _act, 0f, 0f);
         return y;
+    }
+
+    /// <summary>
+    /// True when an operand of padded dims <paramref name="d"/> broadcast to <paramref name="dy"/> is read at
+    /// (i / inner) % len: its non-1 dims are one contiguous run equal to the output's there (or it is a scalar).
+    /// </summary>
+    private static bool Collapse(int[] d, int[] dy, out int inner, out int len)
+    {
+        inner = 1;
+        len = 1;
+        int first = -1, last = -1;
+        for (int k = 0; k < 8; k++)
+            if (d[k] != 1) { if (first < 0) first = k; last = k; }
+        if (first < 0) return true; // scalar: index 0
+        for (int k = first; k <= last; k++)
+        {
+            if (d[k] != dy[k]) return false;
+            len *= d[k];
+        }
+        for (int k = last + 1; k < 8; k++) inner *= dy[k];
+        return true;
     }
 
     private static int[] BroadcastStrides(int[] d, int[] dy)
