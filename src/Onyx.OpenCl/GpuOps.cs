@@ -281,7 +281,17 @@ internal sealed class ConvOp : GpuOp
             }
             var y = e.Alloc([N, M, OH, OW]);
             int[] p0 = [N, C, H, W, M, OH, OW, _group], p1 = [KH, KW, sh, sw, pt, pl, dh, dw];
-            if (M % 4 == 0 && (M / _group) % 4 == 0 && M / _group >= 4)
+            if (KH == 1 && KW == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && pb == 0 && pr == 0 && _group == 1)
+            {
+                // Pointwise conv is a GEMM per image: Y[n] (M x HW) = W (M x C) · X[n] (C x HW) + bias, on the tiled
+                // local-memory matmul kernel (most of MobileNet/PP-LCNet's arithmetic). The activation runs after.
+                const int ts = 16;
+                int hw = H * W;
+                e.Launch("matmul", [(nuint)((hw + ts - 1) / ts * ts), (nuint)((M + ts - 1) / ts * ts), (nuint)N], [ts, ts, 1],
+                    w, x, bias, y, M, hw, C, new[] { C, 1, 0, 0 }, new[] { hw, 1, C * hw, 0 }, new[] { 1, 0, 0, hasBias ? 1 : 0 }, 1f, 1f, 0);
+                if (_act != 0) e.Launch1("unary", y.Length, y, y, y.Length, _act, _a, _b);
+            }
+            else if (M % 4 == 0 && (M / _group) % 4 == 0 && M / _group >= 4)
                 e.Launch1("conv2d_m4", N * (M / 4) * OH * OW, x, w, bias, y, p0, p1, hasBias ? 1 : 0, _act, _a, _b);
             else
                 e.Launch1("conv2d", y.Length, x, w, bias, y, p0, p1, hasBias ? 1 : 0, _act, _a, _b);
