@@ -285,10 +285,8 @@ internal sealed class ConvOp : GpuOp
             {
                 // Pointwise conv is a GEMM per image: Y[n] (M x HW) = W (M x C) · X[n] (C x HW) + bias, on the tiled
                 // local-memory matmul kernel (most of MobileNet/PP-LCNet's arithmetic). The activation runs after.
-                const int ts = 16;
                 int hw = H * W;
-                e.Launch("matmul", [(nuint)((hw + ts - 1) / ts * ts), (nuint)((M + ts - 1) / ts * ts), (nuint)N], [ts, ts, 1],
-                    w, x, bias, y, M, hw, C, new[] { C, 1, 0, 0 }, new[] { hw, 1, C * hw, 0 }, new[] { 1, 0, 0, hasBias ? 1 : 0 }, 1f, 1f, 0);
+                e.MatMul(w, x, bias, y, M, hw, C, N, [C, 1, 0, 0], [hw, 1, C * hw, 0], [1, 0, 0, hasBias ? 1 : 0], 1f, 1f, 0);
                 if (_act != 0) e.Launch1("unary", y.Length, y, y, y.Length, _act, _a, _b);
             }
             else if (M % 4 == 0 && (M / _group) % 4 == 0 && M / _group >= 4)
@@ -395,9 +393,7 @@ internal sealed class MatMulOp : GpuOp
             shape = s.ToArray();
         }
         var y = e.Alloc(shape);
-        const int ts = 16;
-        e.Launch("matmul", [(nuint)((N + ts - 1) / ts * ts), (nuint)((M + ts - 1) / ts * ts), (nuint)batch], [ts, ts, 1],
-            a, b, c, y, M, N, K, sa, sb, sc, _alpha, _beta, _act);
+        e.MatMul(a, b, c, y, M, N, K, batch, sa, sb, sc, _alpha, _beta, _act);
         e.Values[Out] = y;
     }
 }

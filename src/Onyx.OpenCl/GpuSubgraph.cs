@@ -175,6 +175,10 @@ public sealed unsafe class GpuSubgraph : IDisposable, IConstants
     public IReadOnlyDictionary<string, (int Count, double Milliseconds)> OpTimes => _opTimes;
     private readonly Dictionary<string, (int Count, double Milliseconds)> _opTimes = new(StringComparer.Ordinal);
 
+    /// <summary>Per node name: runs and milliseconds, accumulated over profiled runs.</summary>
+    public IReadOnlyDictionary<string, (int Count, double Milliseconds)> NodeTimes => _nodeTimes;
+    private readonly Dictionary<string, (int Count, double Milliseconds)> _nodeTimes = new(StringComparer.Ordinal);
+
     private void RunProfiled(GpuExec e)
     {
         var sw = new System.Diagnostics.Stopwatch();
@@ -185,6 +189,8 @@ public sealed unsafe class GpuSubgraph : IDisposable, IConstants
             _device.Check(_device.Api.Finish(_device.Queue), "clFinish");
             var (c, ms) = _opTimes.GetValueOrDefault(op.Node.OpType);
             _opTimes[op.Node.OpType] = (c + 1, ms + sw.Elapsed.TotalMilliseconds);
+            var (nc, nms) = _nodeTimes.GetValueOrDefault(op.Node.Name);
+            _nodeTimes[op.Node.Name] = (nc + 1, nms + sw.Elapsed.TotalMilliseconds);
         }
     }
 

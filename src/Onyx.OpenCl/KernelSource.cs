@@ -255,6 +255,21 @@ internal static class KernelSource
             }
         }
 
+        /* The same product without local memory or barriers, one output per work item, work-groups along the
+           columns: CPU-type devices (PoCL) vectorise it across work items (contiguous B loads, A broadcast),
+           where the tiled kernel's barriers cost more than they save. */
+        __kernel void matmul_flat(__global const DTYPE* A, __global const DTYPE* B, __global const DTYPE* C, __global DTYPE* Y,
+                                  int M, int N, int K, int4 sa, int4 sb, int4 sc, float alpha, float beta, int act) {
+            int col = get_global_id(0), row = get_global_id(1), batch = get_global_id(2);
+            if (row >= M || col >= N) return;
+            int ai = batch * sa.s2 + row * sa.s0, bi = batch * sb.s2 + col * sb.s1;
+            float acc = 0.0f;
+            for (int k = 0; k < K; k++) acc += LDF(A, ai + k * sa.s1) * LDF(B, bi + k * sb.s0);
+            float v = alpha * acc;
+            if (sc.s3) v += beta * LDF(C, batch * sc.s2 + row * sc.s0 + col * sc.s1);
+            ST(Y, (batch * M + row) * N + col, act_f(v, act, 0.0f, 0.0f));
+        }
+
         /* Pooling 2D. p = N C H W OH OW KH KW sh sw pt pl dh dw isMax countIncludePad; pe = (pb, pr). */
         __kernel void pool2d(__global const DTYPE* x, __global DTYPE* y, int16 p, int2 pe) {
             int N = p.s0, C = p.s1, H = p.s2, W = p.s3, OH = p.s4, OW = p.s5, KH = p.s6, KW = p.s7;
