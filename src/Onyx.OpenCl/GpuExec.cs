@@ -71,6 +71,24 @@ internal sealed unsafe class GpuExec
         Enqueue(kernel, 1, &g, &l, args);
     }
 
+    /// <summary>
+    /// Y = alpha·A·B + beta·C (+ act) over a batch: the tiled local-memory kernel on GPUs, the flat one on
+    /// CPU-type devices (see KernelSource). Strides as the kernels document them.
+    /// </summary>
+    public void MatMul(DevTensor a, DevTensor b, DevTensor c, DevTensor y, int m, int n, int k, int batch,
+        int[] sa, int[] sb, int[] sc, float alpha, float beta, int act)
+    {
+        if (_device.Info.IsCpuType)
+        {
+            nuint l = (nuint)Math.Clamp(_device.Info.MaxWorkGroupSize, 1, 64);
+            Launch("matmul_flat", [((nuint)n + l - 1) / l * l, (nuint)m, (nuint)batch], [l, 1, 1], a, b, c, y, m, n, k, sa, sb, sc, alpha, beta, act);
+            return;
+        }
+        const int ts = 16;
+        Launch("matmul", [(nuint)((n + ts - 1) / ts * ts), (nuint)((m + ts - 1) / ts * ts), (nuint)batch], [ts, ts, 1],
+            a, b, c, y, m, n, k, sa, sb, sc, alpha, beta, act);
+    }
+
     public void Launch(string kernel, nuint[] global, nuint[]? local, params object[] args)
     {
         fixed (nuint* pg = global)

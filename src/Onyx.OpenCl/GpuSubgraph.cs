@@ -145,7 +145,8 @@ public sealed unsafe class GpuSubgraph : IDisposable, IConstants
             try
             {
                 for (int i = 0; i < inputs.Count; i++) e.Values[InputNames[i]] = Bind(e, InputNames[i], inputs[i]);
-                foreach (var op in _ops) op.Run(e);
+                if (Profile) RunProfiled(e);
+                else foreach (var op in _ops) op.Run(e);
                 for (int i = 0; i < result.Length; i++)
                 {
                     var v = e.Values.TryGetValue(OutputNames[i], out var d) ? d : Constant(OutputNames[i]);
@@ -164,6 +165,32 @@ public sealed unsafe class GpuSubgraph : IDisposable, IConstants
                 }
                 e.ReleaseAll();
             }
+        }
+    }
+
+    /// <summary>When set, each op is followed by clFinish and timed into <see cref="OpTimes"/> (diagnostics; slows runs down).</summary>
+    public bool Profile { get; set; }
+
+    /// <summary>Per op type: launches and milliseconds, accumulated over profiled runs.</summary>
+    public IReadOnlyDictionary<string, (int Count, double Milliseconds)> OpTimes => _opTimes;
+    private readonly Dictionary<string, (int Count, double Milliseconds)> _opTimes = new(StringComparer.Ordinal);
+
+    /// <summary>Per node name: runs and milliseconds, accumulated over profiled runs.</summary>
+    public IReadOnlyDictionary<string, (int Count, double Milliseconds)> NodeTimes => _nodeTimes;
+    private readonly Dictionary<string, (int Count, double Milliseconds)> _nodeTimes = new(StringComparer.Ordinal);
+
+    private void RunProfiled(GpuExec e)
+    {
+        var sw = new System.Diagnostics.Stopwatch();
+        foreach (var op in _ops)
+        {
+            sw.Restart();
+            op.Run(e);
+            _device.Check(_device.Api.Finish(_device.Queue), "clFinish");
+            var (c, ms) = _opTimes.GetValueOrDefault(op.Node.OpType);
+            _opTimes[op.Node.OpType] = (c + 1, ms + sw.Elapsed.TotalMilliseconds);
+            var (nc, nms) = _nodeTimes.GetValueOrDefault(op.Node.Name);
+            _nodeTimes[op.Node.Name] = (nc + 1, nms + sw.Elapsed.TotalMilliseconds);
         }
     }
 

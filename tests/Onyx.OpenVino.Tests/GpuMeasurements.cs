@@ -80,5 +80,17 @@ public class GpuMeasurements(ITestOutputHelper output)
             var m = Measure(s, recX, [1, 3, 48, 320], runs);
             output.WriteLine($"{label,-22} wall {m.WallMs,8:0.0} ms  process CPU {m.ProcessCpuMs,8:0.0} ms  calling-thread CPU {m.ThreadCpuMs,7:0.0} ms");
         }
+        // Where the GPU time goes: one profiled run per model (clFinish after each op).
+        foreach (var (path, x, shape) in new[] { (det, detX, new long[] { 1, 3, 320, 320 }), (rec, recX, new long[] { 1, 3, 48, 320 }) })
+        {
+            using var s = new InferenceSession(path, Run.Ov(("device_type", "GPU")));
+            foreach (var c in Run.State(s).Compiled.Subgraphs) if (c.Gpu is { } g) g.Profile = true;
+            using var value = OrtValue.CreateTensorValueFromMemory(x, shape);
+            using (s.Run(null, [s.InputNames[0]], [value], [s.OutputNames[0]])) { }
+            var ops = Run.State(s).Compiled.Subgraphs.Where(c => c.Gpu is not null).SelectMany(c => c.Gpu!.OpTimes)
+                .GroupBy(p => p.Key).Select(g => (Op: g.Key, Count: g.Sum(p => p.Value.Count), Ms: g.Sum(p => p.Value.Milliseconds)))
+                .OrderByDescending(t => t.Ms).Take(6);
+            output.WriteLine($"{Path.GetFileNameWithoutExtension(path)} GPU profile: {string.Join(", ", ops.Select(t => $"{t.Op} x{t.Count} {t.Ms:0} ms"))}");
+        }
     }
 }
