@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Onyx.Benchmarking;
 
 namespace Onyx.Bench;
 
@@ -25,17 +26,20 @@ public static class Program
         var json = new Option<bool>("--json") { Description = "One JSON object per model and thread count" };
         var profile = new Option<bool>("--profile") { Description = "Print Onyx time per op type" };
         var suite = new Option<bool>("--suite") { Description = "Run the fixed suite at 1 and 2 threads and write bench/results/latest.md" };
-        var root = new RootCommand("Onyx side-by-side model benchmarks") { models, threads, iters, warmup, dims, compare, json, profile, suite };
+        var ep = new Option<string?>("--ep") { Description = "Onyx execution provider: CPU (default) or OpenVINO (ONNX Runtime always runs its CPU provider)" };
+        var epOption = new Option<string[]>("--ep-option") { Description = "Provider option KEY=VALUE (repeatable), e.g. device_type=CPU" };
+        var root = new RootCommand("Onyx side-by-side model benchmarks") { models, threads, iters, warmup, dims, compare, json, profile, suite, ep, epOption };
         root.SetAction(p =>
         {
-            var dimMap = (p.GetValue(dims) ?? []).Select(s => s.Split('=', 2)).ToDictionary(a => a[0], a => int.Parse(a[1]));
+            var dimMap = BenchInputs.ParseDims(p.GetValue(dims));
             if (p.GetValue(suite)) return RunSuite(p.GetValue(iters), p.GetValue(warmup), args);
             var threadCounts = p.GetValue(threads)!.Split(',').Select(int.Parse).ToArray();
             foreach (var m in p.GetValue(models) ?? [])
                 foreach (int t in threadCounts)
                 {
                     var (path, modelDims) = Resolve(m, dimMap);
-                    var (onyx, ort, ops) = SideBySide.Measure(path, t, p.GetValue(iters), p.GetValue(warmup), modelDims, p.GetValue(compare), p.GetValue(profile));
+                    var options = ProviderArguments.Build(p.GetValue(ep), p.GetValue(epOption));
+                    var (onyx, ort, ops) = SideBySide.Measure(path, t, p.GetValue(iters), p.GetValue(warmup), modelDims, p.GetValue(compare), p.GetValue(profile), options);
                     Print(m, t, onyx, ort, p.GetValue(json));
                     if (ops is not null)
                         foreach (var (op, ms) in ops.OrderByDescending(kv => kv.Value))
@@ -63,7 +67,7 @@ public static class Program
         return r;
     }
 
-    private static void Print(string model, int threads, Timing onyx, Timing? ort, bool json)
+    private static void Print(string model, int threads, BenchTiming onyx, BenchTiming? ort, bool json)
     {
         double? ratio = ort is null ? null : onyx.MedianMs / ort.MedianMs;
         if (json)
@@ -97,7 +101,7 @@ public static class Program
                 try
                 {
                     var (path, dims) = Resolve(m, []);
-                    var (onyx, ort, _) = SideBySide.Measure(path, t, iters, warmup, dims, compareOrt: true, profile: false);
+                    var (onyx, ort, _) = SideBySide.Measure(path, t, iters, warmup, dims, compareOrt: true, profile: false, new SessionOptions());
                     Print(m, t, onyx, ort, json: false);
                     md.AppendLine($"| {m} | {t} | {onyx.MedianMs:0.00} | {ort!.MedianMs:0.00} | {onyx.MedianMs / ort.MedianMs:0.00} | {onyx.LoadMs:0} | {ort.LoadMs:0} |");
                 }

@@ -5,7 +5,8 @@ using Onyx.Kernels;
 using Onyx.Kernels.Gemm;
 using Onyx.Kernels.Threading;
 
-// Usage: Onyx.Bench gemm [size=1024] [isa=best|scalar|v256|v512] [threads=1] [prepacked=0|1] [seconds=2]
+// Usage: Onyx.Bench gemm [size=1024] [isa=best|scalar|v256|v512] [threads=1] [prepacked=0|1] [seconds=2] [M] [N] [K]
+//        Onyx.Bench kern [kc] | peak [isa] | conv cin cout hw k stride group [seconds]
 //        Onyx.Bench int8 [size=1024] [isa] [threads=1] [seconds=2]
 unsafe
 {
@@ -17,7 +18,8 @@ unsafe
         int threads = args.Length > 3 ? int.Parse(args[3]) : 1;
         bool prepacked = args.Length > 4 && args[4] == "1";
         double seconds = args.Length > 5 ? double.Parse(args[5]) : 2;
-        int m = args.Length > 6 ? int.Parse(args[6]) : size, n = size, k = size; // optional 7th arg: M (e.g. 1 for GEMV)
+        int m = args.Length > 6 ? int.Parse(args[6]) : size; // optional 7th..9th args: M (e.g. 1 for GEMV), N, K
+        int n = args.Length > 7 ? int.Parse(args[7]) : size, k = args.Length > 8 ? int.Parse(args[8]) : size;
         float* a = (float*)NativeMemory.AlignedAlloc((nuint)(m * k * 4), 64);
         float* b = (float*)NativeMemory.AlignedAlloc((nuint)(k * n * 4), 64);
         float* c = (float*)NativeMemory.AlignedAlloc((nuint)(m * n * 4), 64);
@@ -25,10 +27,13 @@ unsafe
         for (int i = 0; i < m * k; i++) a[i] = (float)rnd.NextDouble() - 0.5f;
         for (int i = 0; i < k * n; i++) b[i] = (float)rnd.NextDouble() - 0.5f;
         using var pool = threads > 1 ? new IntraOpPool(threads) : null;
-        using var pb = prepacked ? new PackedMatrixB(b, n, false, k, n, isa) : null;
+        // ONYX_BENCH_COLD=copies: cycle through that many prepacked B copies so B comes from DRAM, as model weights do.
+        int copies = int.TryParse(Environment.GetEnvironmentVariable("ONYX_BENCH_COLD"), out int cc) ? cc : 1;
+        var pbs = prepacked ? Enumerable.Range(0, copies).Select(_ => new PackedMatrixB(b, n, false, k, n, isa)).ToArray() : null;
+        int turn = 0;
         void Once()
         {
-            if (pb != null) SGemm.Multiply(false, m, 1f, a, k, pb, 0f, c, n, default, pool);
+            if (pbs != null) SGemm.Multiply(false, m, 1f, a, k, pbs[turn++ % pbs.Length], 0f, c, n, default, pool);
             else SGemm.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n, default, pool, isa);
         }
         for (int i = 0; i < 3; i++) Once();
@@ -56,6 +61,8 @@ unsafe
         // conv cin cout hw k stride group [seconds]
         int cin = int.Parse(args[1]), cout = int.Parse(args[2]), hw = int.Parse(args[3]), ks = int.Parse(args[4]), st = int.Parse(args[5]), grp = int.Parse(args[6]);
         double seconds = args.Length > 7 ? double.Parse(args[7]) : 2;
+        int threads = args.Length > 8 ? int.Parse(args[8]) : 1;
+        using var pool = threads > 1 ? new IntraOpPool(threads) : null;
         int pad = ks / 2, o = (hw + 2 * pad - ks) / st + 1;
         var geo = Onyx.Kernels.Conv.ConvGeometry.Create(1, cin, cout, grp, [hw, hw], [o, o], [ks, ks], [st, st], [1, 1], [pad, pad, pad, pad]);
         var x = new float[cin * hw * hw]; var w = new float[cout * cin / grp * ks * ks]; var y = new float[cout * o * o]; var bias = new float[cout];
@@ -66,18 +73,60 @@ unsafe
         {
             using var conv = new Onyx.Kernels.Conv.ConvF32(pw, cout, cin / grp, grp, 1, ks, ks);
             var relu = new GemmEpilogue { Activation = FusedActivation.Relu };
-            for (int i = 0; i < 3; i++) conv.Forward(geo, px, py, pb, relu, null);
-            double bestCpu = double.MaxValue; int reps = 0; var total = Stopwatch.StartNew();
+            for (int i = 0; i < 3; i++) conv.Forward(geo, px, py, pb, relu, pool);
+            double bestCpu = double.MaxValue, bestWall = double.MaxValue; int reps = 0; var total = Stopwatch.StartNew();
             while (total.Elapsed.TotalSeconds < seconds || reps < 3)
             {
                 double c0 = CpuClock.ThreadSeconds();
-                conv.Forward(geo, px, py, pb, relu, null);
+                long t0 = Stopwatch.GetTimestamp();
+                conv.Forward(geo, px, py, pb, relu, pool);
+                bestWall = Math.Min(bestWall, Stopwatch.GetElapsedTime(t0).TotalSeconds);
                 bestCpu = Math.Min(bestCpu, CpuClock.ThreadSeconds() - c0);
                 reps++;
             }
             double flop = 2.0 * cout * (cin / grp) * ks * ks * o * o;
-            Console.WriteLine($"conv {cin}->{cout} {hw}x{hw} k{ks} s{st} g{grp}: thread-cpu best {bestCpu * 1e3:F3} ms = {flop / bestCpu / 1e9:F1} GFLOP/s ({reps} reps)");
+            Console.WriteLine($"conv {cin}->{cout} {hw}x{hw} k{ks} s{st} g{grp} t{threads}: wall best {bestWall * 1e3:F3} ms = {flop / bestWall / 1e9:F1} GFLOP/s; thread-cpu best {bestCpu * 1e3:F3} ms = {flop / bestCpu / 1e9:F1} GFLOP/s ({reps} reps)");
         }
+    }
+    else if (mode == "kern")
+    {
+        // kern [kc=256] [reps]: the 12x32 V512 micro-kernel alone on an L1-resident panel and strip (no packing, no edges).
+        int kc = args.Length > 1 ? int.Parse(args[1]) : 256;
+        long reps = args.Length > 2 ? long.Parse(args[2]) : 2_000_000;
+        float* a = (float*)NativeMemory.AlignedAlloc((nuint)(12 * kc * 4), 64);
+        float* b = (float*)NativeMemory.AlignedAlloc((nuint)(32 * kc * 4), 64);
+        float* c = (float*)NativeMemory.AlignedAlloc(12 * 32 * 4, 64);
+        for (int i = 0; i < 12 * kc; i++) a[i] = 0.001f * (i % 7);
+        for (int i = 0; i < 32 * kc; i++) b[i] = 0.001f * (i % 5);
+        for (int i = 0; i < 1000; i++) GemmKernelV512.Kernel12x32<R12>(a, b, c, 32, kc, 1f, 0, null, null, 0, 0, 0);
+        double c0 = CpuClock.ThreadSeconds();
+        for (long i = 0; i < reps; i++) GemmKernelV512.Kernel12x32<R12>(a, b, c, 32, kc, 1f, 1, null, null, 0, 0, 0);
+        double s = CpuClock.ThreadSeconds() - c0;
+        Console.WriteLine($"kern 12x32 kc={kc}: {2.0 * 12 * 32 * kc * reps / s / 1e9:F1} GFLOP/s");
+    }
+    else if (mode == "gather")
+    {
+        // gather cin hw k stride [cols=128]: im2col into packed strips alone (the conv's non-GEMM cost).
+        int cin = int.Parse(args[1]), hw = int.Parse(args[2]), ks = int.Parse(args[3]), st = int.Parse(args[4]);
+        int cols = args.Length > 5 ? int.Parse(args[5]) : 128;
+        bool runs = args.Length > 6 && args[6] == "runs"; // the portable per-run copy path, for comparison
+        int pad = ks / 2, o = (hw + 2 * pad - ks) / st + 1;
+        var geo = Onyx.Kernels.Conv.ConvGeometry.Create(1, cin, 64, 1, [hw, hw], [o, o], [ks, ks], [st, st], [1, 1], [pad, pad, pad, pad]);
+        float* x = (float*)NativeMemory.AlignedAlloc((nuint)(cin * hw * hw * 4), 64);
+        float* col = (float*)NativeMemory.AlignedAlloc((nuint)(cin * ks * ks * (cols + 32) * 4), 64);
+        for (int i = 0; i < cin * hw * hw; i++) x[i] = i;
+        int outSize = o * o;
+        double c0 = CpuClock.ThreadSeconds();
+        int reps = 0;
+        while (CpuClock.ThreadSeconds() - c0 < 1)
+        {
+            for (int s0 = 0; s0 < outSize; s0 += cols)
+                if (runs) Onyx.Kernels.Conv.Im2Col.GatherPackedRuns(geo, x, cin, s0, Math.Min(cols, outSize - s0), col, 32);
+                else Onyx.Kernels.Conv.Im2Col.GatherPacked(geo, x, cin, s0, Math.Min(cols, outSize - s0), col, 32);
+            reps++;
+        }
+        double sec = (CpuClock.ThreadSeconds() - c0) / reps;
+        Console.WriteLine($"gather {cin}x{hw}x{hw} k{ks} s{st}: {sec * 1e3:F3} ms per image = {(double)cin * ks * ks * outSize / sec / 1e9:F2} G floats/s");
     }
     else if (mode == "int8")
     {
@@ -110,6 +159,24 @@ unsafe
         }
         double ops = 2.0 * m * n * k;
         Console.WriteLine($"int8 gemm {m}x{n}x{k} isa={isa} threads={threads}: wall best {best * 1e3:F2} ms = {ops / best / 1e9:F1} GOP/s; thread-cpu best {bestCpu * 1e3:F2} ms = {ops / bestCpu / 1e9:F1} GOP/s ({reps} reps)");
+    }
+    else if (mode == "packa")
+    {
+        // packa M K [trans=0]: GemmDriver.PackA of an M x K block into 12-row panels (the per-call cost of MatMul's A).
+        int m = int.Parse(args[1]), k = int.Parse(args[2]);
+        bool trans = args.Length > 3 && args[3] == "1";
+        float* a = (float*)NativeMemory.AlignedAlloc((nuint)(m * k * 4), 64);
+        float* d = (float*)NativeMemory.AlignedAlloc((nuint)((m + 12) * k * 4), 64);
+        for (int i = 0; i < m * k; i++) a[i] = i;
+        double c0 = CpuClock.ThreadSeconds();
+        int reps = 0;
+        while (CpuClock.ThreadSeconds() - c0 < 1)
+        {
+            GemmDriver.PackA(a, trans ? m : k, trans, 0, m, 0, k, 12, d, k);
+            reps++;
+        }
+        double sec = (CpuClock.ThreadSeconds() - c0) / reps;
+        Console.WriteLine($"packa {m}x{k} trans={trans}: {sec * 1e3:F4} ms = {(double)m * k / sec / 1e9:F2} G floats/s");
     }
     else if (mode == "peak")
     {

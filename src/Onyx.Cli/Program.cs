@@ -11,6 +11,7 @@ public static class Program
         var root = new RootCommand("Onyx: a pure-managed ONNX runtime for .NET with an OpenVINO-contract execution provider.")
         {
             RunCommand.Create(),
+            BenchCommand.Create(),
             ConformanceCommand.Create(),
             InspectCommand.Create(),
             DevicesCommand.Create(),

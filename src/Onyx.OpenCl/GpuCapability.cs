@@ -43,6 +43,17 @@ public static class GpuCapability
             case "Conv":
             case "ConvTranspose":
                 if (at.GetInts("kernel_shape") is { } ks && ks.Length != 2) return "only 2-D convolution";
+                if (node.OpType == "ConvTranspose" && at.GetInts("output_shape") is not null) return "ConvTranspose output_shape";
+                if (graph is not null && (RankOf(graph, node.Inputs[0]) is { } r && r != 4 || RankOf(graph, node.Inputs[1]) is { } rw && rw != 4))
+                    return "only 2-D convolution (4-D input and weight)";
+                break;
+            case "Dropout":
+                if (node.Inputs.Count(i => i.Length > 0) > 1 || node.Outputs.Count(o => o.Length > 0) > 1) return "Dropout with ratio/training_mode inputs or a mask output";
+                break;
+            case "MatMul":
+                if (graph is not null && ShapeOf(graph, node.Inputs[0]) is { Length: > 2 } a && ShapeOf(graph, node.Inputs[1]) is { Length: > 2 } b
+                    && !BatchBroadcastSupported(a, b))
+                    return "MatMul batch broadcasting on both sides";
                 break;
             case "MaxPool":
                 if (node.HasOutput(1)) return "MaxPool indices output";
@@ -84,6 +95,22 @@ public static class GpuCapability
             if (graph.Initializers.TryGetValue(node.Inputs[i], out var t) && t.DType != DType.Float32) return $"input {i} is {t.DType}";
         }
         return null;
+    }
+
+    private static int? RankOf(Graph graph, string name) =>
+        graph.Initializers.TryGetValue(name, out var t) ? t.Rank : graph.TypeOf(name) is TensorTypeInfo { Shape: { } s } ? s.Length : null;
+
+    private static Dim[]? ShapeOf(Graph graph, string name) =>
+        graph.Initializers.TryGetValue(name, out var t) ? t.Shape.Select(d => Dim.Fixed(d)).ToArray() : (graph.TypeOf(name) as TensorTypeInfo)?.Shape;
+
+    /// <summary>The kernel broadcasts one side's batch only: batch dims equal, or one side's batch all 1 (or absent).</summary>
+    private static bool BatchBroadcastSupported(Dim[] a, Dim[] b)
+    {
+        var ba = a[..^2];
+        var bb = b[..^2];
+        static bool AllOne(Dim[] d) => d.All(x => x.Value == 1);
+        if (AllOne(ba) || AllOne(bb)) return true;
+        return ba.Length == bb.Length && ba.Zip(bb).All(p => p.First.Value is { } x && p.Second.Value is { } y ? x == y : p.First == p.Second);
     }
 
     private static bool IsConstant(Graph graph, string name)

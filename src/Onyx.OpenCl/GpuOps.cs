@@ -182,9 +182,32 @@ internal sealed class BinaryOp(Node n, int op) : GpuOp(n)
         var y = e.Alloc(shape);
         int[] sa = BroadcastStrides(da, dy), sb = BroadcastStrides(db, dy);
         int plain = a.Shape.AsSpan().SequenceEqual(b.Shape) ? 1 : 0;
-        e.Launch1("binary", y.Length, a, b, y, y.Length, op, dy, sa, sb, plain);
+        var fast = new int[4];
+        if (plain == 0 && Collapse(da, dy, out fast[0], out fast[1]) && Collapse(db, dy, out fast[2], out fast[3])) plain = 2;
+        e.Launch1("binary", y.Length, a, b, y, y.Length, op, dy, sa, sb, plain, fast);
         if (_act > 0) e.Launch1("unary", y.Length, y, y, y.Length, _act, 0f, 0f);
         return y;
+    }
+
+    /// <summary>
+    /// True when an operand of padded dims <paramref name="d"/> broadcast to <paramref name="dy"/> is read at
+    /// (i / inner) % len: its non-1 dims are one contiguous run equal to the output's there (or it is a scalar).
+    /// </summary>
+    private static bool Collapse(int[] d, int[] dy, out int inner, out int len)
+    {
+        inner = 1;
+        len = 1;
+        int first = -1, last = -1;
+        for (int k = 0; k < 8; k++)
+            if (d[k] != 1) { if (first < 0) first = k; last = k; }
+        if (first < 0) return true; // scalar: index 0
+        for (int k = first; k <= last; k++)
+        {
+            if (d[k] != dy[k]) return false;
+            len *= d[k];
+        }
+        for (int k = last + 1; k < 8; k++) inner *= dy[k];
+        return true;
     }
 
     private static int[] BroadcastStrides(int[] d, int[] dy)
@@ -258,7 +281,15 @@ internal sealed class ConvOp : GpuOp
             }
             var y = e.Alloc([N, M, OH, OW]);
             int[] p0 = [N, C, H, W, M, OH, OW, _group], p1 = [KH, KW, sh, sw, pt, pl, dh, dw];
-            if (M % 4 == 0 && (M / _group) % 4 == 0 && M / _group >= 4)
+            if (KH == 1 && KW == 1 && sh == 1 && sw == 1 && pt == 0 && pl == 0 && pb == 0 && pr == 0 && _group == 1)
+            {
+                // Pointwise conv is a GEMM per image: Y[n] (M x HW) = W (M x C) · X[n] (C x HW) + bias, on the tiled
+                // local-memory matmul kernel (most of MobileNet/PP-LCNet's arithmetic). The activation runs after.
+                int hw = H * W;
+                e.MatMul(w, x, bias, y, M, hw, C, N, [C, 1, 0, 0], [hw, 1, C * hw, 0], [1, 0, 0, hasBias ? 1 : 0], 1f, 1f, 0);
+                if (_act != 0) e.Launch1("unary", y.Length, y, y, y.Length, _act, _a, _b);
+            }
+            else if (M % 4 == 0 && (M / _group) % 4 == 0 && M / _group >= 4)
                 e.Launch1("conv2d_m4", N * (M / 4) * OH * OW, x, w, bias, y, p0, p1, hasBias ? 1 : 0, _act, _a, _b);
             else
                 e.Launch1("conv2d", y.Length, x, w, bias, y, p0, p1, hasBias ? 1 : 0, _act, _a, _b);
@@ -362,9 +393,7 @@ internal sealed class MatMulOp : GpuOp
             shape = s.ToArray();
         }
         var y = e.Alloc(shape);
-        const int ts = 16;
-        e.Launch("matmul", [(nuint)((N + ts - 1) / ts * ts), (nuint)((M + ts - 1) / ts * ts), (nuint)batch], [ts, ts, 1],
-            a, b, c, y, M, N, K, sa, sb, sc, _alpha, _beta, _act);
+        e.MatMul(a, b, c, y, M, N, K, batch, sa, sb, sc, _alpha, _beta, _act);
         e.Values[Out] = y;
     }
 }

@@ -110,38 +110,109 @@ public sealed unsafe class GpuSubgraph : IDisposable, IConstants
 
     Tensor? IConstants.Get(string name) => _constants.GetValueOrDefault(name);
 
+    /// <summary>
+    /// Waits for the device by clFlush + polling the completion event with 1 ms sleeps instead of a
+    /// blocking clFinish (which many GPU drivers implement by spinning a core): the seed's
+    /// enable_opencl_throttling. Costs up to a millisecond of latency per Run.
+    /// </summary>
+    public bool Throttle { get; set; }
+
     /// <summary>Runs the subgraph: float32 host inputs in <see cref="InputNames"/> order, float32 outputs in <see cref="OutputNames"/> order.</summary>
     public Tensor[] Run(IReadOnlyList<Tensor> inputs)
+    {
+        var values = new OnnxValue[inputs.Count];
+        for (int i = 0; i < values.Length; i++) values[i] = inputs[i];
+        var outputs = Run(values, deviceOutputs: false);
+        var result = new Tensor[outputs.Length];
+        for (int i = 0; i < result.Length; i++) result[i] = (Tensor)outputs[i];
+        return result;
+    }
+
+    /// <summary>
+    /// Runs the subgraph on float32 inputs that are host tensors or <see cref="OpenClBuffer"/>s of this
+    /// device's context (read in place). Outputs are host tensors, or with <paramref name="deviceOutputs"/>
+    /// new <see cref="OpenClBuffer"/>s (float32, owned by the caller) that never touch the host.
+    /// </summary>
+    public OnnxValue[] Run(IReadOnlyList<OnnxValue> inputs, bool deviceOutputs)
     {
         if (inputs.Count != InputNames.Count)
             throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"GPU subgraph takes {InputNames.Count} inputs, got {inputs.Count}");
         lock (_device.Gate)
         {
             var e = new GpuExec(_device, _program, _fp16 ? 2 : 4, Constant);
+            var result = new OnnxValue[OutputNames.Count];
+            bool done = false;
             try
             {
-                for (int i = 0; i < inputs.Count; i++)
-                {
-                    var t = inputs[i];
-                    if (t.DType != DType.Float32)
-                        throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"GPU subgraph input '{InputNames[i]}' must be float32, got {t.DType}");
-                    e.Values[InputNames[i]] = e.Upload(t, _fp16);
-                }
-                foreach (var op in _ops) op.Run(e);
-                var result = new Tensor[OutputNames.Count];
+                for (int i = 0; i < inputs.Count; i++) e.Values[InputNames[i]] = Bind(e, InputNames[i], inputs[i]);
+                if (Profile) RunProfiled(e);
+                else foreach (var op in _ops) op.Run(e);
                 for (int i = 0; i < result.Length; i++)
                 {
                     var v = e.Values.TryGetValue(OutputNames[i], out var d) ? d : Constant(OutputNames[i]);
-                    result[i] = e.Download(v, _fp16);
+                    result[i] = deviceOutputs ? e.ToDeviceFloat(v, _fp16) : e.DownloadAsync(v, _fp16);
                 }
-                _device.Check(_device.Api.Finish(_device.Queue), "clFinish");
+                _device.Wait(Throttle);
+                done = true;
                 return result;
             }
             finally
             {
-                _device.Api.Finish(_device.Queue);
+                if (!done)
+                {
+                    _device.Api.Finish(_device.Queue);
+                    foreach (var r in result) (r as OpenClBuffer)?.Dispose();
+                }
                 e.ReleaseAll();
             }
+        }
+    }
+
+    /// <summary>When set, each op is followed by clFinish and timed into <see cref="OpTimes"/> (diagnostics; slows runs down).</summary>
+    public bool Profile { get; set; }
+
+    /// <summary>Per op type: launches and milliseconds, accumulated over profiled runs.</summary>
+    public IReadOnlyDictionary<string, (int Count, double Milliseconds)> OpTimes => _opTimes;
+    private readonly Dictionary<string, (int Count, double Milliseconds)> _opTimes = new(StringComparer.Ordinal);
+
+    /// <summary>Per node name: runs and milliseconds, accumulated over profiled runs.</summary>
+    public IReadOnlyDictionary<string, (int Count, double Milliseconds)> NodeTimes => _nodeTimes;
+    private readonly Dictionary<string, (int Count, double Milliseconds)> _nodeTimes = new(StringComparer.Ordinal);
+
+    private void RunProfiled(GpuExec e)
+    {
+        var sw = new System.Diagnostics.Stopwatch();
+        foreach (var op in _ops)
+        {
+            sw.Restart();
+            op.Run(e);
+            _device.Check(_device.Api.Finish(_device.Queue), "clFinish");
+            var (c, ms) = _opTimes.GetValueOrDefault(op.Node.OpType);
+            _opTimes[op.Node.OpType] = (c + 1, ms + sw.Elapsed.TotalMilliseconds);
+            var (nc, nms) = _nodeTimes.GetValueOrDefault(op.Node.Name);
+            _nodeTimes[op.Node.Name] = (nc + 1, nms + sw.Elapsed.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>A boundary input as a device tensor: host tensors are uploaded; a cl_mem is read in place (FP32) or converted on the device (FP16).</summary>
+    private DevTensor Bind(GpuExec e, string name, OnnxValue value)
+    {
+        switch (value)
+        {
+            case Tensor t when t.DType == DType.Float32:
+                return e.Upload(t, _fp16);
+            case Tensor t:
+                throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"GPU subgraph input '{name}' must be float32, got {t.DType}");
+            case OpenClBuffer b:
+                if (b.Context != _device.Context)
+                    throw new OnnxRuntimeException(ErrorCode.InvalidArgument,
+                        $"GPU subgraph input '{name}': cl_mem 0x{b.Mem:x} belongs to another OpenCL context; pass that context as the provider's 'context' option");
+                if (!_fp16) return new DevTensor(b.Mem, b.Shape);
+                var s = e.Alloc(b.Shape);
+                e.Launch1("to_storage", b.Length, b.Mem, s, b.Length);
+                return s;
+            default:
+                throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"GPU subgraph input '{name}' must be a float32 tensor, got {value.Type}");
         }
     }
 

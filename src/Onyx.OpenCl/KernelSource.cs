@@ -120,12 +120,15 @@ internal static class KernelSource
             return x;
         }
 
-        /* dims: output dims (8, leading 1s); sa/sb: element strides of a and b per output dim (0 = broadcast). */
+        /* dims: output dims (8, leading 1s); sa/sb: element strides of a and b per output dim (0 = broadcast).
+           plain 1: same shapes; plain 2: each operand's index is (i / inner) % len (scalar, channel or trailing
+           vectors, same shape), given in fast = (innerA, lenA, innerB, lenB), which avoids 8 divisions per element. */
         __kernel void binary(__global const DTYPE* a, __global const DTYPE* b, __global DTYPE* y, int n, int op,
-                             int8 dims, int8 sa, int8 sb, int plain) {
+                             int8 dims, int8 sa, int8 sb, int plain, int4 fast) {
             int i = get_global_id(0);
             if (i >= n) return;
-            if (plain) { ST(y, i, bin_op(LD(a, i), LD(b, i), op)); return; }
+            if (plain == 1) { ST(y, i, bin_op(LD(a, i), LD(b, i), op)); return; }
+            if (plain == 2) { ST(y, i, bin_op(LD(a, (i / fast.s0) % fast.s1), LD(b, (i / fast.s2) % fast.s3), op)); return; }
             int r = i, ia = 0, ib = 0;
             int d[8] = { dims.s0, dims.s1, dims.s2, dims.s3, dims.s4, dims.s5, dims.s6, dims.s7 };
             int xa[8] = { sa.s0, sa.s1, sa.s2, sa.s3, sa.s4, sa.s5, sa.s6, sa.s7 };
@@ -250,6 +253,21 @@ internal static class KernelSource
                 if (sc.s3) v += beta * LDF(C, batch * sc.s2 + row * sc.s0 + col * sc.s1);
                 ST(Y, (batch * M + row) * N + col, act_f(v, act, 0.0f, 0.0f));
             }
+        }
+
+        /* The same product without local memory or barriers, one output per work item, work-groups along the
+           columns: CPU-type devices (PoCL) vectorise it across work items (contiguous B loads, A broadcast),
+           where the tiled kernel's barriers cost more than they save. */
+        __kernel void matmul_flat(__global const DTYPE* A, __global const DTYPE* B, __global const DTYPE* C, __global DTYPE* Y,
+                                  int M, int N, int K, int4 sa, int4 sb, int4 sc, float alpha, float beta, int act) {
+            int col = get_global_id(0), row = get_global_id(1), batch = get_global_id(2);
+            if (row >= M || col >= N) return;
+            int ai = batch * sa.s2 + row * sa.s0, bi = batch * sb.s2 + col * sb.s1;
+            float acc = 0.0f;
+            for (int k = 0; k < K; k++) acc += LDF(A, ai + k * sa.s1) * LDF(B, bi + k * sb.s0);
+            float v = alpha * acc;
+            if (sc.s3) v += beta * LDF(C, batch * sc.s2 + row * sc.s0 + col * sc.s1);
+            ST(Y, (batch * M + row) * N + col, act_f(v, act, 0.0f, 0.0f));
         }
 
         /* Pooling 2D. p = N C H W OH OW KH KW sh sw pt pl dh dw isMax countIncludePad; pe = (pb, pr). */

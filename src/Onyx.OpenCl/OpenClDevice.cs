@@ -22,7 +22,8 @@ public enum GpuPrecision
 public sealed unsafe class OpenClDevice : IDisposable
 {
     internal CL Api { get; }
-    internal nint Context { get; }
+    /// <summary>The cl_context the device runs in (its own, or the application's shared one).</summary>
+    public nint Context { get; }
     internal nint Queue { get; }
     public OpenClDeviceInfo Info { get; }
     /// <summary>Where compiled program binaries are cached; null disables the cache.</summary>
@@ -42,6 +43,16 @@ public sealed unsafe class OpenClDevice : IDisposable
         nint dev = info.DeviceId;
         if (sharedContext != 0)
         {
+            // The application's context must contain this device; queue and programs are created in it.
+            nuint bytes = 0;
+            err = Api.GetContextInfo(sharedContext, ContextInfo.Devices, 0, null, &bytes);
+            if (err != 0)
+                throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"option 'context': 0x{sharedContext:x} is not a valid cl_context (clGetContextInfo error {err})");
+            var members = new nint[(int)bytes / sizeof(nint)];
+            fixed (nint* pm = members) Check(Api.GetContextInfo(sharedContext, ContextInfo.Devices, bytes, pm, null), "clGetContextInfo(CL_CONTEXT_DEVICES)");
+            if (!members.Contains(dev))
+                throw new OnnxRuntimeException(ErrorCode.InvalidArgument,
+                    $"option 'context': cl_context 0x{sharedContext:x} does not contain {info.Id} ({info.Name}); create the context on that device or pick its device with device_type/device_id");
             Context = sharedContext;
             Check(Api.RetainContext(sharedContext), "clRetainContext");
         }
@@ -158,6 +169,37 @@ public sealed unsafe class OpenClDevice : IDisposable
             return 0;
         }
         return program;
+    }
+
+    /// <summary>
+    /// Waits until every enqueued command has completed. <paramref name="throttle"/>: clFlush, then poll the
+    /// completion event of a marker with 1 ms sleeps, so the host thread sleeps instead of spinning in clFinish.
+    /// </summary>
+    internal void Wait(bool throttle)
+    {
+        if (!throttle)
+        {
+            Check(Api.Finish(Queue), "clFinish");
+            return;
+        }
+        nint ev = 0;
+        Check(Api.EnqueueMarkerWithWaitList(Queue, 0, null, &ev), "clEnqueueMarkerWithWaitList");
+        try
+        {
+            Check(Api.Flush(Queue), "clFlush");
+            int status = 1;
+            while (true)
+            {
+                Check(Api.GetEventInfo(ev, EventInfo.CommandExecutionStatus, (nuint)sizeof(int), &status, null), "clGetEventInfo");
+                if (status <= 0) break; // CL_COMPLETE (0) or an error
+                Thread.Sleep(1);
+            }
+            if (status < 0) throw new OnnxRuntimeException(ErrorCode.Fail, $"OpenCL commands failed with status {status} on {Info.Name}");
+        }
+        finally
+        {
+            Api.ReleaseEvent(ev);
+        }
     }
 
     /// <summary>A stable identity of this device + driver for cache keys.</summary>

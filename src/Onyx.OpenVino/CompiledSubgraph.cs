@@ -14,7 +14,8 @@ public sealed class CompiledSubgraph : IDisposable
 {
     private readonly IKernelResolver _kernels;
     private readonly Action<string>? _log;
-    private readonly ExecutionPlan _generic;
+    private readonly ExecutionPlan? _generic;
+    private readonly OpenCl.GpuSubgraph? _gpu;
     private readonly bool _specialize;
     private readonly int _capacity;
     private readonly LinkedList<(string Key, ExecutionPlan Plan)> _lru = new();
@@ -86,6 +87,33 @@ public sealed class CompiledSubgraph : IDisposable
         _capacity = options.DynamicShapes ? 16 : 1;
     }
 
+    /// <summary>
+    /// A subgraph compiled for a GPU.N device: its nodes become OpenCL kernels (<see cref="OpenCl.GpuSubgraph"/>);
+    /// tensors stay in device memory between them and cross to the host only at the subgraph's boundary.
+    /// </summary>
+    internal CompiledSubgraph(ClaimedSubgraph source, OpenCl.GpuSubgraph gpu, OpenVinoOptions options, string modelName)
+    {
+        Source = source;
+        Optimized = source.Graph;
+        Origin = "compiled for " + source.Device;
+        LoweredWeights = gpu.Precision == OpenCl.GpuPrecision.FP16 ? ["(all float weights: FP16 storage on the device)"] : [];
+        _kernels = null!;
+        _modelName = modelName;
+        _gpu = gpu;
+        Streams = 1; // the device runs one subgraph at a time (its queue is in order); requests wait on it
+        _requests = new SemaphoreSlim(1, 1);
+        _capacity = 0;
+    }
+
+    /// <summary>The GPU program of a subgraph compiled for a GPU.N device; null on the CPU device.</summary>
+    public OpenCl.GpuSubgraph? Gpu => _gpu;
+
+    /// <summary>
+    /// True when this subgraph is the whole model: inputs given as OpenCL buffers are then answered with
+    /// OpenCL-buffer outputs (the IO buffer optimisation: no host copy either way).
+    /// </summary>
+    public bool WholeModel { get; init; }
+
     /// <summary>Threads each infer request computes with (its own intra-op pool), or 0 to use the session's pool.</summary>
     public int ThreadsPerRequest { get; }
 
@@ -99,6 +127,7 @@ public sealed class CompiledSubgraph : IDisposable
         while (now > (peak = Volatile.Read(ref _peak)) && Interlocked.CompareExchange(ref _peak, now, peak) != peak) { }
         try
         {
+            if (_gpu is not null) return RunGpu(inputs);
             var ctx = request?.Pool is { } pool
                 ? new RunContext { Cancellation = run.Cancellation, Tag = run.Tag, IntraOpPool = pool, Pool = run.Pool, Observer = run.Observer }
                 : run;
@@ -110,6 +139,18 @@ public sealed class CompiledSubgraph : IDisposable
             if (request is not null) _free.Enqueue(request);
             _requests.Release();
         }
+    }
+
+    private OnnxValue?[] RunGpu(IReadOnlyList<OnnxValue?> inputs)
+    {
+        var values = new OnnxValue[inputs.Count];
+        bool deviceInputs = false;
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = inputs[i] ?? throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"{_modelName}: {Source.Name}: input '{Source.Inputs[i]}' is missing");
+            deviceInputs |= values[i] is OpenCl.OpenClBuffer;
+        }
+        return _gpu!.Run(values, deviceOutputs: WholeModel && deviceInputs);
     }
 
     /// <summary>One infer request: a stream with its own intra-op pool (null: the session's).</summary>
@@ -124,11 +165,12 @@ public sealed class CompiledSubgraph : IDisposable
     public void Dispose()
     {
         while (_free.TryDequeue(out var r)) r.Pool?.Dispose();
+        _gpu?.Dispose();
     }
 
     private ExecutionPlan PlanFor(IReadOnlyList<OnnxValue?> inputs)
     {
-        if (!_specialize) return _generic;
+        if (!_specialize) return _generic!;
         var shapes = new int[]?[inputs.Count];
         var key = new System.Text.StringBuilder();
         for (int i = 0; i < inputs.Count; i++)

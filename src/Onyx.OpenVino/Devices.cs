@@ -5,23 +5,34 @@ using ArmIsa = System.Runtime.Intrinsics.Arm;
 namespace Onyx.OpenVino;
 
 /// <summary>One device the provider can compile for, as <c>onyx devices</c> lists it.</summary>
-/// <param name="Id">The id used in device_type / device_id (e.g. "CPU").</param>
-/// <param name="Name">Full name (the CPU model from /proc/cpuinfo).</param>
+/// <param name="Id">The id used in device_type / device_id (e.g. "CPU", "GPU.0").</param>
+/// <param name="Name">Full name (the CPU model from /proc/cpuinfo, the OpenCL device name).</param>
 /// <param name="Type">CPU, GPU, NPU.</param>
-/// <param name="Isa">Instruction-set extensions the kernels can use.</param>
-/// <param name="Cores">Logical cores available to this process.</param>
+/// <param name="Isa">Instruction-set extensions the kernels can use (CPU); OpenCL extensions of note (GPU).</param>
+/// <param name="Cores">Logical cores available to this process (CPU); compute units (GPU).</param>
 /// <param name="Precisions">Inference precisions: FP32, FP16, BF16, INT8.</param>
 /// <param name="Luid">Locally unique id (only GPUs have one).</param>
 public sealed record DeviceInfo(string Id, string Name, string Type, IReadOnlyList<string> Isa, int Cores, IReadOnlyList<string> Precisions, string? Luid = null)
 {
-    /// <summary>The CPU features string model-cache blobs are keyed and checked by.</summary>
-    public string Fingerprint => $"{Type}|{Name}|{string.Join(",", Isa)}";
+    /// <summary>The OpenCL device behind a GPU.N entry; null for the CPU.</summary>
+    public OpenCl.OpenClDeviceInfo? OpenCl { get; init; }
+
+    /// <summary>True for a device that runs subgraphs through OpenCL.</summary>
+    public bool IsGpu => OpenCl is not null;
+
+    /// <summary>The device features string model-cache blobs are keyed and checked by.</summary>
+    public string Fingerprint => OpenCl is { } cl
+        ? $"{Type}|{Name}|{cl.Vendor}|{cl.OpenClVersion}|{cl.DriverVersion}"
+        : $"{Type}|{Name}|{string.Join(",", Isa)}";
 }
 
-/// <summary>The devices present on this machine. Only real devices: today that is the CPU.</summary>
+/// <summary>
+/// The devices present on this machine: the CPU, then each OpenCL GPU as GPU.0, GPU.1, ... (OpenCL
+/// devices of CPU type, such as PoCL, only with ONYX_OPENCL_ALLOW_CPU=1). No OpenCL runtime: CPU only.
+/// </summary>
 public sealed class DeviceRegistry
 {
-    private static readonly Lazy<DeviceRegistry> s_default = new(() => new DeviceRegistry([DetectCpu()]));
+    private static readonly Lazy<DeviceRegistry> s_default = new(() => new DeviceRegistry([DetectCpu(), .. DetectGpus()]));
 
     /// <summary>The devices of this machine, detected once per process.</summary>
     public static DeviceRegistry Default => s_default.Value;
@@ -32,8 +43,10 @@ public sealed class DeviceRegistry
     /// <summary>A registry over given devices (tests).</summary>
     public DeviceRegistry(IReadOnlyList<DeviceInfo> devices) => Devices = devices;
 
-    /// <summary>The present device with this id, or null.</summary>
-    public DeviceInfo? Find(string id) => Devices.FirstOrDefault(d => d.Id.Equals(id, StringComparison.OrdinalIgnoreCase));
+    /// <summary>The present device with this id, or null. "GPU" names the first GPU (GPU.0), as in OpenVINO.</summary>
+    public DeviceInfo? Find(string id) =>
+        Devices.FirstOrDefault(d => d.Id.Equals(id, StringComparison.OrdinalIgnoreCase))
+        ?? (id.Equals("GPU", StringComparison.OrdinalIgnoreCase) ? Devices.FirstOrDefault(d => d.IsGpu) : null);
 
     /// <summary>"CPU (Intel(R) Xeon(R) ...)" for every present device, for error messages.</summary>
     public string Describe() => string.Join(", ", Devices.Select(d => $"{d.Id} ({d.Name})"));
@@ -59,6 +72,24 @@ public sealed class DeviceRegistry
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
         return new DeviceInfo("CPU", name, "CPU", DetectIsa(), Environment.ProcessorCount, ["FP32", "FP16", "BF16", "INT8"]);
+    }
+
+    /// <summary>
+    /// OpenCL devices as GPU.N (discovery never throws; no runtime gives none). CPU-type OpenCL
+    /// devices are included only when <see cref="OpenCl.OpenClPlatform.AllowCpuEnvVar"/> is set.
+    /// </summary>
+    public static IReadOnlyList<DeviceInfo> DetectGpus(bool? includeCpuDevices = null) =>
+        OpenCl.OpenClPlatform.Discover(includeCpuDevices).Select(FromOpenCl).ToList();
+
+    /// <summary>The registry entry of one OpenCL device.</summary>
+    public static DeviceInfo FromOpenCl(OpenCl.OpenClDeviceInfo cl)
+    {
+        var ext = new List<string>();
+        if (cl.SupportsFp16) ext.Add("cl_khr_fp16");
+        if (cl.Extensions.Contains("cl_khr_fp64", StringComparison.Ordinal)) ext.Add("cl_khr_fp64");
+        if (cl.Extensions.Contains("cl_intel_subgroups", StringComparison.Ordinal)) ext.Add("cl_intel_subgroups");
+        // FP16 is offered on every OpenCL device: half storage, computed in half with cl_khr_fp16, else in float.
+        return new DeviceInfo(cl.Id, cl.Name, "GPU", ext, cl.ComputeUnits, ["FP32", "FP16"]) { OpenCl = cl };
     }
 
     /// <summary>Instruction sets from System.Runtime.Intrinsics checks.</summary>
@@ -112,6 +143,16 @@ public sealed class DeviceSelection
 
     /// <summary>The present devices that will run the model, in priority order.</summary>
     public required IReadOnlyList<string> Devices { get; init; }
+
+    /// <summary>AUTO only: the present devices it chooses from, GPUs first (empty otherwise).</summary>
+    public IReadOnlyList<string> Candidates { get; init; } = [];
+
+    /// <summary>This selection narrowed to one device (AUTO's choice, MULTI's per-device compile).</summary>
+    public DeviceSelection Single(string id, string? note = null) => new()
+    {
+        Text = Text, Mode = DeviceMode.Single, Requested = Requested, Devices = [id], Precision = Precision,
+        Notes = note is null ? Notes : [.. Notes, note],
+    };
 
     /// <summary>Precision carried by the seed form (<c>CPU_FP16</c>), if any.</summary>
     public InferencePrecision? Precision { get; init; }
@@ -174,14 +215,19 @@ public sealed class DeviceSelection
             }
             if (present.Count == 0)
                 throw devices.NotPresent(text, $"none of the {prefix} devices is present");
+            IReadOnlyList<string> candidates = [];
             if (mode == DeviceMode.Auto)
             {
-                // AUTO picks the best present device: the registry lists devices best first.
-                var best = devices.Devices.First(d => present.Contains(d.Id));
-                notes.Add($"AUTO selected {best.Id} ({best.Name})");
+                // AUTO prefers GPUs (in list order), then the CPU; with a GPU among them the provider decides per model
+                // at compile time (OpenVinoProvider.ResolveAuto), so Devices holds the first candidate until then.
+                candidates = present.OrderBy(id => devices.Find(id)!.IsGpu ? 0 : 1).ToList();
+                var best = devices.Find(candidates[0])!;
+                notes.Add(candidates.Count > 1 && best.IsGpu
+                    ? $"AUTO candidates {string.Join(", ", candidates)}: {best.Id} when it claims the model's compute nodes, else the next"
+                    : $"AUTO selected {best.Id} ({best.Name})");
                 present = [best.Id];
             }
-            return new DeviceSelection { Text = text, Mode = mode, Requested = list, Devices = present, Notes = notes };
+            return new DeviceSelection { Text = text, Mode = mode, Requested = list, Devices = present, Notes = notes, Candidates = candidates };
         }
 
         // Single device, seed form DEVICE_PRECISION or current form DEVICE.

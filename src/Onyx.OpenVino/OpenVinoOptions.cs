@@ -91,10 +91,10 @@ public sealed class OpenVinoOptions
     /// <summary>enable_vpu_fast_compile (no MYRIAD device exists; accepted, no effect).</summary>
     public bool EnableVpuFastCompile { get; private set; }
 
-    /// <summary>enable_opencl_throttling (no GPU device is present; accepted, no effect).</summary>
+    /// <summary>enable_opencl_throttling: GPU devices wait by clFlush + sleep-polling instead of clFinish.</summary>
     public bool EnableOpenClThrottling { get; private set; }
 
-    /// <summary>context: the OpenCL context pointer as given (no GPU device is present; accepted, no effect).</summary>
+    /// <summary>context: an application's cl_context; GPU devices run in it (it is retained, never released by Onyx beyond that reference).</summary>
     public ulong? Context { get; private set; }
 
     /// <summary>Notes on options accepted without effect on the devices present (logged at session creation).</summary>
@@ -102,6 +102,18 @@ public sealed class OpenVinoOptions
     private readonly List<string> _notes = [];
 
     private OpenVinoOptions() { }
+
+    /// <summary>True when the selection can run anything on a GPU.N device.</summary>
+    internal bool UsesGpu(DeviceRegistry devices) =>
+        Device.Devices.Concat(Device.Candidates).Any(id => devices.Find(id)?.IsGpu == true);
+
+    /// <summary>A copy of these options that runs on <paramref name="device"/> (AUTO's choice, one device of MULTI).</summary>
+    internal OpenVinoOptions WithDevice(DeviceSelection device)
+    {
+        var copy = (OpenVinoOptions)MemberwiseClone();
+        copy.Device = device;
+        return copy;
+    }
 
     /// <summary>Parses and validates provider options against the present devices.</summary>
     public static OpenVinoOptions Parse(IReadOnlyDictionary<string, string>? options, DeviceRegistry? devices = null)
@@ -181,7 +193,8 @@ public sealed class OpenVinoOptions
         if (Get("enable_opencl_throttling") is { } ot)
         {
             o.EnableOpenClThrottling = Bool("enable_opencl_throttling", ot);
-            if (o.EnableOpenClThrottling) o._notes.Add("enable_opencl_throttling applies to GPU devices only; none is present, so it has no effect");
+            if (o.EnableOpenClThrottling && !o.UsesGpu(devices))
+                o._notes.Add("enable_opencl_throttling applies to GPU devices only; device_type selects none, so it has no effect");
         }
         if (Get("context") is { } ctx && ctx.Trim().Length > 0)
         {
@@ -190,7 +203,8 @@ public sealed class OpenVinoOptions
             if (!ulong.TryParse(hex ? h[2..] : h, hex ? NumberStyles.AllowHexSpecifier : NumberStyles.None, CultureInfo.InvariantCulture, out ulong ptr) || ptr == 0)
                 throw Error($"option 'context' has invalid value '{ctx}'; expected a non-null OpenCL cl_context address such as 0x123456ff");
             o.Context = ptr;
-            o._notes.Add("context (an OpenCL cl_context) applies to GPU devices only; none is present, so it is not used");
+            if (!o.UsesGpu(devices))
+                o._notes.Add("context (an OpenCL cl_context) applies to GPU devices only; device_type selects none, so it is not used");
         }
 
         // load_config: raw device properties; they must agree with the explicit keys.

@@ -36,6 +36,12 @@ public sealed class CompiledModel
 
     /// <summary>Time spent partitioning and compiling.</summary>
     public TimeSpan CompileTime { get; init; }
+
+    /// <summary>MULTI with a GPU: the kernel that dispatches infer requests over the devices (null otherwise).</summary>
+    public MultiDeviceKernel? Multi { get; init; }
+
+    /// <summary>True when the whole model is one GPU subgraph: OpenCL-buffer inputs are read in place and answered with OpenCL-buffer outputs.</summary>
+    public bool DeviceIo { get; init; }
 }
 
 /// <summary>
@@ -94,9 +100,59 @@ public sealed class OpenVinoProvider
         return g;
     }
 
-    /// <summary>The partition the provider would make (for `onyx inspect`), reshape_input applied; compiles nothing.</summary>
-    public PartitionResult Inspect(Graph graph, KernelRegistry kernels, string modelName = "model") =>
-        Partitioner.Partition(Strip(ApplyReshape(graph, modelName)), kernels, Options.Device, modelName);
+    /// <summary>This provider narrowed to one device selection (same options otherwise).</summary>
+    internal OpenVinoProvider With(DeviceSelection device) => new(Options.WithDevice(device), _log, Devices);
+
+    internal void Log(LogLevel level, string message) => _log(level, message);
+
+    private OpenVinoProvider(OpenVinoOptions options, Action<LogLevel, string> log, DeviceRegistry devices)
+    {
+        Devices = devices;
+        Options = options;
+        _log = log;
+    }
+
+    /// <summary>The partition the provider would make (for `onyx inspect`), reshape_input applied; compiles nothing.
+    /// AUTO shows the device it picks; MULTI shows the partition of its first device (each device gets its own).</summary>
+    public PartitionResult Inspect(Graph graph, KernelRegistry kernels, string modelName = "model")
+    {
+        var g = Strip(ApplyReshape(graph, modelName));
+        // Sessions infer types before partitioning; so does inspect, or the GPU would claim nodes on untyped (int) values.
+        try { Core.Inference.ShapeInference.Infer(g); }
+        catch (Exception) { }
+        var selection = Options.Device.Mode switch
+        {
+            DeviceMode.Auto => ResolveAuto(g, kernels, modelName),
+            DeviceMode.Multi => Options.Device.Single(Options.Device.Devices[0]),
+            _ => Options.Device,
+        };
+        return Partitioner.Partition(g, kernels, selection, modelName, Devices);
+    }
+
+    /// <summary>Ops that carry a model's arithmetic: AUTO puts a model on a GPU only when the GPU claims all of them.</summary>
+    public static readonly IReadOnlySet<string> ComputeOps = new HashSet<string>(StringComparer.Ordinal) { "Conv", "ConvTranspose", "MatMul", "Gemm" };
+
+    /// <summary>
+    /// AUTO's rule: the first GPU candidate (in the list's order) that claims every Conv/ConvTranspose/MatMul/Gemm
+    /// of the model (and the model has at least one); otherwise the CPU when listed; otherwise the first candidate.
+    /// </summary>
+    internal DeviceSelection ResolveAuto(Graph graph, KernelRegistry kernels, string modelName)
+    {
+        var sel = Options.Device;
+        if (sel.Candidates.Count == 0) return sel.Single(sel.Devices[0]);
+        foreach (var id in sel.Candidates)
+        {
+            var info = Devices.Find(id)!;
+            if (!info.IsGpu) return sel.Single(id, $"AUTO selected {id} ({info.Name})");
+            var compute = graph.Nodes.Where(n => n.Domain.Length == 0 && ComputeOps.Contains(n.OpType)).ToList();
+            var p = Partitioner.Partition(graph, kernels, sel.Single(id), modelName, Devices);
+            var claimed = new HashSet<Node>(p.Subgraphs.SelectMany(x => x.Nodes), ReferenceEqualityComparer.Instance);
+            if (compute.Count > 0 && compute.All(claimed.Contains))
+                return sel.Single(id, $"AUTO selected {id} ({info.Name}): it claims all {compute.Count} compute nodes of {modelName}");
+            _log(LogLevel.Info, $"OpenVINO: AUTO: {id} claims {compute.Count(claimed.Contains)}/{compute.Count} compute nodes of {modelName}; trying the next device");
+        }
+        return sel.Single(sel.Candidates[0]);
+    }
 
     /// <summary>Partitions and compiles <paramref name="graph"/>.</summary>
     /// <param name="graph">The model's main graph (not modified).</param>
@@ -108,11 +164,19 @@ public sealed class OpenVinoProvider
     public CompiledModel Compile(Graph graph, KernelRegistry kernels, bool disableCpuFallback, string modelName = "model",
         IReadOnlyDictionary<string, string>? sessionConfig = null, string? modelPath = null)
     {
+        if (Options.Device.Mode == DeviceMode.Auto)
+        {
+            var chosen = ResolveAuto(Strip(ApplyReshape(graph, modelName)), kernels, modelName);
+            _log(LogLevel.Info, "OpenVINO: " + chosen.Notes[^1]);
+            return With(chosen).Compile(graph, kernels, disableCpuFallback, modelName, sessionConfig, modelPath);
+        }
+        if (Options.Device.Mode == DeviceMode.Multi && Options.Device.Devices.Count > 1 && Options.Device.Devices.Any(id => Devices.Find(id)!.IsGpu))
+            return MultiDevice.Compile(this, graph, kernels, disableCpuFallback, modelName, sessionConfig, modelPath);
         var sw = Stopwatch.StartNew();
         var device = Devices.Find(Options.Device.Devices[0])!;
         var g = ApplyReshape(graph, modelName);
         var fromContext = LoadEpContext(ref g, kernels, device, modelName, modelPath);
-        var partition = Partitioner.Partition(Strip(g), kernels, Options.Device, modelName);
+        var partition = Partitioner.Partition(Strip(g), kernels, Options.Device, modelName, Devices);
         if (disableCpuFallback && partition.Refused.Count > 0)
             throw new OnnxRuntimeException(ErrorCode.EpFail,
                 $"{modelName}: session.disable_cpu_ep_fallback is set but the OpenVINO provider cannot run {partition.Refused.Count} node(s): " +
@@ -126,9 +190,13 @@ public sealed class OpenVinoProvider
             compiled[c.Source.Name] = c;
             list.Add(c);
         }
+        bool wholeModel = partition.Subgraphs.Count == 1 && partition.Refused.Count == 0 && fromContext.Count == 0;
         foreach (var sub in partition.Subgraphs)
         {
-            var c = CompileOne(sub, kernels, cache, device, g, modelName);
+            var subDevice = Devices.Find(sub.Device)!;
+            var c = subDevice.IsGpu
+                ? CompileGpu(sub, subDevice, kernels, cache, g, modelName, disableCpuFallback, wholeModel)
+                : CompileOne(sub, kernels, cache, subDevice, g, modelName);
             compiled[sub.Name] = c;
             list.Add(c);
         }
@@ -141,7 +209,8 @@ public sealed class OpenVinoProvider
         }
         if (sessionConfig is not null && sessionConfig.TryGetValue("ep.context_enable", out var enable) && enable.Trim() == "1")
             ExportEpContext(fused, graph, list, device, sessionConfig, modelName, modelPath);
-        _log(LogLevel.Info, $"OpenVINO: {modelName}: {partition.ClaimedCount}/{partition.NodeCount} nodes in {partition.Subgraphs.Count} subgraph(s) on {Options.Device}, " +
+        _log(LogLevel.Info, $"OpenVINO: {modelName}: {partition.ClaimedCount}/{partition.NodeCount} nodes in {partition.Subgraphs.Count} subgraph(s) on " +
+            $"{string.Join(", ", partition.Subgraphs.Select(x => x.Device).Distinct().DefaultIfEmpty(Options.Device.ToString()))}, " +
             $"{partition.Refused.Count} on CPU; compiled in {sw.Elapsed.TotalMilliseconds:0.0} ms");
         return new CompiledModel
         {
@@ -150,7 +219,35 @@ public sealed class OpenVinoProvider
             Partition = partition,
             Subgraphs = list,
             CompileTime = sw.Elapsed,
+            DeviceIo = list.Count == 1 && list[0].WholeModel,
         };
+    }
+
+    /// <summary>
+    /// Compiles a subgraph for a GPU.N device. When the device cannot build it (an attribute combination
+    /// its kernels lack), the subgraph runs on the CPU device instead, unless CPU fallback is disabled.
+    /// </summary>
+    private CompiledSubgraph CompileGpu(ClaimedSubgraph sub, DeviceInfo device, KernelRegistry kernels, BlobCache? cache, Graph parent,
+        string modelName, bool disableCpuFallback, bool wholeModel)
+    {
+        var sw = Stopwatch.StartNew();
+        var precision = Options.Precision == InferencePrecision.FP16 ? OpenCl.GpuPrecision.FP16 : OpenCl.GpuPrecision.FP32;
+        try
+        {
+            var cl = GpuDevices.Open(device, Options.Context, Options.CacheDir);
+            var gpu = OpenCl.GpuSubgraph.Compile(cl, sub.Nodes, sub.Graph.Initializers, sub.Inputs, sub.Outputs, precision);
+            gpu.Throttle = Options.EnableOpenClThrottling;
+            _log(LogLevel.Info, $"OpenVINO: {sub.Name}: compiled {sub.Nodes.Count} nodes for {device.Id} ({device.Name}) as {gpu.OpCount} OpenCL kernels " +
+                $"in {precision}{(precision == OpenCl.GpuPrecision.FP16 ? (gpu.HalfArithmetic ? " (half arithmetic)" : " (half storage, float arithmetic)") : "")}" +
+                $"{(Options.Context is { } c ? $", in the application's cl_context 0x{c:x}" : "")} in {sw.Elapsed.TotalMilliseconds:0.0} ms");
+            return new CompiledSubgraph(sub, gpu, Options, modelName) { WholeModel = wholeModel };
+        }
+        catch (OnnxRuntimeException e) when (!disableCpuFallback && e.ErrorCode is ErrorCode.NotImplemented or ErrorCode.InvalidArgument)
+        {
+            _log(LogLevel.Warning, $"OpenVINO: {sub.Name}: {device.Id} cannot build it ({e.Message}); it runs on the CPU device");
+            var cpuSub = new ClaimedSubgraph { Index = sub.Index, Label = sub.Label, Device = "CPU", Nodes = sub.Nodes, Inputs = sub.Inputs, Outputs = sub.Outputs, Graph = sub.Graph };
+            return CompileOne(cpuSub, kernels, cache, Devices.Find("CPU")!, parent, modelName);
+        }
     }
 
     /// <summary>The EPContext node contract (ONNX Runtime's com.microsoft.EPContext).</summary>

@@ -57,6 +57,9 @@ public sealed class PartitionResult
     {
         var sb = new System.Text.StringBuilder();
         sb.AppendLine($"{modelName}: {NodeCount} nodes; OpenVINO claims {ClaimedCount} in {Subgraphs.Count} subgraph(s), CPU runs {Refused.Count}");
+        if (Subgraphs.Any(x => x.Device != "CPU"))
+            foreach (var d in Subgraphs.GroupBy(x => x.Device))
+                sb.AppendLine($"  on {d.Key}: {d.Count()} subgraph(s), {d.Sum(s => s.Nodes.Count)} nodes");
         foreach (var s in Subgraphs)
         {
             var ops = s.Nodes.GroupBy(n => n.OpType).Select(g => g.Count() > 1 ? $"{g.Key} x{g.Count()}" : g.Key);
@@ -84,8 +87,14 @@ public static class Partitioner
     public const string FusedDomain = "onyx.openvino";
 
     /// <summary>Finds the subgraphs the provider claims in <paramref name="graph"/>.</summary>
-    public static PartitionResult Partition(Graph graph, KernelRegistry kernels, DeviceSelection device, string modelName = "model")
+    /// <param name="graph">The graph to partition.</param>
+    /// <param name="kernels">The CPU kernels (a node needs one to be claimed at all).</param>
+    /// <param name="device">The selection: one device, or HETERO's list (each node goes to the first listed device that supports it).</param>
+    /// <param name="modelName">Names the model in messages.</param>
+    /// <param name="registry">Resolves device ids (GPU.N devices also need <see cref="OpenCl.GpuCapability"/>); null: <see cref="DeviceRegistry.Default"/>.</param>
+    public static PartitionResult Partition(Graph graph, KernelRegistry kernels, DeviceSelection device, string modelName = "model", DeviceRegistry? registry = null)
     {
+        registry ??= DeviceRegistry.Default;
         var order = ExecutionPlan.TopologicalOrder(graph, modelName);
         int n = order.Count;
         var producer = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -95,23 +104,47 @@ public static class Partitioner
         var reads = new List<string>[n];
         for (int i = 0; i < n; i++) reads[i] = Reads(order[i]);
 
+        // Candidate devices in priority order: HETERO's list, else the one device (MULTI/AUTO are resolved by the provider).
+        var devices = (device.Mode == DeviceMode.Hetero ? device.Devices : device.Devices.Take(1))
+            .Select(id => registry.Find(id) ?? DeviceRegistry.DetectCpu()).ToList();
         var refused = new List<RefusedNode>();
-        var supported = new bool[n];
+        var label = new int[n]; // index into devices, or -1: the CPU fallback provider
         var producersOf = new List<int>[n];
         for (int i = 0; i < n; i++)
         {
             producersOf[i] = [];
             foreach (var name in reads[i])
                 if (producer.TryGetValue(name, out int p) && p != i && !producersOf[i].Contains(p)) producersOf[i].Add(p);
+            label[i] = -1;
             if (order[i].Domain == FusedDomain) continue; // already compiled (an EPContext node)
-            string? why = Capability.WhyNot(order[i], graph, kernels);
-            if (why is null) supported[i] = true;
-            else refused.Add(new RefusedNode(order[i], why));
+            var reasons = new List<string>();
+            for (int d = 0; d < devices.Count && label[i] < 0; d++)
+            {
+                string? why = WhyNot(devices[d], order[i], graph, kernels);
+                if (why is null) label[i] = d;
+                else reasons.Add(devices.Count > 1 || devices[d].IsGpu ? $"{devices[d].Id}: {why}" : why);
+            }
+            if (label[i] < 0) refused.Add(new RefusedNode(order[i], string.Join("; ", reasons)));
         }
-        // Maximal connected components of supported nodes, unless contracting them would create a
-        // cycle (a path leaving a component and coming back through CPU nodes); then cut runs of a topological order.
-        var cluster = ConnectedComponents(n, supported, producersOf);
-        if (HasCycle(n, cluster, producersOf)) cluster = Runs(n, supported, producersOf);
+        // A Constant on a GPU feeds only that GPU's nodes: a subgraph of constants alone would hand
+        // non-float values across the host boundary, so such a Constant goes to the next device.
+        for (int i = 0; i < n; i++)
+        {
+            if (label[i] < 0 || !devices[label[i]].IsGpu || order[i].OpType != "Constant") continue;
+            bool allSame = true, any = false;
+            for (int j = 0; j < n; j++)
+                if (producersOf[j].Contains(i)) { any = true; allSame &= label[j] == label[i]; }
+            if (any && allSame) continue;
+            int next = -1;
+            for (int d = label[i] + 1; d < devices.Count && next < 0; d++)
+                if (WhyNot(devices[d], order[i], graph, kernels) is null) next = d;
+            if (next < 0) refused.Add(new RefusedNode(order[i], $"{devices[label[i]].Id}: a Constant read outside the GPU subgraph"));
+            label[i] = next;
+        }
+        // Maximal connected components of same-device nodes, unless contracting them would create a
+        // cycle (a path leaving a component and coming back through other nodes); then cut runs of a topological order.
+        var cluster = ConnectedComponents(n, label, producersOf);
+        if (HasCycle(n, cluster, producersOf)) cluster = Runs(n, label, producersOf);
         if (HasCycle(n, cluster, producersOf))
             throw new InvalidOperationException($"{modelName}: OpenVINO partitioning produced a cyclic partition (a bug)");
         var members = new List<List<int>>();
@@ -172,7 +205,7 @@ public static class Partitioner
             subgraphs.Add(new ClaimedSubgraph
             {
                 Index = subgraphs.Count,
-                Device = device.Devices[0],
+                Device = devices[label[m[0]]].Id,
                 Nodes = m.Select(i => order[i]).ToList(),
                 Inputs = inputs,
                 Outputs = outputs,
@@ -182,17 +215,21 @@ public static class Partitioner
         return new PartitionResult { Original = graph, Subgraphs = subgraphs, Refused = refused };
     }
 
-    private static int[] ConnectedComponents(int n, bool[] supported, List<int>[] producersOf)
+    /// <summary>Null when <paramref name="device"/> can run <paramref name="node"/>: the provider's table, plus the GPU's kernels for a GPU.</summary>
+    public static string? WhyNot(DeviceInfo device, Node node, Graph graph, KernelRegistry kernels) =>
+        Capability.WhyNot(node, graph, kernels) ?? (device.IsGpu ? OpenCl.GpuCapability.WhyNot(node, graph) : null);
+
+    private static int[] ConnectedComponents(int n, int[] label, List<int>[] producersOf)
     {
         var parent = new int[n];
         for (int i = 0; i < n; i++) parent[i] = i;
         int Find(int x) { while (parent[x] != x) x = parent[x] = parent[parent[x]]; return x; }
         for (int i = 0; i < n; i++)
-            if (supported[i])
+            if (label[i] >= 0)
                 foreach (int p in producersOf[i])
-                    if (supported[p]) parent[Find(p)] = Find(i);
+                    if (label[p] == label[i]) parent[Find(p)] = Find(i);
         var cluster = new int[n];
-        for (int i = 0; i < n; i++) cluster[i] = supported[i] ? Find(i) : -1;
+        for (int i = 0; i < n; i++) cluster[i] = label[i] >= 0 ? Find(i) : -1;
         return cluster;
     }
 
@@ -229,11 +266,11 @@ public static class Partitioner
     }
 
     /// <summary>
-    /// Clusters that can never form a cycle: a topological order that stays with supported (or with CPU)
-    /// nodes as long as any is ready, cut into runs of supported nodes; each run split into its
-    /// connected pieces. Every edge goes forward in that order, so contracting runs keeps the graph a DAG.
+    /// Clusters that can never form a cycle: a topological order that stays on the current device (or on
+    /// the CPU fallback) as long as any of its nodes is ready, cut into runs of one device; each run split
+    /// into its connected pieces. Every edge goes forward in that order, so contracting runs keeps the graph a DAG.
     /// </summary>
-    private static int[] Runs(int n, bool[] supported, List<int>[] producersOf)
+    private static int[] Runs(int n, int[] label, List<int>[] producersOf)
     {
         var indegree = new int[n];
         var consumers = new List<int>[n];
@@ -243,44 +280,40 @@ public static class Partitioner
                 indegree[i]++;
                 (consumers[p] ??= []).Add(i);
             }
-        var readySupported = new PriorityQueue<int, int>();
-        var readyCpu = new PriorityQueue<int, int>();
-        void Ready(int i) { if (supported[i]) readySupported.Enqueue(i, i); else readyCpu.Enqueue(i, i); }
+        // One ready queue per label (label -1, the fallback, is queue 0).
+        int labels = 1;
+        for (int i = 0; i < n; i++) labels = Math.Max(labels, label[i] + 2);
+        var ready = new PriorityQueue<int, int>[labels];
+        for (int q = 0; q < labels; q++) ready[q] = new PriorityQueue<int, int>();
+        void Ready(int i) => ready[label[i] + 1].Enqueue(i, i);
         for (int i = 0; i < n; i++) if (indegree[i] == 0) Ready(i);
         var run = new int[n];
         var position = new int[n];
         int current = -1;
-        bool onSupported = true;
+        int onLabel = int.MinValue;
         for (int done = 0; done < n; done++)
         {
-            var queue = onSupported ? readySupported : readyCpu;
-            if (queue.Count == 0) queue = onSupported ? readyCpu : readySupported;
+            // Stay on the current label while it has ready nodes; else prefer claimed devices in order, fallback last.
+            var queue = onLabel != int.MinValue && ready[onLabel + 1].Count > 0 ? ready[onLabel + 1] : null;
+            for (int q = 1; queue is null && q < labels; q++) if (ready[q].Count > 0) queue = ready[q];
+            queue ??= ready[0];
             int i = queue.Dequeue();
             position[i] = done;
-            if (supported[i])
-            {
-                if (!onSupported || current < 0) current++;
-                onSupported = true;
-                run[i] = current;
-            }
-            else
-            {
-                if (onSupported) current++;
-                onSupported = false;
-                run[i] = -1;
-            }
+            if (label[i] != onLabel) current++;
+            onLabel = label[i];
+            run[i] = label[i] >= 0 ? current : -1;
             if (consumers[i] is { } cs)
                 foreach (int c in cs)
                     if (--indegree[c] == 0) Ready(c);
         }
-        // A supported node without producers (Constant, ...) joins the run of its earliest consumer: it can
-        // be placed at that run's start, so every edge still goes forward.
+        // A claimed node without producers (Constant, ...) joins the run of its earliest consumer when that run is on
+        // the same device: it can be placed at that run's start, so every edge still goes forward.
         for (int i = 0; i < n; i++)
         {
-            if (!supported[i] || producersOf[i].Count > 0 || consumers[i] is not { Count: > 0 } cs) continue;
+            if (label[i] < 0 || producersOf[i].Count > 0 || consumers[i] is not { Count: > 0 } cs) continue;
             int first = cs[0];
             foreach (int c in cs) if (position[c] < position[first]) first = c;
-            if (run[first] >= 0) run[i] = run[first];
+            if (run[first] >= 0 && label[first] == label[i]) run[i] = run[first];
         }
         // Connected pieces of each run.
         var parent = new int[n];

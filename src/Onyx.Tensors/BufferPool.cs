@@ -27,7 +27,10 @@ public sealed unsafe class BufferPool : IDisposable
     }
 
     /// <summary>A zero-filled tensor whose buffer comes from (and returns to) this pool.</summary>
-    public Tensor Allocate(DType dtype, ReadOnlySpan<int> shape)
+    public Tensor Allocate(DType dtype, ReadOnlySpan<int> shape) => Allocate(dtype, shape, zero: true);
+
+    /// <summary>A tensor from this pool, zero-filled only when <paramref name="zero"/> (otherwise its contents are stale).</summary>
+    public Tensor Allocate(DType dtype, ReadOnlySpan<int> shape, bool zero)
     {
         if (dtype == DType.String) return Tensor.Allocate(dtype, shape);
         long bytes = (long)Tensor.ElementCount(shape) * dtype.SizeOf();
@@ -41,7 +44,7 @@ public sealed unsafe class BufferPool : IDisposable
         {
             Interlocked.Add(ref _cachedBytes, -buffer.ByteLength);
         }
-        NativeMemory.Clear(buffer.Pointer, (nuint)bytes);
+        if (zero) NativeMemory.Clear(buffer.Pointer, (nuint)bytes);
         return Tensor.View(dtype, shape, buffer);
     }
 

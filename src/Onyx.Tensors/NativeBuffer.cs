@@ -40,6 +40,12 @@ public sealed unsafe class NativeBuffer : IDisposable
         if (Pool is not null) Volatile.Write(ref _refCount, int.MinValue / 2);
     }
 
+    /// <summary>
+    /// True for a pooled buffer that exactly one execution slot holds (no view of it lives in another
+    /// slot, and it never escaped): the executor may then let a dying input's buffer become an output.
+    /// </summary>
+    public bool HeldByOneSlot => Pool is not null && Volatile.Read(ref _refCount) == 1;
+
     /// <summary>Drops one slot reference; the last one hands the buffer back to its pool for reuse.</summary>
     public void ReleaseToPool()
     {

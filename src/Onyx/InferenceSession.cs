@@ -18,6 +18,8 @@ public sealed class InferenceSession : IDisposable
     private readonly Dictionary<string, int> _outputIndex;
     private readonly Kernels.Threading.IntraOpPool _pool;
     private readonly BufferPool _arena = new();
+    private readonly int[] _requiredInputs;
+    private readonly RunContext _defaultRun;
 
     /// <summary>Loads a model file with default options.</summary>
     public InferenceSession(string modelPath) : this(modelPath, new SessionOptions()) { }
@@ -35,6 +37,13 @@ public sealed class InferenceSession : IDisposable
     {
         _model = model;
         Options = options;
+        // Before IR version 4 every initializer had to be listed among the graph inputs as well, so
+        // such a listing does not make it a caller-overridable input. ONNX Runtime treats those
+        // initializers as constants (Graph::CanOverrideInitializer is ir_version >= 4), which lets
+        // kernels prepack them and the optimizer fold them; do the same. IrVersion 0 means unknown
+        // (a model built in memory), where the listing is taken at its word.
+        if (model.IrVersion is > 0 and < 4)
+            model.Graph.Inputs.RemoveAll(v => model.Graph.Initializers.ContainsKey(v.Name));
         // One pool per session: the calling thread plus IntraOpNumThreads - 1 workers (default: one per core).
         _pool = new Kernels.Threading.IntraOpPool(options.IntraOpNumThreads > 0 ? options.IntraOpNumThreads : Environment.ProcessorCount);
         // The session-level optimizer runs for the CPU provider; the OpenVINO provider optimizes the
@@ -65,6 +74,8 @@ public sealed class InferenceSession : IDisposable
         ModelMetadata = new ModelMetadata(model);
         _inputIndex = model.Graph.Inputs.Select((v, i) => (v.Name, i)).ToDictionary(p => p.Name, p => p.i);
         _outputIndex = model.Graph.Outputs.Select((v, i) => (v.Name, i)).ToDictionary(p => p.Name, p => p.i);
+        _requiredInputs = InputNames.Select(n => _inputIndex[n]).ToArray();
+        _defaultRun = new RunContext { IntraOpPool = _pool, Pool = _arena };
     }
 
     /// <summary>The options the session was created with.</summary>
@@ -108,10 +119,13 @@ public sealed class InferenceSession : IDisposable
     /// <summary>Runs the model with run options and returns the named outputs.</summary>
     public IDisposableReadOnlyCollection<DisposableNamedOnnxValue> Run(IReadOnlyCollection<NamedOnnxValue> inputs, IReadOnlyCollection<string> outputNames, RunOptions? options)
     {
-        var feeds = inputs.Select(i => (i.Name, i.ToOnnxValue())).ToList();
+        var feeds = new List<(string, OnnxValue)>(inputs.Count);
+        foreach (var i in inputs) feeds.Add((i.Name, i.ToOnnxValue()));
         var results = RunCore(feeds, outputNames, options);
-        return new DisposableList<DisposableNamedOnnxValue>(
-            outputNames.Zip(results, (n, v) => new DisposableNamedOnnxValue(n, v)).ToList());
+        var named = new List<DisposableNamedOnnxValue>(results.Length);
+        int k = 0;
+        foreach (var n in outputNames) named.Add(new DisposableNamedOnnxValue(n, results[k++]));
+        return new DisposableList<DisposableNamedOnnxValue>(named);
     }
 
     /// <summary>Runs the model on <see cref="OrtValue"/> inputs and returns the named outputs as values.</summary>
@@ -120,9 +134,17 @@ public sealed class InferenceSession : IDisposable
     {
         if (inputNames.Count != inputValues.Count)
             throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"{inputNames.Count} input names but {inputValues.Count} input values");
-        var feeds = inputNames.Zip(inputValues, (n, v) => (n, v.Value)).ToList();
+        var feeds = new List<(string, OnnxValue)>(inputNames.Count);
+        using (var values = inputValues.GetEnumerator())
+            foreach (var n in inputNames)
+            {
+                values.MoveNext();
+                feeds.Add((n, values.Current.Value));
+            }
         var results = RunCore(feeds, outputNames, runOptions);
-        return new DisposableList<OrtValue>(results.Select(v => new OrtValue(v)).ToList());
+        var list = new List<OrtValue>(results.Length);
+        foreach (var v in results) list.Add(new OrtValue(v));
+        return new DisposableList<OrtValue>(list);
     }
 
     /// <summary>Runs with Onyx values; validates names, types and fixed dimensions first.</summary>
@@ -131,26 +153,32 @@ public sealed class InferenceSession : IDisposable
     {
         var graph = _model.Graph;
         var inputs = new OnnxValue?[graph.Inputs.Count];
-        foreach (var (name, value) in feeds)
+        for (int f = 0; f < feeds.Count; f++)
         {
+            var (name, value) = feeds[f];
             if (!_inputIndex.TryGetValue(name, out int i))
                 throw new OnnxRuntimeException(ErrorCode.InvalidArgument,
                     $"{_model.DisplayName}: invalid input name '{name}'; the model's inputs are: {string.Join(", ", InputNames)}");
             InputValidator.Check(_model.DisplayName, graph.Inputs[i], value);
-            inputs[i] = value;
+            // An OpenCL buffer stays on the device only when the whole model is one GPU subgraph; else one host copy.
+            inputs[i] = value is OpenCl.OpenClBuffer b && SessionBuilder.StateOf(_plan)?.Compiled.DeviceIo != true ? b.ToHost() : value;
         }
-        foreach (var name in InputNames)
-            if (inputs[_inputIndex[name]] is null)
-                throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"{_model.DisplayName}: missing input '{name}' ({graph.Inputs[_inputIndex[name]].Type})");
-        var wanted = new List<int>();
+        foreach (int i in _requiredInputs)
+            if (inputs[i] is null)
+                throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"{_model.DisplayName}: missing input '{graph.Inputs[i].Name}' ({graph.Inputs[i].Type})");
+        var result = new OnnxValue[outputNames.Count];
+        Span<int> wanted = result.Length <= 64 ? stackalloc int[result.Length] : new int[result.Length];
+        int k = 0;
         foreach (var name in outputNames)
         {
             if (!_outputIndex.TryGetValue(name, out int o))
                 throw new OnnxRuntimeException(ErrorCode.InvalidArgument,
                     $"{_model.DisplayName}: invalid output name '{name}'; the model's outputs are: {string.Join(", ", OutputNames)}");
-            wanted.Add(o);
+            wanted[k++] = o;
         }
-        var run = new RunContext { Cancellation = options?.Token ?? default, Tag = options?.LogId ?? "", IntraOpPool = _pool, Pool = _arena, Observer = observer };
+        // The common Run (no run options, no profiling) shares one immutable context.
+        var run = options is null && observer is null ? _defaultRun
+            : new RunContext { Cancellation = options?.Token ?? default, Tag = options?.LogId ?? "", IntraOpPool = _pool, Pool = _arena, Observer = observer };
         OnnxValue?[] all;
         try
         {
@@ -160,8 +188,10 @@ public sealed class InferenceSession : IDisposable
         {
             throw new OnnxRuntimeException(ErrorCode.Fail, $"{_model.DisplayName}: run terminated by RunOptions.Terminate");
         }
-        return wanted.Select(o => all[o] ?? throw new OnnxRuntimeException(ErrorCode.EngineError,
-            $"{_model.DisplayName}: output '{graph.Outputs[o].Name}' was not produced")).ToArray();
+        for (int i = 0; i < result.Length; i++)
+            result[i] = all[wanted[i]] ?? throw new OnnxRuntimeException(ErrorCode.EngineError,
+                $"{_model.DisplayName}: output '{graph.Outputs[wanted[i]].Name}' was not produced");
+        return result;
     }
 
     /// <summary>Releases the session's threads. Outputs already returned stay valid.</summary>

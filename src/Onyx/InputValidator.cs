@@ -10,19 +10,22 @@ internal static class InputValidator
     {
         switch (input.Type)
         {
-            case TensorTypeInfo declared when value is Tensor t:
-                if (declared.ElementType != DType.Undefined && declared.ElementType != t.DType)
+            case TensorTypeInfo declared when value is Tensor or OpenCl.OpenClBuffer:
+                // An OpenCL buffer is checked as the float32 tensor it holds.
+                var (dtype, dims) = value is Tensor t ? (t.DType, t.Shape) : (DType.Float32, ((OpenCl.OpenClBuffer)value).Shape);
+                string shapeString = value is Tensor ts ? ts.ShapeString : "[" + string.Join(",", dims) + "]";
+                if (declared.ElementType != DType.Undefined && declared.ElementType != dtype)
                     throw new OnnxRuntimeException(ErrorCode.InvalidArgument,
-                        $"{model}: input '{input.Name}' has type {t.DType.OnnxName()}, expected {declared.ElementType.OnnxName()}");
+                        $"{model}: input '{input.Name}' has type {dtype.OnnxName()}, expected {declared.ElementType.OnnxName()}");
                 if (declared.Shape is { } shape)
                 {
-                    if (shape.Length != t.Rank)
+                    if (shape.Length != dims.Length)
                         throw new OnnxRuntimeException(ErrorCode.InvalidArgument,
-                            $"{model}: input '{input.Name}' has rank {t.Rank} (shape {t.ShapeString}), expected rank {shape.Length} ([{string.Join(",", shape.Select(d => d.ToString()))}])");
+                            $"{model}: input '{input.Name}' has rank {dims.Length} (shape {shapeString}), expected rank {shape.Length} ([{string.Join(",", shape.Select(d => d.ToString()))}])");
                     for (int d = 0; d < shape.Length; d++)
-                        if (shape[d].Value is long v && v != t.Shape[d])
+                        if (shape[d].Value is long v && v != dims[d])
                             throw new OnnxRuntimeException(ErrorCode.InvalidArgument,
-                                $"{model}: input '{input.Name}' has shape {t.ShapeString}, expected [{string.Join(",", shape.Select(x => x.ToString()))}] (dimension {d} must be {v})");
+                                $"{model}: input '{input.Name}' has shape {shapeString}, expected [{string.Join(",", shape.Select(x => x.ToString()))}] (dimension {d} must be {v})");
                 }
                 break;
             case TensorTypeInfo declared:

@@ -47,14 +47,20 @@ public class NamedOnnxValue
     private static OnnxValue WrapDense(object value)
     {
         var type = value.GetType();
-        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(DenseTensor<>))
+        // One reflection lookup per element type, then a cached delegate: feeding a DenseTensor is on every Run.
+        var wrap = s_wrappers.GetOrAdd(type, static t =>
         {
-            var method = typeof(NamedOnnxValue).GetMethod(nameof(WrapTyped), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
-                .MakeGenericMethod(type.GetGenericArguments()[0]);
-            return (OnnxValue)method.Invoke(null, [value])!;
-        }
-        throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"unsupported input value type {type.Name}");
+            if (!t.IsGenericType || t.GetGenericTypeDefinition() != typeof(DenseTensor<>)) return null;
+            return typeof(NamedOnnxValue).GetMethod(nameof(WrapObject), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+                .MakeGenericMethod(t.GetGenericArguments()[0]).CreateDelegate<Func<object, OnnxValue>>();
+        });
+        return wrap is not null ? wrap(value)
+            : throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"unsupported input value type {type.Name}");
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, Func<object, OnnxValue>?> s_wrappers = new();
+
+    private static OnnxValue WrapObject<T>(object d) where T : unmanaged => WrapTyped((DenseTensor<T>)d);
 
     private static OnnxValue WrapTyped<T>(DenseTensor<T> d) where T : unmanaged =>
         Tensor.FromSpan<T>(DTypeInfo.FromClr<T>(), d.Buffer.Span, d.Dimensions);

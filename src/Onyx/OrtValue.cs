@@ -8,7 +8,7 @@ namespace Onyx;
 /// named as in ONNX Runtime. A tensor value created from caller memory wraps it without copying;
 /// the caller keeps that memory alive (arrays are pinned by the value until it is disposed).
 /// </summary>
-public sealed class OrtValue : IDisposable
+public sealed partial class OrtValue : IDisposable
 {
     private GCHandle _pin;
 
@@ -23,7 +23,7 @@ public sealed class OrtValue : IDisposable
     /// <summary>Tensor, sequence, map or optional.</summary>
     public OnnxValueType OnnxType => Value switch
     {
-        Tensor => OnnxValueType.ONNX_TYPE_TENSOR,
+        Tensor or OpenCl.OpenClBuffer => OnnxValueType.ONNX_TYPE_TENSOR,
         SequenceValue => OnnxValueType.ONNX_TYPE_SEQUENCE,
         MapValue => OnnxValueType.ONNX_TYPE_MAP,
         OptionalValue => OnnxValueType.ONNX_TYPE_OPTIONAL,
@@ -71,7 +71,9 @@ public sealed class OrtValue : IDisposable
     public static OrtValue FromTensor(Tensor tensor) => new(tensor);
 
     /// <summary>The element type and shape of a tensor value.</summary>
-    public OrtTensorTypeAndShapeInfo GetTensorTypeAndShape() => AsTensor() is var t
+    public OrtTensorTypeAndShapeInfo GetTensorTypeAndShape() => Value is OpenCl.OpenClBuffer b
+        ? new OrtTensorTypeAndShapeInfo(DType.Float32, b.Shape.Select(d => (long)d).ToArray())
+        : AsTensor() is var t
         ? new OrtTensorTypeAndShapeInfo(t.DType, t.Shape.Select(d => (long)d).ToArray())
         : throw new InvalidOperationException();
 
@@ -114,6 +116,7 @@ public sealed class OrtValue : IDisposable
     public void Dispose()
     {
         if (_pin.IsAllocated) _pin.Free();
+        (Value as OpenCl.OpenClBuffer)?.Dispose(); // releases only buffers the runtime allocated
         GC.SuppressFinalize(this);
     }
 }

@@ -36,6 +36,18 @@ public class OpTests
         Check(model, T(Random(8 * 49, 3), 1, 8, 7, 7));
     }
 
+    /// <summary>Pointwise conv runs as a GEMM per image: batch 2, bias, a fused activation with parameters, odd sizes.</summary>
+    [GpuFact]
+    public void PointwiseConvAsGemmWithBiasAndActivation()
+    {
+        var model = new ModelBuilder().Input("x", 2, 5, 3, 7)
+            .Weight("w", Random(19 * 5, 4), 19, 5, 1, 1).Weight("b", Random(19, 5), 19)
+            .Node("Conv", ["x", "w", "b"], ["a"])
+            .Node("LeakyRelu", ["a"], ["y"], F("alpha", 0.3f))
+            .Output("y").Build();
+        Check(model, T(Random(2 * 5 * 21, 6), 2, 5, 3, 7));
+    }
+
     [GpuFact]
     public void ConvTranspose()
     {

@@ -21,6 +21,8 @@ public sealed class ExecutionPlan : ISubgraphCompiler
     private readonly IKernelResolver _resolver;
     private readonly string _modelName;
     private readonly bool[] _producedHere;
+    private readonly int[]?[] _dyingInputs;
+    private RunState? _idle;
 
     public Graph Graph { get; }
     public int SlotCount => _slots.Count;
@@ -114,6 +116,7 @@ public sealed class ExecutionPlan : ISubgraphCompiler
         // outer values belong to the caller or an enclosing frame.
         _producedHere = new bool[_slots.Count];
         foreach (var st in _steps) foreach (int o in st.Outputs) if (o >= 0) _producedHere[o] = true;
+        _dyingInputs = Array.ConvertAll(_steps, DyingInputs);
     }
 
     private static bool ExistsInOuterScope(Graph? g, string name)
@@ -195,7 +198,11 @@ public sealed class ExecutionPlan : ISubgraphCompiler
     public OnnxValue?[] Run(IReadOnlyList<OnnxValue?> inputs, Frame? parent = null, RunContext? run = null)
     {
         run ??= RunContext.Default;
-        var frame = new Frame(this, parent);
+        // Reuse the previous Run's frame and contexts; a Run that overlaps another (a second thread)
+        // builds its own and the last one to finish is kept.
+        var state = Interlocked.Exchange(ref _idle, null) ?? new RunState(this);
+        var frame = state.Frame;
+        frame.Parent = parent;
         var slots = frame.Slots;
         foreach (var (slot, value) in _constants) slots[slot] = value;
         for (int i = 0; i < _inputSlots.Length && i < inputs.Count; i++)
@@ -204,14 +211,19 @@ public sealed class ExecutionPlan : ISubgraphCompiler
             slots[slot] = parent?.Lookup(name)
                 ?? throw new OnnxRuntimeException(ErrorCode.InvalidGraph, $"{_modelName}: outer-scope value '{name}' is not available");
 
-        foreach (var step in _steps)
+        var steps = _steps;
+        var contexts = state.Contexts;
+        var observer = run.Observer;
+        for (int s = 0; s < steps.Length; s++)
         {
+            var step = steps[s];
             run.Cancellation.ThrowIfCancellationRequested();
-            var ins = new OnnxValue?[step.Inputs.Length];
+            var ctx = contexts[s];
+            ctx.Run = run;
+            var ins = ctx.Inputs;
             for (int i = 0; i < ins.Length; i++) ins[i] = step.Inputs[i] >= 0 ? slots[step.Inputs[i]] : null;
-            var outs = new OnnxValue?[step.Outputs.Length];
-            var ctx = new KernelContext(step.Node, ins, outs, frame, run);
-            long started = run.Observer is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+            var outs = ctx.Outputs;
+            long started = observer is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 step.Kernel.Execute(ctx);
@@ -231,7 +243,9 @@ public sealed class ExecutionPlan : ISubgraphCompiler
                 slots[step.Outputs[o]] = value;
                 TrackBuffers(value);
             }
-            if (run.Observer is { } observer) observer.OnStep(step.Node, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+            observer?.OnStep(step.Node, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+            // The cached context must not keep this Run's values alive.
+            ctx.EndStep();
             foreach (int f in step.FreeAfter)
             {
                 if (_producedHere[f] && slots[f] is Tensor { Buffer: { } buffer }) buffer.ReleaseToPool();
@@ -241,7 +255,59 @@ public sealed class ExecutionPlan : ISubgraphCompiler
 
         var result = new OnnxValue?[_outputSlots.Length];
         for (int i = 0; i < result.Length; i++) result[i] = slots[_outputSlots[i]];
+        Array.Clear(slots);
+        frame.Parent = null;
+        state.Release(run);
+        _idle = state;
         return result;
+    }
+
+    /// <summary>
+    /// Positions of the step's inputs whose value the step is the last to read and which this plan
+    /// produced (not a constant, graph input, graph output or outer-scope value): their buffers may
+    /// be reused for the step's output (<see cref="KernelContext.ElementwiseOutput"/>).
+    /// </summary>
+    private int[]? DyingInputs(Step step)
+    {
+        List<int>? dying = null;
+        for (int i = 0; i < step.Inputs.Length; i++)
+        {
+            int slot = step.Inputs[i];
+            if (slot >= 0 && _producedHere[slot] && Array.IndexOf(step.FreeAfter, slot) >= 0 && Array.IndexOf(step.Outputs, slot) < 0)
+                (dying ??= []).Add(i);
+        }
+        return dying?.ToArray();
+    }
+
+    /// <summary>
+    /// What one execution needs besides the values themselves: the frame and one context per step
+    /// (with its input and output arrays). Kept between Runs so a steady-state Run allocates none of it.
+    /// </summary>
+    private sealed class RunState
+    {
+        public readonly Frame Frame;
+        public readonly KernelContext[] Contexts;
+
+        public RunState(ExecutionPlan plan)
+        {
+            Frame = new Frame(plan, null);
+            Contexts = new KernelContext[plan._steps.Length];
+            for (int s = 0; s < Contexts.Length; s++)
+            {
+                var step = plan._steps[s];
+                Contexts[s] = new KernelContext(step.Node, new OnnxValue?[step.Inputs.Length], new OnnxValue?[step.Outputs.Length], Frame, RunContext.Default)
+                {
+                    DyingInputs = plan._dyingInputs[s],
+                };
+            }
+        }
+
+        /// <summary>Drops the references to the finished Run's settings (its observer, cancellation source).</summary>
+        public void Release(RunContext run)
+        {
+            if (ReferenceEquals(run, RunContext.Default)) return;
+            foreach (var c in Contexts) c.Run = RunContext.Default;
+        }
     }
 
     /// <summary>

@@ -6,7 +6,8 @@ namespace Onyx.Core.Execution;
 public sealed class Frame
 {
     public ExecutionPlan Plan { get; }
-    public Frame? Parent { get; }
+    /// <summary>The enclosing frame (a subgraph's caller), or null for a top-level Run.</summary>
+    public Frame? Parent { get; internal set; }
     public OnnxValue?[] Slots { get; }
 
     public Frame(ExecutionPlan plan, Frame? parent)

@@ -5,7 +5,8 @@ namespace Onyx.Core.Execution;
 
 /// <summary>
 /// One kernel invocation: its inputs, where its outputs go, and access to the run's scope
-/// (for subgraphs). Created by the executor per node per Run.
+/// (for subgraphs). Created by the executor once per node and reused by later Runs of the same plan,
+/// so a kernel must not keep it beyond <see cref="IKernel.Execute"/>.
 /// </summary>
 public sealed class KernelContext
 {
@@ -16,7 +17,7 @@ public sealed class KernelContext
     /// <summary>The running frame, for subgraph outer-scope lookup.</summary>
     public Frame Frame { get; }
     /// <summary>Run-level settings (cancellation, seeds); never null.</summary>
-    public RunContext Run { get; }
+    public RunContext Run { get; internal set; }
 
     public KernelContext(Node node, OnnxValue?[] inputs, OnnxValue?[] outputs, Frame frame, RunContext run)
     {
@@ -26,6 +27,9 @@ public sealed class KernelContext
         Frame = frame;
         Run = run;
     }
+
+    internal OnnxValue?[] Inputs => _inputs;
+    internal OnnxValue?[] Outputs => _outputs;
 
     public int InputCount => _inputs.Length;
     public int OutputCount => _outputs.Length;
@@ -61,6 +65,55 @@ public sealed class KernelContext
         var t = Run.Pool is { } pool ? pool.Allocate(dtype, shape) : Tensor.Allocate(dtype, shape);
         SetOutput(i, t);
         return t;
+    }
+
+    /// <summary>
+    /// Allocates output <paramref name="i"/> without zero-filling it: for kernels that write every
+    /// element (a GEMM with beta 0, a conv), where clearing first would cost a pass over memory.
+    /// </summary>
+    public Tensor OutputUninitialized(int i, DType dtype, ReadOnlySpan<int> shape)
+    {
+        var t = Run.Pool is { } pool ? pool.Allocate(dtype, shape, zero: false) : Tensor.Allocate(dtype, shape, zero: false);
+        SetOutput(i, t);
+        return t;
+    }
+
+    /// <summary>
+    /// Output <paramref name="i"/> for an elementwise kernel, with unspecified contents (not zeroed).
+    /// When one of inputs [0, <paramref name="donors"/>) has the output's type and element count, is
+    /// dropped after this node and no other slot holds its buffer, that buffer becomes the output
+    /// (in place, as ONNX Runtime's allocation planner does): so the caller must compute output
+    /// element k only from element k of such an input, reading it before writing element k.
+    /// </summary>
+    public Tensor ElementwiseOutput(int i, DType dtype, ReadOnlySpan<int> shape, int donors)
+    {
+        if (DyingInputs is { } dying && !_donated && dtype != DType.String)
+        {
+            int count = Tensor.ElementCount(shape);
+            foreach (int k in dying)
+                if (k < donors && _inputs[k] is Tensor { Buffer: { HeldByOneSlot: true } buffer } donor
+                    && donor.DType == dtype && donor.Length == count)
+                {
+                    var reused = Tensor.View(dtype, shape, buffer, donor.ByteOffset);
+                    _donated = true; // the slot count only rises after Execute: never hand one buffer out twice
+                    SetOutput(i, reused);
+                    return reused;
+                }
+        }
+        return OutputUninitialized(i, dtype, shape);
+    }
+
+    /// <summary>Input positions whose value this node is the last to read (set by the plan; null when none).</summary>
+    internal int[]? DyingInputs { get; set; }
+
+    private bool _donated;
+
+    /// <summary>Clears the per-execution state once the node has run (the plan reuses contexts).</summary>
+    internal void EndStep()
+    {
+        Array.Clear(_inputs);
+        Array.Clear(_outputs);
+        _donated = false;
     }
 
     /// <summary>Records any value (a view of an input, a sequence, an optional) as output <paramref name="i"/>.</summary>

@@ -19,11 +19,17 @@ public sealed class GraphOptimizer
     [
         new EliminateIdentity(),
         new FuseQdq(),
+        new FoldStaticShapes(),
         new FoldConstants(),
+        new CancelTransposeReshape(),
         new FuseConvBatchNorm(),
         new FuseMatMulAddIntoGemm(),
         new FuseConvActivation(),
         new FuseHardSwish(),
+        new FuseLayerNorm(),
+        new FuseGelu(),
+        new FuseMatMulBias(),
+        new FuseAttention(),
         new EliminateDeadNodes(),
     ];
 

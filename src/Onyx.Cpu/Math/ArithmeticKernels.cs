@@ -36,7 +36,8 @@ internal abstract class ArithmeticKernel : IKernel
         if (a.DType != b.DType)
             throw context.Error($"inputs must have one type, got {a.DType.OnnxName()} and {b.DType.OnnxName()}");
         if (_legacyBroadcast) b = LegacyAlign(context, a, b, _legacyAxis);
-        Tensor y = context.Output(0, a.DType, Shapes.Broadcast(context, a.Shape, b.Shape));
+        // Elementwise: y may take over a dying a's or b's buffer.
+        Tensor y = context.ElementwiseOutput(0, a.DType, Shapes.Broadcast(context, a.Shape, b.Shape), donors: 2);
         if (!Apply(_kind, a, b, y, ElementwiseBroadcast.Pool(context))) throw context.Error($"type {a.DType.OnnxName()} is not supported");
     }
 

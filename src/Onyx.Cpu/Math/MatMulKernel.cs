@@ -62,8 +62,20 @@ internal sealed unsafe class MatMulKernel : IKernel, IDisposable
                 return;
             }
             int[] offA = Broadcast.Offsets(batchA, batch), offB = Broadcast.Offsets(batchB, batch);
-            for (int i = 0; i < batches; i++)
-                SGemm.Multiply(false, false, m, n, k, 1f, pa + (nint)offA[i] * m * k, k, pb + (nint)offB[i] * k * n, n, 0f, py + (nint)i * m * n, n, default, pool);
+            var body = new BatchBody { A = pa, B = pb, Y = py, OffA = offA, OffB = offB, M = m, N = n, K = k, Batches = batches, Parts = 1 };
+            int threads = pool?.DegreeOfParallelism ?? 1;
+            // Attention's [B, H, S, S] products: many small GEMMs. Threads take whole batches (one handoff
+            // per op instead of one per GEMM); a few big GEMMs split inside instead.
+            if (threads > 1 && batches >= threads && (long)m * n * k <= BatchSplitMaxWork)
+            {
+                body.Parts = threads;
+                pool!.Run(threads, ref body);
+            }
+            else
+            {
+                body.GemmPool = pool;
+                body.Invoke(0);
+            }
             return;
         }
 
@@ -87,6 +99,24 @@ internal sealed unsafe class MatMulKernel : IKernel, IDisposable
             }
             default:
                 throw context.Error($"unsupported type {a.DType.OnnxName()}");
+        }
+    }
+
+    /// <summary>Largest per-batch GEMM (multiply-adds) whose batches are spread over threads rather than split inside.</summary>
+    private const long BatchSplitMaxWork = 1L << 24;
+
+    private struct BatchBody : Onyx.Kernels.Threading.IParallelBody
+    {
+        public float* A, B, Y;
+        public int[] OffA, OffB;
+        public int M, N, K, Batches, Parts;
+        public Onyx.Kernels.Threading.IntraOpPool? GemmPool;
+
+        public void Invoke(int index)
+        {
+            int b0 = (int)((long)Batches * index / Parts), b1 = (int)((long)Batches * (index + 1) / Parts);
+            for (int i = b0; i < b1; i++)
+                SGemm.Multiply(false, false, M, N, K, 1f, A + (nint)OffA[i] * M * K, K, B + (nint)OffB[i] * K * N, N, 0f, Y + (nint)i * M * N, N, default, GemmPool);
         }
     }
 

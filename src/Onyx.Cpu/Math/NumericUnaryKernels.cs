@@ -14,7 +14,8 @@ internal abstract class NumericUnaryKernel : IKernel
     public void Execute(KernelContext context)
     {
         Tensor x = context.Input(0);
-        Tensor y = context.Output(0, x.DType, x.Shape);
+        // Elementwise: y may take over a dying x's buffer.
+        Tensor y = context.ElementwiseOutput(0, x.DType, x.Shape, donors: 1);
         if (!Accepts(x.DType)) throw context.Error($"type {x.DType.OnnxName()} is not supported");
         switch (x.DType)
         {

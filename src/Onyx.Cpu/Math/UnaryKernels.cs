@@ -25,7 +25,8 @@ internal abstract class FloatUnaryKernel<TF, TD> : IKernel
     public void Execute(KernelContext context)
     {
         Tensor x = context.Input(0);
-        Tensor y = context.Output(0, x.DType, x.Shape);
+        // Elementwise: y may take over a dying x's buffer.
+        Tensor y = context.ElementwiseOutput(0, x.DType, x.Shape, donors: 1);
         switch (x.DType)
         {
             case DType.Float32: RunFloat(x, y, _f, ElementwiseBroadcast.Pool(context)); break;

@@ -71,6 +71,7 @@ public sealed class AttentionKernel : IKernel
         if (pastV is not null && (pastV.Rank != 4 || pastV.Shape[0] != batch || pastV.Shape[1] != hkv || pastV.Shape[2] != past || pastV.Shape[3] != dv))
             throw context.Error($"past_value shape {pastV.ShapeString} must be [{batch},{hkv},{past},{dv}]");
         int total = past + skv;
+        if (TryFast(context, q, k, v, mask, pastK is not null || nonpad is not null, is3d, batch, hq, hkv, sq, skv, dh, dv)) return;
 
         // Present K/V in [B, Hkv, T, D] layout.
         float[] kAll = Concat(NnFloat.Read(k), pastK is null ? default : NnFloat.Read(pastK), batch, hkv, past, skv, dh, is3d);
@@ -175,6 +176,37 @@ public sealed class AttentionKernel : IKernel
         }
         NnFloat.Commit(y, yScratch);
         if (qkT is not null) NnFloat.Write(qkT, qkOut);
+    }
+
+    /// <summary>
+    /// The common inference case (float32, no cache, padding, causality, softcap or extra outputs; a float
+    /// mask as long as the keys) on the blocked, head-parallel <see cref="Fused.AttentionCore"/>, which
+    /// reads Q, K and V in place. False when the general path must run.
+    /// </summary>
+    private unsafe bool TryFast(KernelContext context, Tensor q, Tensor k, Tensor v, Tensor? mask, bool cacheOrPadding, bool is3d,
+        int batch, int hq, int hkv, int sq, int skv, int dh, int dv)
+    {
+        if (q.DType != DType.Float32 || k.DType != DType.Float32 || v.DType != DType.Float32) return false;
+        if (cacheOrPadding || _causal || _softcap > 0 || k.Shape[0] != batch || v.Shape[0] != batch) return false;
+        for (int i = 1; i < context.OutputCount; i++) if (context.IsOutputRequested(i)) return false;
+        // A mask shorter than the keys is padded with −∞ (not broadcast): leave that to the general path.
+        if (mask is not null && (mask.DType != DType.Float32 || mask.Rank == 0 || mask.Shape[^1] != skv)) return false;
+        var core = new Fused.AttentionCore
+        {
+            Q = (float*)q.Pointer, K = (float*)k.Pointer, V = (float*)v.Pointer,
+            Ql = is3d ? Fused.HeadLayout.Packed(batch, sq, hq, dh) : Fused.HeadLayout.Split(batch, hq, sq, dh),
+            Kl = is3d ? Fused.HeadLayout.Packed(batch, skv, hkv, dh) : Fused.HeadLayout.Split(batch, hkv, skv, dh),
+            Vl = is3d ? Fused.HeadLayout.Packed(batch, skv, hkv, dv) : Fused.HeadLayout.Split(batch, hkv, skv, dv),
+            Yl = is3d ? Fused.HeadLayout.Packed(batch, sq, hq, dv) : Fused.HeadLayout.Split(batch, hq, sq, dv),
+            Heads = hq, Group = hq / hkv, S = sq, L = skv, D = dh, Dv = dv, Scale = _scale ?? 1f / MathF.Sqrt(dh), ZeroMaskedRows = true,
+        };
+        if (mask is not null && !core.BindMask(mask, batch)) return false;
+        Tensor y = context.Output(0, q.DType, is3d ? [batch, sq, hq * dv] : [batch, hq, sq, dv]);
+        if (y.Length == 0) return true;
+        core.Y = (float*)y.Pointer;
+        core.Run(batch, ConvShapes.Pool(context));
+        GC.KeepAlive(q); GC.KeepAlive(k); GC.KeepAlive(v); GC.KeepAlive(y); GC.KeepAlive(mask);
+        return true;
     }
 
     /// <summary>C[m, n] = alpha * A[m, k] · op(B) with row strides, through the shared SGEMM.</summary>

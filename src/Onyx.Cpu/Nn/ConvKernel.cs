@@ -90,7 +90,8 @@ internal sealed unsafe class ConvKernel : IKernel, IDisposable
         {
             case DType.Float32:
             {
-                Tensor y = context.Output(0, DType.Float32, yShape);
+                // Every path writes every element (GEMM with beta 0 never reads y; depthwise rows start from the bias).
+                Tensor y = context.OutputUninitialized(0, DType.Float32, yShape);
                 if (y.Length == 0) return;
                 if (z is not null) z.Span<float>().CopyTo(y.Span<float>());
                 bool own = _prepacked is null || !ReferenceEquals(w, _constWeight);

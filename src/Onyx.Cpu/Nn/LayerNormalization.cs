@@ -1,5 +1,7 @@
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using Onyx.Core.Execution;
+using Onyx.Kernels.Nn;
+using Onyx.Kernels.Threading;
 using Onyx.Tensors;
 
 namespace Onyx.Cpu.Nn;
@@ -7,9 +9,10 @@ namespace Onyx.Cpu.Nn;
 /// <summary>
 /// ONNX <c>LayerNormalization</c> (17): normalizes over the trailing dimensions from <c>axis</c>;
 /// optional outputs Mean and InvStdDev (stash type float) keep the leading shape with ones after.
+/// Rows run the one-pass vector <see cref="LayerNormF32"/> across the session pool.
 /// </summary>
 [OnnxKernel("LayerNormalization", Since = 17)]
-public sealed class LayerNormalizationKernel : IKernel
+public sealed unsafe class LayerNormalizationKernel : IKernel
 {
     private readonly long _axis;
     private readonly float _epsilon;
@@ -42,21 +45,36 @@ public sealed class LayerNormalizationKernel : IKernel
 
         ReadOnlySpan<float> xs = NnFloat.Read(x);
         Span<float> ys = NnFloat.Dest(y, out var scratch);
-        for (int r = 0; r < outer; r++)
+        fixed (float* px = xs, py = ys, pg = scale, pb = bias, pm = means, pi = invs)
         {
-            ReadOnlySpan<float> row = xs.Slice(r * n, n);
-            Span<float> yrow = ys.Slice(r * n, n);
-            float mean = n == 0 ? 0 : TensorPrimitives.Sum(row) / n;
-            TensorPrimitives.Subtract(row, mean, yrow);
-            float variance = n == 0 ? 0 : TensorPrimitives.SumOfSquares(yrow) / n;
-            float inv = 1f / MathF.Sqrt(variance + _epsilon);
-            TensorPrimitives.Multiply(yrow, inv, yrow);
-            TensorPrimitives.Multiply(yrow, scale, yrow);
-            if (!bias.IsEmpty) TensorPrimitives.Add(yrow, bias, yrow);
-            if (!means.IsEmpty) means[r] = mean;
-            if (!invs.IsEmpty) invs[r] = inv;
+            var body = new Rows(px, py, pg, pb, pm, pi, outer, n, _epsilon, 1);
+            var pool = ConvShapes.Pool(context);
+            // Rows are independent; below ~32K elements a fork-join costs more than it saves.
+            if (pool is null || pool.DegreeOfParallelism == 1 || (long)outer * n < 1 << 15 || outer < 2) body.Invoke(0);
+            else
+            {
+                body = new Rows(px, py, pg, pb, pm, pi, outer, n, _epsilon, Math.Min(outer, pool.DegreeOfParallelism * 4));
+                pool.Run(body.Items, ref body);
+            }
         }
         NnFloat.Commit(y, scratch);
+    }
+
+    /// <summary>A contiguous block of rows per work item; mean/inv pointers may be null.</summary>
+    private readonly struct Rows(float* x, float* y, float* gamma, float* beta, float* means, float* invs, int rows, int n, float epsilon, int items) : IParallelBody
+    {
+        public int Items => items;
+
+        public void Invoke(int index)
+        {
+            int r0 = (int)((long)rows * index / items), r1 = (int)((long)rows * (index + 1) / items);
+            for (int r = r0; r < r1; r++)
+            {
+                var (mean, inv) = LayerNormF32.Row(x + (long)r * n, y + (long)r * n, gamma, beta, n, epsilon);
+                if (means != null) means[r] = mean;
+                if (invs != null) invs[r] = inv;
+            }
+        }
     }
 
     internal static ReadOnlySpan<float> Expand(KernelContext context, Tensor t, int[] normShape, string name)

@@ -158,8 +158,8 @@ internal sealed class GlobalPoolKernel : IKernel
         if (x.DType == DType.Float32 && _kind != Kind.Lp)
         {
             Tensor y = context.Output(0, DType.Float32, yShape);
-            if (_kind == Kind.Average) Pooling.GlobalAverage(x.Span<float>(), y.Span<float>(), size);
-            else if (size > 0) Pooling.GlobalMax(x.Span<float>(), y.Span<float>(), size);
+            if (_kind == Kind.Average) Pooling.GlobalAverage(x.Span<float>(), y.Span<float>(), size, ConvShapes.Pool(context));
+            else if (size > 0) Pooling.GlobalMax(x.Span<float>(), y.Span<float>(), size, ConvShapes.Pool(context));
             return;
         }
         switch (x.DType)

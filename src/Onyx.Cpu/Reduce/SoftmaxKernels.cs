@@ -13,12 +13,13 @@ internal enum SoftmaxKind { Softmax, LogSoftmax, Hardmax }
 /// ONNX <c>Softmax</c>, <c>LogSoftmax</c>, <c>Hardmax</c>. Opset &lt; 13 coerces the input to 2-D at
 /// <c>axis</c> (default 1) and normalises each row; opset 13+ normalises along <c>axis</c> (default -1).
 /// float32 is vectorised (rows when the axis is innermost, whole columns otherwise); float16,
-/// bfloat16 and double go through float32.
+/// bfloat16 and double go through float32. Float32 Softmax over the innermost axis runs
+/// <see cref="SoftmaxRows"/> (fused vector rows, split across the session pool).
 /// </summary>
 [OnnxKernel("Softmax", Since = 1)]
 [OnnxKernel("LogSoftmax", Since = 1)]
 [OnnxKernel("Hardmax", Since = 1)]
-public sealed class SoftmaxKernel : IKernel
+public sealed unsafe class SoftmaxKernel : IKernel
 {
     private readonly SoftmaxKind _kind;
     private readonly bool _coerce2D;
@@ -52,6 +53,12 @@ public sealed class SoftmaxKernel : IKernel
         }
         Tensor y = context.Output(0, x.DType, x.Shape);
         if (x.Length == 0) return;
+        if (x.DType == DType.Float32 && _kind == SoftmaxKind.Softmax && inner == 1)
+        {
+            SoftmaxRows.Run((float*)x.Pointer, (float*)y.Pointer, outer, a, Onyx.Cpu.Nn.ConvShapes.Pool(context));
+            GC.KeepAlive(x); GC.KeepAlive(y);
+            return;
+        }
         if (x.DType == DType.Float32)
         {
             Run(x.Span<float>(), y.Span<float>(), outer, a, inner);

@@ -13,9 +13,10 @@ namespace Onyx.Kernels.Conv;
 /// everything else gathers windows (im2col, in bounded column chunks) and runs the GEMM.
 /// Immutable after construction; Forward may run on many threads at once.
 /// </summary>
-public sealed unsafe class ConvF32 : IDisposable
+public sealed unsafe partial class ConvF32 : IDisposable
 {
     private readonly PackedMatrixA[]? _packed;
+    private PackedMatrixB[]? _transposed;
     private readonly float[]? _depthwise;
 
     /// <summary>Output channels (M).</summary>
@@ -69,6 +70,11 @@ public sealed unsafe class ConvF32 : IDisposable
         int inSize = g.InSize, outSize = g.OutSize;
         bool pointwise = KD == 1 && KH == 1 && KW == 1 && g.SD == 1 && g.SH == 1 && g.SW == 1
             && g.PD == 0 && g.PH == 0 && g.PW == 0 && inSize == outSize;
+        if (Transposed(outSize, outPerGroup, kTotal))
+        {
+            ForwardTransposed(g, x, y, bias, activation, pool, accumulate, pointwise);
+            return;
+        }
         if (pointwise)
         {
             for (int n = 0; n < g.Batch; n++)
@@ -81,30 +87,33 @@ public sealed unsafe class ConvF32 : IDisposable
                 }
             return;
         }
-        // Windows are gathered straight into packed GEMM strips, one L2-sized column chunk at a time;
-        // threads take whole chunks (each with its own buffer), so the GEMM itself runs single-threaded
-        // unless there is only one chunk.
-        int nr = GemmDriver.NrOf(_packed![0].Isa);
+        // Windows are gathered straight into packed GEMM strips, one L2-sized column chunk at a time,
+        // each thread with its own buffer; the GEMM itself runs single-threaded unless the work is one chunk.
+        int nr = GemmDriver.NrOf(_packed![0].Isa), mr = GemmDriver.MrOf(_packed[0].Isa);
         // At least 128 columns: every chunk re-streams the whole packed filter, so a big filter needs wide chunks.
         int chunk = Math.Max(128, ColumnChunkFloats / Math.Max(kTotal, 1) / nr * nr);
         chunk = Math.Min(chunk, (outSize + nr - 1) / nr * nr);
-        int chunks = (outSize + chunk - 1) / chunk;
+        int strips = (outSize + nr - 1) / nr;
         var body = new GemmChunkBody
         {
-            G = g, Conv = this, X = x, Y = y, Bias = bias, Act = activation, Chunk = chunk, Chunks = chunks,
-            Items = g.Batch * Group * chunks, Nr = nr, Beta = beta,
+            G = g, Conv = this, X = x, Y = y, Bias = bias, Act = activation, Chunk = chunk, Nr = nr, Beta = beta,
+            Strips = strips, TotalStrips = (long)g.Batch * Group * strips, MRows = outPerGroup,
         };
         int threads = pool?.DegreeOfParallelism ?? 1;
         long work = (long)OutChannels * kTotal * outSize * g.Batch;
-        if (threads > 1 && body.Items >= threads && work >= GemmDriver.ParallelThreshold)
+        if (threads > 1 && work >= GemmDriver.ParallelThreshold)
         {
+            // Threads split the concatenated strips of all images and groups evenly (to one strip). When
+            // that leaves each thread only a few strips (7x7, 14x14 maps), they split the output channels
+            // instead, each gathering the same columns: the gather is ~1/M of the GEMM.
+            body.SplitRows = body.TotalStrips < 4L * threads && outPerGroup >= 2 * mr * threads;
+            body.Mr = mr;
             body.Parts = threads;
             pool!.Run(threads, ref body);
         }
         else
         {
             body.Parts = 1;
-            body.GemmPool = pool;
             body.Invoke(0);
         }
     }
@@ -117,45 +126,47 @@ public sealed unsafe class ConvF32 : IDisposable
         public ConvF32 Conv;
         public float* X, Y, Bias;
         public GemmEpilogue Act;
-        public int Chunk, Chunks, Items, Parts, Nr;
+        public int Chunk, Parts, Nr, Mr, Strips, MRows;
+        public long TotalStrips;
+        public bool SplitRows;
         public float Beta;
-        public IntraOpPool? GemmPool;
 
         public void Invoke(int index)
         {
-            int i0 = (int)((long)Items * index / Parts), i1 = (int)((long)Items * (index + 1) / Parts);
+            int m0 = 0, m1 = MRows;
+            long s0 = 0, s1 = TotalStrips;
+            if (SplitRows)
+            {
+                int panels = (MRows + Mr - 1) / Mr;
+                m0 = panels * index / Parts * Mr;
+                m1 = Math.Min(MRows, panels * (index + 1) / Parts * Mr);
+                if (m0 >= m1) return;
+            }
+            else
+            {
+                s0 = TotalStrips * index / Parts;
+                s1 = TotalStrips * (index + 1) / Parts;
+            }
             int group = Conv.Group, inPer = Conv.InPerGroup, outPer = Conv.OutChannels / group;
             int kTotal = inPer * G.KernelSize, outSize = G.OutSize;
             float* col = ColumnBuffer((nint)kTotal * Chunk);
-            for (int item = i0; item < i1; item++)
+            // Walk this thread's strips image-group by image-group, chunk by chunk.
+            for (long gs = s0; gs < s1;)
             {
-                int ch = item % Chunks, ng = item / Chunks, grp = ng % group, n = ng / group;
+                int ng = (int)(gs / Strips), first = (int)(gs - (long)ng * Strips);
+                int last = (int)Math.Min(Strips, first + (s1 - gs));
+                gs += last - first;
+                int grp = ng % group, n = ng / group;
                 float* xg = X + ((nint)n * G.InChannels + grp * inPer) * G.InSize;
                 float* yg = Y + ((nint)n * Conv.OutChannels + grp * outPer) * outSize;
                 var ep = Act with { Bias = Bias == null ? null : Bias + grp * outPer, BiasKind = Bias == null ? BiasKind.None : BiasKind.PerRow };
-                int start = ch * Chunk, count = Math.Min(Chunk, outSize - start);
-                Im2Col.GatherPacked(G, xg, inPer, start, count, col, Nr);
-                SGemm.MultiplyPacked(Conv._packed![grp], col, count, yg + start, outSize, Beta, ep, GemmPool);
-            }
-        }
-    }
-
-    private struct DepthwiseBody : IParallelBody
-    {
-        public ConvGeometry G;
-        public float* X, Y, W, Bias;
-        public GemmEpilogue Act;
-        public int Parts;
-        public bool Accumulate;
-
-        public void Invoke(int index)
-        {
-            int planes = G.Batch * G.OutChannels;
-            int p0 = (int)((long)planes * index / Parts), p1 = (int)((long)planes * (index + 1) / Parts);
-            for (int p = p0; p < p1; p++)
-            {
-                int c = p % G.OutChannels;
-                DepthwisePlane(G, X + (nint)p * G.InSize, Y + (nint)p * G.OutSize, W + c * G.KH * G.KW, Bias == null ? 0f : Bias[c], Act, Accumulate);
+                int colEnd = Math.Min(outSize, last * Nr);
+                for (int start = first * Nr; start < colEnd; start += Chunk)
+                {
+                    int count = Math.Min(Chunk, colEnd - start);
+                    Im2Col.GatherPacked(G, xg, inPer, start, count, col, Nr);
+                    SGemm.MultiplyPacked(Conv._packed![grp], m0, m1, col, count, yg + start, outSize, Beta, ep, null);
+                }
             }
         }
     }
@@ -163,52 +174,7 @@ public sealed unsafe class ConvF32 : IDisposable
     private void Depthwise(in ConvGeometry g, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool? pool, bool accumulate)
     {
         fixed (float* w = _depthwise)
-        {
-            int planes = g.Batch * g.OutChannels;
-            long work = (long)planes * g.OutSize * g.KH * g.KW;
-            int parts = pool is null || work < GemmDriver.ParallelThreshold ? 1 : Math.Min(pool.DegreeOfParallelism, planes);
-            var body = new DepthwiseBody { G = g, X = x, Y = y, W = w, Bias = bias, Act = act, Parts = parts, Accumulate = accumulate };
-            if (parts > 1) pool!.Run(parts, ref body);
-            else body.Invoke(0);
-        }
-    }
-
-    /// <summary>One channel plane, 2-D (1-D has OH = 1): accumulates each filter tap over the valid span of an output row.</summary>
-    internal static void DepthwisePlane(in ConvGeometry g, float* x, float* y, float* w, float bias, in GemmEpilogue act, bool accumulate)
-    {
-        for (int oh = 0; oh < g.OH; oh++)
-        {
-            var yrow = new Span<float>(y + (nint)oh * g.OW, g.OW);
-            if (accumulate) TensorPrimitives.Add(yrow, bias, yrow);
-            else yrow.Fill(bias);
-            for (int kh = 0; kh < g.KH; kh++)
-            {
-                int ih = oh * g.SH - g.PH + kh * g.DH;
-                if ((uint)ih >= (uint)g.IH) continue;
-                float* xrow = x + (nint)ih * g.IW;
-                for (int kw = 0; kw < g.KW; kw++)
-                {
-                    float wv = w[kh * g.KW + kw];
-                    int off = kw * g.DW - g.PW; // iw = ow*SW + off
-                    int lo = off >= 0 ? 0 : (-off + g.SW - 1) / g.SW;
-                    int last = g.IW - 1 - off;
-                    if (last < 0) continue;
-                    int hi = Math.Min(g.OW - 1, last / g.SW);
-                    if (hi < lo) continue;
-                    if (g.SW == 1)
-                    {
-                        var dst = yrow.Slice(lo, hi - lo + 1);
-                        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(xrow + lo + off, dst.Length), wv, dst, dst);
-                    }
-                    else
-                    {
-                        float* yr = y + (nint)oh * g.OW;
-                        for (int ow = lo; ow <= hi; ow++) yr[ow] += wv * xrow[ow * g.SW + off];
-                    }
-                }
-            }
-            Activations.Apply(yrow, act);
-        }
+            DepthwiseConvF32.Forward(g, x, y, w, bias, act, pool, accumulate, _packed![0].Isa);
     }
 
     [ThreadStatic] private static float* t_col;
@@ -231,6 +197,7 @@ public sealed unsafe class ConvF32 : IDisposable
     {
         if (_packed is null) return;
         foreach (var p in _packed) p.Dispose();
+        if (_transposed is not null) foreach (var p in _transposed) p.Dispose();
     }
 }
 

@@ -48,11 +48,21 @@ public static unsafe class SGemm
     /// Both operands packed: B is <paramref name="n"/> columns already laid out in A's ISA strips
     /// (NR columns, k-major, strip stride a.K*NR), e.g. written directly by im2col.
     /// </summary>
-    internal static void MultiplyPacked(PackedMatrixA a, float* packedB, int n, float* c, int ldc, float beta, in GemmEpilogue epilogue, IntraOpPool? pool)
+    internal static void MultiplyPacked(PackedMatrixA a, float* packedB, int n, float* c, int ldc, float beta, in GemmEpilogue epilogue, IntraOpPool? pool) =>
+        MultiplyPacked(a, 0, a.M, packedB, n, c, ldc, beta, epilogue, pool);
+
+    /// <summary>
+    /// <see cref="MultiplyPacked(PackedMatrixA, float*, int, float*, int, float, in GemmEpilogue, IntraOpPool?)"/>
+    /// for rows [m0, m1) of A only (m0 a multiple of the ISA's MR): C and a per-row bias are indexed from row 0.
+    /// Lets threads split a GEMM by output rows while each gathers its own copy of B.
+    /// </summary>
+    internal static void MultiplyPacked(PackedMatrixA a, int m0, int m1, float* packedB, int n, float* c, int ldc, float beta, in GemmEpilogue epilogue, IntraOpPool? pool)
     {
-        var g = Args(a.Isa, a.M, n, a.K, 1f, beta, c, ldc, epilogue);
-        g.PackedA = a.Data;
+        if (m0 % a.MR != 0) throw new ArgumentException($"row offset {m0} is not a multiple of {a.MR}");
+        var g = Args(a.Isa, m1 - m0, n, a.K, 1f, beta, c + (nint)m0 * ldc, ldc, epilogue);
+        g.PackedA = a.Data + (nint)(m0 / a.MR) * a.K * a.MR;
         g.PackedB = packedB;
+        if ((g.EpFlags & GemmFlags.BiasRow) != 0) g.Bias += m0;
         GemmDriver.Run(ref g, pool);
         GC.KeepAlive(a);
     }

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using Onyx.Kernels.Conv;
 using Onyx.Kernels.Threading;
 
@@ -19,20 +18,33 @@ public static unsafe class Pooling
     public static void Max<T>(in ConvGeometry g, int planes, T* x, T* y, long* indices, bool columnMajor)
         where T : unmanaged, INumber<T> => Max(g, 0, planes, x, y, indices, columnMajor);
 
-    /// <summary><see cref="Max{T}(in ConvGeometry, int, T*, T*, long*, bool)"/> split by planes across <paramref name="pool"/>.</summary>
+    /// <summary>
+    /// <see cref="Max{T}(in ConvGeometry, int, T*, T*, long*, bool)"/> split by planes across <paramref name="pool"/>;
+    /// float 1-D/2-D without indices runs the vectorised <see cref="PoolingF32"/>.
+    /// </summary>
     public static void Max<T>(in ConvGeometry g, int planes, T* x, T* y, long* indices, bool columnMajor, IntraOpPool? pool)
         where T : unmanaged, INumber<T>
     {
+        if (typeof(T) == typeof(float) && indices == null && PoolingF32.Supports(g))
+        {
+            PoolingF32.Run(g, planes, (float*)x, (float*)y, max: true, countIncludePad: false, pool, KernelIsa.Current);
+            return;
+        }
         int parts = Parts(g, planes, pool);
         if (parts <= 1) { Max(g, 0, planes, x, y, indices, columnMajor); return; }
         var body = new MaxBody<T> { G = g, Planes = planes, X = x, Y = y, Indices = indices, ColumnMajor = columnMajor, Parts = parts };
         pool!.Run(parts, ref body);
     }
 
-    /// <summary><see cref="Average{T}"/> split by planes across <paramref name="pool"/>.</summary>
+    /// <summary><see cref="Average{T}"/> split by planes across <paramref name="pool"/>; float 1-D/2-D runs the vectorised <see cref="PoolingF32"/>.</summary>
     public static void Average<T>(in ConvGeometry g, int planes, T* x, T* y, bool countIncludePad, IntraOpPool? pool)
         where T : unmanaged, INumberBase<T>
     {
+        if (typeof(T) == typeof(float) && PoolingF32.Supports(g))
+        {
+            PoolingF32.Run(g, planes, (float*)x, (float*)y, max: false, countIncludePad, pool, KernelIsa.Current);
+            return;
+        }
         int parts = Parts(g, planes, pool);
         if (parts <= 1) { Average(g, planes, x, y, countIncludePad); return; }
         var body = new AverageBody<T> { G = g, Planes = planes, X = x, Y = y, CountIncludePad = countIncludePad, Parts = parts };
@@ -208,14 +220,14 @@ public static unsafe class Pooling
     }
 
     /// <summary>Global average pool over contiguous planes of <paramref name="size"/> elements.</summary>
-    public static void GlobalAverage(ReadOnlySpan<float> x, Span<float> y, int size)
+    public static void GlobalAverage(ReadOnlySpan<float> x, Span<float> y, int size, IntraOpPool? pool = null)
     {
-        for (int p = 0; p < y.Length; p++) y[p] = size == 0 ? 0f : TensorPrimitives.Sum(x.Slice(p * size, size)) / size;
+        fixed (float* px = x, py = y) GlobalPoolF32.Run(px, py, y.Length, size, max: false, pool, KernelIsa.Current);
     }
 
-    /// <summary>Global max pool over contiguous planes of <paramref name="size"/> elements.</summary>
-    public static void GlobalMax(ReadOnlySpan<float> x, Span<float> y, int size)
+    /// <summary>Global max pool over contiguous planes of <paramref name="size"/> elements (size &gt; 0).</summary>
+    public static void GlobalMax(ReadOnlySpan<float> x, Span<float> y, int size, IntraOpPool? pool = null)
     {
-        for (int p = 0; p < y.Length; p++) y[p] = TensorPrimitives.Max(x.Slice(p * size, size));
+        fixed (float* px = x, py = y) GlobalPoolF32.Run(px, py, y.Length, size, max: true, pool, KernelIsa.Current);
     }
 }

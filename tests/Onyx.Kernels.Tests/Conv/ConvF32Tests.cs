@@ -64,6 +64,15 @@ public unsafe class ConvF32Tests
         yield return [1, 2, 3, 1, new[] { 5, 6, 4 }, new[] { 2, 3, 2 }, new[] { 1, 2, 1 }, new[] { 1, 1, 2 }, new[] { 1, 0, 1, 0, 1, 1 }]; // 3-D
         yield return [2, 16, 20, 1, new[] { 40, 37 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }]; // several chunks, threaded
         yield return [1, 70, 40, 1, new[] { 8, 8 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }]; // K > KC
+        yield return [1, 20, 100, 1, new[] { 7, 7 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }]; // few strips: threads split output channels
+        yield return [3, 16, 40, 1, new[] { 9, 11 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }]; // thread strip ranges cross images
+        yield return [2, 24, 60, 2, new[] { 10, 10 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }]; // strided, grouped, threaded
+        yield return [1, 600, 16, 1, new[] { 7, 7 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }]; // pointwise, K > KC
+        // Small maps: the v512 path runs the GEMM transposed (positions as rows), then transposes back.
+        yield return [1, 64, 48, 1, new[] { 7, 7 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        yield return [2, 300, 32, 1, new[] { 5, 5 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
+        yield return [1, 64, 64, 2, new[] { 6, 6 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        yield return [1, 40, 80, 1, new[] { 13, 13 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
     }
 
     [Theory]

@@ -88,7 +88,7 @@ public unsafe class SGemmTests
     public void LargeKCrossesBlocksAndEpilogueRunsOnce(IsaPath isa)
     {
         var rnd = new Random(3);
-        int m = 29, n = 70, k = 600; // 3 K blocks
+        int m = 29, n = 70, k = 1100; // 2-3 K blocks on every path
         var a = Random(rnd, m * k);
         var b = Random(rnd, k * n);
         var bias = Random(rnd, n);
@@ -163,9 +163,11 @@ public unsafe class SGemmTests
     [MemberData(nameof(Paths))]
     public void ThreadedSplitMatchesOracle(IsaPath isa)
     {
-        using var pool = new IntraOpPool(3);
+        using var pool2 = new IntraOpPool(2);
+        using var pool3 = new IntraOpPool(3);
         var rnd = new Random(13);
-        foreach (var (m, n, k) in new[] { (200, 90, 70), (50, 300, 80), (130, 130, 64) })
+        foreach (var (m, n, k) in new[] { (200, 90, 70), (50, 300, 80), (130, 130, 64), (128, 100, 600), (13, 1000, 33) })
+        foreach (var pool in new[] { pool2, pool3 })
         {
             var a = Random(rnd, m * k);
             var b = Random(rnd, k * n);

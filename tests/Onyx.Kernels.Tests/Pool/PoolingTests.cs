@@ -29,7 +29,8 @@ public unsafe class PoolingTests
         }
         Assert.Equal(y1, y2);
         Assert.Equal(i1, i2);
-        Assert.Equal(a1, a2);
+        // The pooled float path sums in float, the serial one in double.
+        for (int i = 0; i < n; i++) Assert.Equal(a1[i], a2[i], 1e-6f);
         for (int i = 0; i < n; i++) Assert.Equal(x[i1[i]], y1[i]);
     }
 }

@@ -1,0 +1,131 @@
+using System.Runtime.InteropServices;
+using Onyx.Kernels.Gemm;
+using Onyx.Kernels.Threading;
+
+namespace Onyx.Kernels.Conv;
+
+/// <summary>ConvF32's small-output-map path: the GEMM transposed, positions as rows.</summary>
+public sealed unsafe partial class ConvF32
+{
+    /// <summary>
+    /// Small output maps (7x7 = 49, 14x14 = 196 positions) waste much of the 32-column tile on the last
+    /// strip (49 -> 64 columns computed). There the GEMM runs transposed, C^T[P x M] = X^T * W^T: positions
+    /// become the 12-row broadcast side (the R-row tail kernels cost in proportion to their rows) and the
+    /// output channels, a multiple of 16/32 in CNNs, the vector side.
+    /// </summary>
+    private bool Transposed(int positions, int outPerGroup, int kTotal)
+    {
+        IsaPath isa = _packed![0].Isa;
+        if (!TransposedEnabled || isa != IsaPath.V512 || positions > Im2Col.MaxLanes || outPerGroup < 32 || outPerGroup % 16 != 0) return false;
+        if (!(KD == 1 && KH * KW * ((positions + 15) / 16) <= Im2Col.MaxSlots)) return false;
+        int nr = GemmDriver.NrOf(isa);
+        int padded = (positions + nr - 1) / nr * nr;
+        // Worth it when the padding waste beats the transpose pass, which costs about what 64 k steps do
+        // (measured: 196 positions, K=256 lost 98 -> 80 GFLOP/s; K=1024 gained 97 -> 102; 49 positions, K=512: 70 -> 95).
+        return (long)(padded - positions) * kTotal > 64L * positions;
+    }
+
+    /// <summary><c>ONYX_CONV_TRANSPOSED=0</c> turns the small-map path off (A/B timing).</summary>
+    private static readonly bool TransposedEnabled = Environment.GetEnvironmentVariable("ONYX_CONV_TRANSPOSED") != "0";
+
+    private void ForwardTransposed(in ConvGeometry g, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool? pool, bool accumulate, bool pointwise)
+    {
+        PackedMatrixB[] wt = TransposedFilters();
+        int outPer = OutChannels / Group, kTotal = InPerGroup * KD * KH * KW, positions = g.OutSize;
+        int lanes = (positions + 15) / 16 * 16;
+        float* ct = ResultBuffer((nint)positions * outPer);
+        float* col = pointwise ? null : ColumnBuffer((nint)kTotal * lanes);
+        for (int n = 0; n < g.Batch; n++)
+            for (int grp = 0; grp < Group; grp++)
+            {
+                float* xg = x + ((nint)n * g.InChannels + grp * InPerGroup) * g.InSize;
+                float* yg = y + ((nint)n * OutChannels + grp * outPer) * positions;
+                // op(A) = X^T: the input itself for a 1x1 conv ([K x P]), else the windows as one strip of P lanes (k-major).
+                float* a = xg;
+                int lda = g.InSize;
+                if (!pointwise)
+                {
+                    Im2Col.GatherPacked(g, xg, InPerGroup, 0, positions, col, lanes);
+                    a = col;
+                    lda = lanes;
+                }
+                SGemm.Multiply(true, positions, 1f, a, lda, wt[grp], 0f, ct, outPer, default, pool);
+                StoreTransposed(ct, positions, outPer, yg, bias == null ? null : bias + grp * outPer, act, accumulate);
+            }
+    }
+
+    /// <summary>y[m, p] = act(ct[p, m] + bias[m] (+ y[m, p])), in 16 x 16 blocks so both sides stay in L1.</summary>
+    private static void StoreTransposed(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate)
+    {
+        for (int m0 = 0; m0 < channels; m0 += 16)
+        {
+            int m1 = Math.Min(channels, m0 + 16);
+            for (int p0 = 0; p0 < positions; p0 += 16)
+            {
+                int p1 = Math.Min(positions, p0 + 16);
+                for (int m = m0; m < m1; m++)
+                {
+                    float b = bias == null ? 0f : bias[m];
+                    float* yr = y + (nint)m * positions;
+                    if (accumulate)
+                        for (int p = p0; p < p1; p++) yr[p] += ct[(nint)p * channels + m] + b;
+                    else
+                        for (int p = p0; p < p1; p++) yr[p] = ct[(nint)p * channels + m] + b;
+                }
+            }
+        }
+        if (act.Activation != FusedActivation.None)
+            Activations.Apply(new Span<float>(y, positions * channels), act);
+    }
+
+    /// <summary>
+    /// The filters as vector operands (W^T per group), made on first use from the packed panels (the
+    /// constructor's weight pointer is gone by then) and kept: only convs that meet small maps pay the memory.
+    /// </summary>
+    private PackedMatrixB[] TransposedFilters()
+    {
+        if (Volatile.Read(ref _transposed) is { } ready) return ready;
+        lock (_packed!)
+        {
+            if (_transposed is { } raced) return raced;
+            var made = new PackedMatrixB[Group];
+            for (int grp = 0; grp < Group; grp++)
+            {
+                PackedMatrixA pa = _packed[grp];
+                int m = pa.M, k = pa.K, mr = pa.MR;
+                // Native scratch, freed at once: a managed copy would sit in the large-object heap until a GC.
+                float* w = (float*)NativeMemory.Alloc((nuint)Math.Max(1L, (long)m * k), sizeof(float));
+                try
+                {
+                    float* src = pa.Data;
+                    for (int i = 0; i < m; i++)
+                        for (int p = 0; p < k; p++)
+                            w[(nint)i * k + p] = src[(nint)(i / mr) * k * mr + (nint)p * mr + i % mr];
+                    made[grp] = new PackedMatrixB(w, k, true, k, m, pa.Isa);
+                }
+                finally
+                {
+                    NativeMemory.Free(w);
+                }
+                GC.KeepAlive(pa);
+            }
+            Volatile.Write(ref _transposed, made);
+            return made;
+        }
+    }
+
+    [ThreadStatic] private static float* t_result;
+    [ThreadStatic] private static nint t_resultLen;
+
+    /// <summary>Per-thread C^T buffer of the transposed path, grown on demand and kept.</summary>
+    private static float* ResultBuffer(nint floats)
+    {
+        if (t_resultLen < floats)
+        {
+            if (t_result != null) NativeMemory.AlignedFree(t_result);
+            t_result = (float*)NativeMemory.AlignedAlloc((nuint)Math.Max(floats, 16) * sizeof(float), 64);
+            t_resultLen = floats;
+        }
+        return t_result;
+    }
+}

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using Onyx.Core.Execution;
+using Onyx.Tensors;
+
+namespace Onyx.Benchmarking;
+
+/// <summary>Times Onyx on one model: load, then <see cref="LatencySampler"/> over RunCore; optionally a per-op profile.</summary>
+internal static class OnyxBenchmark
+{
+    /// <summary>
+    /// Loads <paramref name="model"/> with <paramref name="options"/> and times it on <paramref name="inputs"/>.
+    /// With <paramref name="profile"/>, a further set of Runs reports milliseconds per Run by op type.
+    /// </summary>
+    public static BenchTiming Measure(string model, SessionOptions options, int iterations, int warmup,
+        IReadOnlyList<(string Name, Tensor Value)> inputs, bool profile, out Dictionary<string, double>? opMs)
+    {
+        long baseline = LatencySampler.WorkingSetBytes();
+        var sw = Stopwatch.StartNew();
+        using var session = new InferenceSession(model, options);
+        double load = sw.Elapsed.TotalMilliseconds;
+        var feeds = new List<(string, OnnxValue)>(inputs.Count);
+        foreach (var (name, value) in inputs) feeds.Add((name, value));
+        var outputs = session.OutputNames;
+        long peak = baseline;
+        var times = LatencySampler.Repeat(iterations, warmup, () => session.RunCore(feeds, outputs, null), ref peak);
+        opMs = null;
+        if (profile)
+        {
+            // Separate Runs: reading the clock around every op would skew the latency above.
+            int runs = Math.Max(5, iterations / 2);
+            var observer = new OpTimes();
+            for (int i = 0; i < runs; i++)
+            {
+                session.RunCore(feeds, outputs, null, observer);
+                observer.EndRun();
+            }
+            opMs = observer.MedianMs();
+        }
+        return LatencySampler.Summarize(load, times, peak, baseline);
+    }
+
+    /// <summary>
+    /// Each op type's wall time per Run, as the median over the profiled Runs: on a shared machine one
+    /// preempted op would dominate a mean.
+    /// </summary>
+    private sealed class OpTimes : IStepObserver
+    {
+        private readonly Dictionary<string, long> _run = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, List<long>> _runs = new(StringComparer.Ordinal);
+        private int _count;
+
+        public void OnStep(Core.Ir.Node node, long elapsedTicks) =>
+            _run[node.OpType] = _run.GetValueOrDefault(node.OpType) + elapsedTicks;
+
+        public void EndRun()
+        {
+            foreach (var (op, ticks) in _run)
+            {
+                if (!_runs.TryGetValue(op, out var list)) _runs[op] = list = new List<long>(new long[_count]);
+                list.Add(ticks);
+            }
+            _count++;
+            foreach (var list in _runs.Values) while (list.Count < _count) list.Add(0);
+            _run.Clear();
+        }
+
+        public Dictionary<string, double> MedianMs() => _runs.ToDictionary(kv => kv.Key, kv =>
+        {
+            var sorted = kv.Value.Order().ToList();
+            return sorted[sorted.Count / 2] * 1000.0 / Stopwatch.Frequency;
+        });
+    }
+}

@@ -1,0 +1,79 @@
+using Onnx;
+using Onyx.Tensors;
+using Xunit;
+
+namespace Onyx.Tests.Cpu.MathOps;
+
+/// <summary>MatMul float paths (batched with broadcast, constant prepacked B) at 1 and 2 threads against a plain loop.</summary>
+public sealed class MatMulKernelTests
+{
+    private const TensorProto.Types.DataType F = TensorProto.Types.DataType.Float;
+
+    private static float[] Random(Random r, int n) => Enumerable.Range(0, n).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+
+    /// <summary>y[b] = a[b % batchA] * b[b % batchB] over a flat batch axis (enough for the shapes below).</summary>
+    private static float[] Reference(float[] a, float[] b, int batches, int batchA, int batchB, int m, int n, int k)
+    {
+        var y = new float[batches * m * n];
+        for (int t = 0; t < batches; t++)
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double s = 0;
+                    for (int p = 0; p < k; p++) s += (double)a[(t % batchA) * m * k + i * k + p] * b[(t % batchB) * k * n + p * n + j];
+                    y[(t * m + i) * n + j] = (float)s;
+                }
+        return y;
+    }
+
+    [Theory]
+    [InlineData(1, 12, 12, 33, 17, 13)]   // attention-like: many small per-head GEMMs, threads take whole batches
+    [InlineData(2, 12, 12, 33, 17, 13)]
+    [InlineData(2, 7, 1, 5, 40, 9)]       // B broadcast over the batch
+    [InlineData(2, 1, 3, 100, 70, 1)]     // A broadcast, K = 1
+    [InlineData(2, 3, 3, 130, 140, 64)]   // few batches: each GEMM splits inside
+    public void BatchedMatchesLoop(int threads, int batchA, int batchB, int m, int n, int k)
+    {
+        var r = new Random(batchA * 31 + m);
+        int batches = Math.Max(batchA, batchB);
+        var a = Random(r, batchA * m * k);
+        var b = Random(r, batchB * k * n);
+        byte[] model = new ModelBuilder(13).Input("a", F, batchA, m, k).Input("b", F, batchB, k, n).Output("y", F, batches, m, n)
+            .Node("MatMul", ["a", "b"], ["y"]).ToBytes();
+        using var session = new InferenceSession(model, new SessionOptions { IntraOpNumThreads = threads });
+        var feeds = new[]
+        {
+            NamedOnnxValue.CreateFromTensor("a", new DenseTensor<float>(a, [batchA, m, k])),
+            NamedOnnxValue.CreateFromTensor("b", new DenseTensor<float>(b, [batchB, k, n])),
+        };
+        using var results = session.Run(feeds);
+        float[] y = results[0].AsTensor<float>().ToArray();
+        float[] want = Reference(a, b, batches, batchA, batchB, m, n, k);
+        Assert.Equal(want.Length, y.Length);
+        for (int i = 0; i < y.Length; i++)
+            Assert.True(Math.Abs(want[i] - y[i]) <= 1e-4f * (1 + k), $"element {i}: expected {want[i]}, got {y[i]}");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ConstantWeightIsPrepackedOnceAndReused(int threads)
+    {
+        var r = new Random(5);
+        int rows = 3 * 41, k = 77, n = 45;
+        var a = Random(r, rows * k);
+        var w = Random(r, k * n);
+        byte[] model = new ModelBuilder(13).Input("a", F, 3, 41, k).Output("y", F, 3, 41, n).Initializer("w", w, k, n)
+            .Node("MatMul", ["a", "w"], ["y"]).ToBytes();
+        using var session = new InferenceSession(model, new SessionOptions { IntraOpNumThreads = threads });
+        var feeds = new[] { NamedOnnxValue.CreateFromTensor("a", new DenseTensor<float>(a, [3, 41, k])) };
+        float[] want = Reference(a, w, 1, 1, 1, rows, n, k);
+        for (int run = 0; run < 2; run++)
+        {
+            using var results = session.Run(feeds);
+            float[] y = results[0].AsTensor<float>().ToArray();
+            for (int i = 0; i < y.Length; i++)
+                Assert.True(Math.Abs(want[i] - y[i]) <= 1e-4f * (1 + k), $"run {run} element {i}: expected {want[i]}, got {y[i]}");
+        }
+    }
+}
