@@ -33,11 +33,14 @@ internal static class ElementwiseBroadcast
         public int[] Dims = [], StrideA = [], StrideB = [];
     }
 
+    private static readonly Plan SamePlan = new() { Kind = 0 }, ScalarAPlan = new() { Kind = 1 }, ScalarBPlan = new() { Kind = 2 };
+
     private static Plan MakePlan(int lenA, int[] aShape, int lenB, int[] bShape, int n, int[] yShape)
     {
-        if (lenA == n && lenB == n) return new Plan { Kind = 0 };
-        if (lenA == 1 && lenB == n) return new Plan { Kind = 1 };
-        if (lenB == 1 && lenA == n) return new Plan { Kind = 2 };
+        // The single-row plans carry no per-shape data: shared, so the common cases allocate nothing.
+        if (lenA == n && lenB == n) return SamePlan;
+        if (lenA == 1 && lenB == n) return ScalarAPlan;
+        if (lenB == 1 && lenA == n) return ScalarBPlan;
         int[] sa = Broadcast.Strides(aShape, yShape), sb = Broadcast.Strides(bShape, yShape);
         var dims = new int[yShape.Length];
         var ta = new int[yShape.Length];
