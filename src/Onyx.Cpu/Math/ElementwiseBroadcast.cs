@@ -14,8 +14,12 @@ namespace Onyx.Cpu.MathOps;
 /// </summary>
 internal static class ElementwiseBroadcast
 {
-    /// <summary>Below this many output elements an op runs on the calling thread (memory-bound work).</summary>
-    private const int ParallelThreshold = 1 << 16;
+    /// <summary>
+    /// Below this many output elements an op runs on the calling thread. Elementwise work is one
+    /// memory-bound pass (~4-5 us per 64K floats in L2): under ~256K elements the ~1 us fork-join and
+    /// the risk of waiting on a preempted worker (PERFORMANCE.md section 4) outweigh the split.
+    /// </summary>
+    internal const int ParallelThreshold = 1 << 18;
 
     /// <summary>The session's intra-op pool, if any.</summary>
     public static IntraOpPool? Pool(KernelContext context) => context.Run.IntraOpPool as IntraOpPool;
@@ -29,11 +33,14 @@ internal static class ElementwiseBroadcast
         public int[] Dims = [], StrideA = [], StrideB = [];
     }
 
+    private static readonly Plan SamePlan = new() { Kind = 0 }, ScalarAPlan = new() { Kind = 1 }, ScalarBPlan = new() { Kind = 2 };
+
     private static Plan MakePlan(int lenA, int[] aShape, int lenB, int[] bShape, int n, int[] yShape)
     {
-        if (lenA == n && lenB == n) return new Plan { Kind = 0 };
-        if (lenA == 1 && lenB == n) return new Plan { Kind = 1 };
-        if (lenB == 1 && lenA == n) return new Plan { Kind = 2 };
+        // The single-row plans carry no per-shape data: shared, so the common cases allocate nothing.
+        if (lenA == n && lenB == n) return SamePlan;
+        if (lenA == 1 && lenB == n) return ScalarAPlan;
+        if (lenB == 1 && lenA == n) return ScalarBPlan;
         int[] sa = Broadcast.Strides(aShape, yShape), sb = Broadcast.Strides(bShape, yShape);
         var dims = new int[yShape.Length];
         var ta = new int[yShape.Length];
@@ -201,7 +208,7 @@ internal static class ElementwiseBroadcast
 /// <summary>Unary driver calls split across the intra-op pool for large tensors.</summary>
 internal static class ParallelUnary
 {
-    private const int ParallelThreshold = 1 << 16;
+    private const int ParallelThreshold = ElementwiseBroadcast.ParallelThreshold;
 
     /// <summary>y = op(x) over tensors of storage type T.</summary>
     public static void Run<T, TOp>(Tensor x, Tensor y, TOp op, IntraOpPool? pool)
