@@ -20,7 +20,7 @@ public static class GpuCapability
         "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "PRelu",
         "Conv", "ConvTranspose", "MatMul", "Gemm",
         "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization",
-        "Softmax", "LogSoftmax",
+        "Softmax", "LogSoftmax", "LayerNormalization", "InstanceNormalization",
         "Concat", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Split", "Resize", "Pad",
         "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceSumSquare", "ReduceL2", "ReduceL1",
         "Constant",
@@ -78,6 +78,9 @@ public static class GpuCapability
                 break;
             case "Gelu":
                 break;
+            case "LayerNormalization":
+                if (node.Outputs.Count(o => o.Length > 0) > 1) return "LayerNormalization Mean/InvStdDev outputs";
+                break;
             case "Constant":
                 if (at.GetTensor("value") is not { DType: DType.Float32 or DType.Int64 or DType.Int32 }) return "non-tensor constant";
                 break;
@@ -87,6 +90,20 @@ public static class GpuCapability
         // Inputs that must be constants.
         foreach (int i in ConstantInputs(node))
             if (node.HasInput(i) && !IsConstant(graph, node.Inputs[i])) return $"input {i} ('{node.Inputs[i]}') is not a constant";
+        // LayerNormalization's Scale/B must cover the normalised dims exactly (the kernel does not broadcast them).
+        if (node.OpType == "LayerNormalization" && RankOf(graph, node.Inputs[0]) is { } xr)
+        {
+            long axis = at.GetInt("axis", -1);
+            if (axis < 0) axis += xr;
+            var xs = ShapeOf(graph, node.Inputs[0]);
+            for (int i = 1; i < 3; i++)
+            {
+                if (!node.HasInput(i) || !graph.Initializers.TryGetValue(node.Inputs[i], out var p)) continue;
+                if (p.Rank != xr - axis) return $"input {i} does not span the normalised dims";
+                for (int d = 0; d < p.Rank && xs is not null; d++)
+                    if (xs[axis + d].Value is { } v && v != p.Shape[d]) return $"input {i} broadcasts over the normalised dims";
+            }
+        }
         // Data inputs must be float32 when typed.
         foreach (int i in DataInputs(node))
         {
@@ -128,13 +145,14 @@ public static class GpuCapability
         "Pad" => [1, 2, 3],
         "Clip" => [1, 2],
         "BatchNormalization" => [1, 2, 3, 4],
+        "LayerNormalization" or "InstanceNormalization" => [1, 2],
         "ReduceMean" or "ReduceSum" or "ReduceMax" or "ReduceMin" or "ReduceSumSquare" or "ReduceL2" or "ReduceL1" => [1],
         _ => [],
     };
 
     private static int[] DataInputs(Node n) => n.OpType switch
     {
-        "Conv" or "ConvTranspose" or "Gemm" => [0, 1, 2],
+        "Conv" or "ConvTranspose" or "Gemm" or "LayerNormalization" or "InstanceNormalization" => [0, 1, 2],
         "Concat" or "Sum" or "Max" or "Min" => Enumerable.Range(0, n.Inputs.Count).ToArray(),
         "Add" or "Sub" or "Mul" or "Div" or "Pow" or "PRelu" or "MatMul" => [0, 1],
         "Constant" => [],

@@ -52,6 +52,8 @@ internal static class OpFactory
             "BatchNormalization" => new BatchNormOp(n, c),
             "Softmax" => new SoftmaxOp(n, isLog: false),
             "LogSoftmax" => new SoftmaxOp(n, isLog: true),
+            "LayerNormalization" => new NormOp(n, instance: false),
+            "InstanceNormalization" => new NormOp(n, instance: true),
             "Concat" => new ConcatOp(n),
             "Reshape" => new AliasOp(n, AliasKind.Reshape, c),
             "Flatten" => new AliasOp(n, AliasKind.Flatten, c),
@@ -533,6 +535,41 @@ internal sealed class SoftmaxOp(Node n, bool isLog) : GpuOp(n)
         }
         var y = e.Alloc(x.Shape);
         e.Launch1("softmax", outer * inner, x, y, outer, len, inner, isLog ? 1 : 0);
+        e.Values[Out] = y;
+    }
+}
+
+/// <summary>LayerNormalization (Y only; scale/bias over the normalised dims) and InstanceNormalization (per-channel scale/bias).</summary>
+internal sealed class NormOp(Node n, bool instance) : GpuOp(n)
+{
+    public override void Run(GpuExec e)
+    {
+        var x = e.Get(Node.Inputs[0]);
+        var scale = e.Get(Node.Inputs[1]);
+        bool hasBias = Node.HasInput(2);
+        var bias = hasBias ? e.Get(Node.Inputs[2]) : scale;
+        int rank = x.Shape.Length;
+        float eps = Node.Attributes.GetFloat("epsilon", 1e-5f);
+        int rows = 1, len = 1, perChannel = 0;
+        if (instance)
+        {
+            if (rank < 3) throw Fail($"input rank {rank} < 3");
+            rows = x.Shape[0] * x.Shape[1];
+            for (int i = 2; i < rank; i++) len *= x.Shape[i];
+            perChannel = x.Shape[1];
+            if (scale.Length != perChannel || (hasBias && bias.Length != perChannel)) throw Fail("scale/B must have one value per channel");
+        }
+        else
+        {
+            int axis = OpFactory.Axis(Node.Attributes.GetInt("axis", -1), rank);
+            for (int i = 0; i < axis; i++) rows *= x.Shape[i];
+            for (int i = axis; i < rank; i++) len *= x.Shape[i];
+            // Scale/B broadcast over the normalised dims: the kernel indexes them by position in the row.
+            if (scale.Length != len || (hasBias && bias.Length != len))
+                throw Fail($"Scale/B of {scale.Length} elements for rows of {len} (a broadcast Scale is not supported)");
+        }
+        var y = e.Alloc(x.Shape);
+        e.Launch1("norm_rows", rows, x, scale, bias, y, rows, len, eps, perChannel, hasBias ? 1 : 0);
         e.Values[Out] = y;
     }
 }

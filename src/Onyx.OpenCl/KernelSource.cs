@@ -313,6 +313,28 @@ internal static class KernelSource
             ST(y, i, act_f(LDF(x, i) * s[c] + bb[c], act, 0.0f, 0.0f));
         }
 
+        /* Normalisation over rows of len elements: y = (x - mean) / sqrt(var + eps) * scale + bias. perChannel 0
+           (LayerNormalization): scale/bias indexed by the position in the row; perChannel C > 0
+           (InstanceNormalization): by the row's channel, row % C. Two passes in float per row. */
+        __kernel void norm_rows(__global const DTYPE* x, __global const DTYPE* scale, __global const DTYPE* bias, __global DTYPE* y,
+                                int rows, int len, float eps, int perChannel, int hasBias) {
+            int r = get_global_id(0);
+            if (r >= rows) return;
+            int base = r * len;
+            float mean = 0.0f;
+            for (int j = 0; j < len; j++) mean += LDF(x, base + j);
+            mean /= (float)len;
+            float var = 0.0f;
+            for (int j = 0; j < len; j++) { float d = LDF(x, base + j) - mean; var += d * d; }
+            float inv = rsqrt(var / (float)len + eps);
+            for (int j = 0; j < len; j++) {
+                int si = perChannel > 0 ? r % perChannel : j;
+                float v = (LDF(x, base + j) - mean) * inv * LDF(scale, si);
+                if (hasBias) v += LDF(bias, si);
+                ST(y, base + j, v);
+            }
+        }
+
         __kernel void softmax(__global const DTYPE* x, __global DTYPE* y, int outer, int len, int inner, int isLog) {
             int gid = get_global_id(0);
             if (gid >= outer * inner) return;

@@ -48,6 +48,28 @@ public class OpTests
         Check(model, T(Random(2 * 5 * 21, 6), 2, 5, 3, 7));
     }
 
+    [GpuTheory]
+    [InlineData(-1, true)]
+    [InlineData(1, false)]
+    public void LayerNormalization(int axis, bool bias)
+    {
+        int len = axis == -1 ? 7 : 6 * 7;
+        var b = new ModelBuilder().Opset(17).Input("x", 2, 6, 7)
+            .Weight("s", Random(len, 7), axis == -1 ? new[] { 7 } : new[] { 6, 7 });
+        if (bias) b.Weight("b", Random(len, 8), 7);
+        var model = b.Node("LayerNormalization", bias ? ["x", "s", "b"] : ["x", "s"], ["y"], I("axis", axis), F("epsilon", 1e-4f))
+            .Output("y").Build();
+        Check(model, T(Random(84, 9), 2, 6, 7));
+    }
+
+    [GpuFact]
+    public void InstanceNormalization()
+    {
+        var model = new ModelBuilder().Input("x", 2, 3, 4, 5).Weight("s", Random(3, 10), 3).Weight("b", Random(3, 11), 3)
+            .Node("InstanceNormalization", ["x", "s", "b"], ["y"]).Output("y").Build();
+        Check(model, T(Random(120, 12), 2, 3, 4, 5));
+    }
+
     [GpuFact]
     public void ConvTranspose()
     {
