@@ -38,6 +38,18 @@ public unsafe class RowKernelTests
 
     [Theory]
     [MemberData(nameof(Paths))]
+    public void SoftmaxUnderflowsToZero(IsaPath path)
+    {
+        // Scores far below the max (masked positions, −10000 biases) must come out as (near) zero, not garbage.
+        float[] x = Random(3, 100, -200, 10), y = new float[100];
+        x[7] = -10000f; x[8] = float.NegativeInfinity;
+        fixed (float* px = x, py = y) SoftmaxF32.Row(px, py, 100, path);
+        double max = x.Max(), sum = x.Sum(v => Math.Exp(v - max));
+        for (int i = 0; i < 100; i++) Close(Math.Exp(x[i] - max) / sum, y[i], $"[{i}]", 4e-6, 1e-30);
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
     public void LayerNormMatchesOracle(IsaPath path)
     {
         for (int n = 0; n <= 256; n++)
