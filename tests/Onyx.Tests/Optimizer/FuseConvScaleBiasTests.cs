@@ -1,3 +1,4 @@
+using Onnx;
 using Onyx.Core.Ir;
 using Onyx.Tensors;
 using Xunit;
@@ -180,6 +181,26 @@ public sealed class FuseConvScaleBiasTests(ITestOutputHelper output)
         using var r = s.Run(feed);
         Assert.Equal(1, Count(s, "Mul"));
         Assert.Equal(1, Count(s, "Add"));
+    }
+
+    [Fact]
+    public void DoubleConvIsNotFolded()
+    {
+        static TensorProto Doubles(string name, double[] v, params long[] dims)
+        {
+            var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Double };
+            t.Dims.AddRange(dims);
+            t.DoubleData.AddRange(v);
+            return t;
+        }
+        var d = TensorProto.Types.DataType.Double;
+        var m = new ModelBuilder(13).Input("x", d, 1, 2, 6, 6).Output("y", d, 1, M, 6, 6)
+            .Initializer(Doubles("w", Random(M * 18, 1).Select(v => (double)v).ToArray(), M, 2, 3, 3)).Initializer(Doubles("c", [2.0]))
+            .Node("Conv", ["x", "w"], ["t"], Attr("pads", [1L, 1, 1, 1])).Node("Mul", ["t", "c"], ["y"]);
+        using var s = new InferenceSession(m.ToBytes());
+        using var r = s.Run([NamedOnnxValue.CreateFromTensor("x", new DenseTensor<double>(Random(72, 3).Select(v => (double)v).ToArray(), [1, 2, 6, 6]))]);
+        Assert.Equal(1, Count(s, "Mul"));
+        Assert.Equal(M * 36, r[0].AsTensor<double>().ToArray().Length);
     }
 
     [Fact]
