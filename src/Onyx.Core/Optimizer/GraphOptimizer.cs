@@ -23,6 +23,7 @@ public sealed class GraphOptimizer
         new FoldConstants(),
         new CancelTransposeReshape(),
         new FuseConvBatchNorm(),
+        new FuseConvScaleBias(),
         new FuseMatMulAddIntoGemm(),
         new FuseConvActivation(),
         new FuseHardSwish(),
