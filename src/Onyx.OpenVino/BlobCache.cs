@@ -113,6 +113,7 @@ public sealed class BlobCache
             if (!SHA256.HashData(payload).AsSpan().SequenceEqual(hash)) return Reject(out problem, "payload hash mismatch (corrupt)");
             var proto = ModelProto.Parser.ParseFrom(bytes, (int)ms.Position, (int)length);
             var graph = OnnxModelLoader.FromProto(proto, null).Graph;
+            GraphSerializer.RestoreNodeOpsets(proto, graph);
             foreach (var name in lowered)
                 if (graph.Initializers.TryGetValue(name, out var t) && t.DType is DType.Float16 or DType.BFloat16)
                     graph.Initializers[name] = GraphSerializer.ToFloat(t);

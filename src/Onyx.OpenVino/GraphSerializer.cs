@@ -13,8 +13,41 @@ public static class GraphSerializer
     public static ModelProto ToModel(Graph g, IReadOnlyCollection<string>? lowPrecision = null, InferencePrecision precision = InferencePrecision.FP32)
     {
         var m = new ModelProto { IrVersion = 10, ProducerName = "Onyx.OpenVino", Graph = ToGraph(g, lowPrecision, precision) };
-        foreach (var (domain, version) in g.Opsets) m.OpsetImport.Add(new OperatorSetIdProto { Domain = domain, Version = version });
+        var imports = new Dictionary<string, int>(g.Opsets, StringComparer.Ordinal);
+        // Optimizer passes create nodes at their own opset (com.microsoft FusedConv v1, LayerNormalization
+        // v17 in an opset-13 model, onyx.MatMulBias): import every domain used and keep each node's
+        // version where it differs from its domain's import, so the graph reloads exactly as compiled.
+        var overrides = new List<string>();
+        for (int i = 0; i < g.Nodes.Count; i++)
+        {
+            var n = g.Nodes[i];
+            if (n.OpsetVersion <= 0) continue;
+            if (!imports.TryGetValue(n.Domain, out int imported)) imports[n.Domain] = imported = n.OpsetVersion;
+            if (n.OpsetVersion != imported) overrides.Add($"{i}:{n.OpType}:{n.OpsetVersion}");
+        }
+        foreach (var (domain, version) in imports) m.OpsetImport.Add(new OperatorSetIdProto { Domain = domain, Version = version });
+        if (overrides.Count > 0) m.MetadataProps.Add(new StringStringEntryProto { Key = NodeOpsetsKey, Value = string.Join(";", overrides) });
         return m;
+    }
+
+    private const string NodeOpsetsKey = "onyx.node_opsets";
+
+    /// <summary>
+    /// Puts back the per-node opset versions <see cref="ToModel"/> recorded, on <paramref name="g"/> loaded
+    /// from <paramref name="model"/>; an entry that does not match the graph throws (the blob is then rejected).
+    /// </summary>
+    public static void RestoreNodeOpsets(ModelProto model, Graph g)
+    {
+        var entry = model.MetadataProps.FirstOrDefault(p => p.Key == NodeOpsetsKey);
+        if (entry is null) return;
+        foreach (var item in entry.Value.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = item.Split(':');
+            if (parts.Length != 3 || !int.TryParse(parts[0], out int index) || !int.TryParse(parts[2], out int version)
+                || (uint)index >= (uint)g.Nodes.Count || g.Nodes[index].OpType != parts[1] || version <= 0)
+                throw new FormatException($"node opset entry '{item}' does not match the graph");
+            g.Nodes[index].OpsetVersion = version;
+        }
     }
 
     /// <summary>A GraphProto for <paramref name="g"/> (recursively for bodies).</summary>
