@@ -25,6 +25,7 @@ public sealed class GraphOptimizer
         new FuseConvBatchNorm(),
         new FuseConvScaleBias(),
         new FuseMatMulAddIntoGemm(),
+        new FuseConvResidual(),
         new FuseConvActivation(),
         new FuseHardSwish(),
         new FuseLayerNorm(),

@@ -40,7 +40,7 @@ internal sealed class FuseConvActivation : IGraphPass
         return changed;
     }
 
-    private static (string Name, float[] Params)? Activation(Graph graph, Node act)
+    internal static (string Name, float[] Params)? Activation(Graph graph, Node act)
     {
         switch (act.OpType)
         {
