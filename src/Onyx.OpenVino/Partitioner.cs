@@ -109,6 +109,9 @@ public static class Partitioner
             .Select(id => registry.Find(id) ?? DeviceRegistry.DetectCpu()).ToList();
         var refused = new List<RefusedNode>();
         var label = new int[n]; // index into devices, or -1: the CPU fallback provider
+        // A preview-training Gradient differentiates through the forward nodes themselves, which a fused
+        // subgraph would hide from it: such a graph stays whole on the CPU provider.
+        bool differentiated = graph.Nodes.Any(x => x.OpType == "Gradient" && x.Domain == "ai.onnx.preview.training");
         var producersOf = new List<int>[n];
         for (int i = 0; i < n; i++)
         {
@@ -117,6 +120,11 @@ public static class Partitioner
                 if (producer.TryGetValue(name, out int p) && p != i && !producersOf[i].Contains(p)) producersOf[i].Add(p);
             label[i] = -1;
             if (order[i].Domain == FusedDomain) continue; // already compiled (an EPContext node)
+            if (differentiated)
+            {
+                refused.Add(new RefusedNode(order[i], "the graph holds an ai.onnx.preview.training.Gradient node, which differentiates through the original nodes on the CPU provider"));
+                continue;
+            }
             var reasons = new List<string>();
             for (int d = 0; d < devices.Count && label[i] < 0; d++)
             {
