@@ -20,8 +20,8 @@ public static class GpuCapability
         "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "PRelu",
         "Conv", "ConvTranspose", "MatMul", "Gemm",
         "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization",
-        "Softmax", "LogSoftmax", "LayerNormalization", "InstanceNormalization",
-        "Concat", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Split", "Resize", "Pad",
+        "Softmax", "LogSoftmax", "LayerNormalization", "InstanceNormalization", "GroupNormalization",
+        "Concat", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Split", "Resize", "Pad", "Gather",
         "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceSumSquare", "ReduceL2", "ReduceL1",
         "Constant",
     };
@@ -87,6 +87,11 @@ public static class GpuCapability
         }
         if (graph is null) return null;
 
+        if (node.OpType == "Gather" && node.HasInput(1))
+        {
+            if (!IsConstant(graph, node.Inputs[1])) return "Gather with runtime indices (the device holds float tensors only; constant indices are claimed)";
+            if (graph.Initializers.TryGetValue(node.Inputs[1], out var idx) && idx.DType is not (DType.Int32 or DType.Int64)) return $"Gather indices are {idx.DType}";
+        }
         // Inputs that must be constants.
         foreach (int i in ConstantInputs(node))
             if (node.HasInput(i) && !IsConstant(graph, node.Inputs[i])) return $"input {i} ('{node.Inputs[i]}') is not a constant";
@@ -140,6 +145,7 @@ public static class GpuCapability
     private static int[] ConstantInputs(Node n) => n.OpType switch
     {
         "Reshape" or "Squeeze" or "Unsqueeze" or "Split" => [1],
+        "Gather" => [1], // the device holds float storage only: runtime int indices stay on the CPU
         "Slice" => [1, 2, 3, 4],
         "Resize" => [1, 2, 3],
         "Pad" => [1, 2, 3],
@@ -152,7 +158,7 @@ public static class GpuCapability
 
     private static int[] DataInputs(Node n) => n.OpType switch
     {
-        "Conv" or "ConvTranspose" or "Gemm" or "LayerNormalization" or "InstanceNormalization" => [0, 1, 2],
+        "Conv" or "ConvTranspose" or "Gemm" or "LayerNormalization" or "InstanceNormalization" or "GroupNormalization" => [0, 1, 2],
         "Concat" or "Sum" or "Max" or "Min" => Enumerable.Range(0, n.Inputs.Count).ToArray(),
         "Add" or "Sub" or "Mul" or "Div" or "Pow" or "PRelu" or "MatMul" => [0, 1],
         "Constant" => [],

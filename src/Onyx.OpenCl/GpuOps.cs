@@ -54,6 +54,8 @@ internal static class OpFactory
             "LogSoftmax" => new SoftmaxOp(n, isLog: true),
             "LayerNormalization" => new NormOp(n, instance: false),
             "InstanceNormalization" => new NormOp(n, instance: true),
+            "GroupNormalization" => new GroupNormOp(n),
+            "Gather" => new GatherOp(n, c),
             "Concat" => new ConcatOp(n),
             "Reshape" => new AliasOp(n, AliasKind.Reshape, c),
             "Flatten" => new AliasOp(n, AliasKind.Flatten, c),

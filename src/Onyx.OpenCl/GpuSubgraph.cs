@@ -67,6 +67,7 @@ public sealed unsafe class GpuSubgraph : IDisposable, IConstants
             var op = OpFactory.Create(n, this);
             _ops.Add(op);
             foreach (var o in n.Outputs) if (o.Length > 0) byProducedValue[o] = op;
+            if (op is GatherOp gather) _constants[gather.IndexKey] = gather.IndexTensor;
             if (op is BatchNormOp bn)
             {
                 _constants["\u0001bn_scale:" + n.Inputs[1] + "|" + n.Outputs[0]] = Tensor.FromArray(bn.Scale, bn.Scale.Length);

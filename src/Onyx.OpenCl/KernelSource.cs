@@ -335,6 +335,37 @@ internal static class KernelSource
             }
         }
 
+        /* GroupNormalization: statistics per (instance, group) row of len = cpg * spatial elements (the group's
+           channels are contiguous), then y = (x - mean) / sqrt(var + eps) * scale + bias with scale/bias per
+           channel (perGroup 0, opset 21) or per group (perGroup 1, opset 18). Two passes in float per row. */
+        __kernel void group_norm(__global const DTYPE* x, __global const DTYPE* scale, __global const DTYPE* bias, __global DTYPE* y,
+                                 int rows, int groups, int cpg, int spatial, float eps, int perGroup) {
+            int r = get_global_id(0);
+            if (r >= rows) return;
+            int len = cpg * spatial, base = r * len, g = r % groups;
+            float mean = 0.0f;
+            for (int j = 0; j < len; j++) mean += LDF(x, base + j);
+            mean /= (float)len;
+            float var = 0.0f;
+            for (int j = 0; j < len; j++) { float d = LDF(x, base + j) - mean; var += d * d; }
+            float inv = rsqrt(var / (float)len + eps);
+            for (int j = 0; j < len; j++) {
+                int si = perGroup ? g : g * cpg + j / spatial;
+                ST(y, base + j, (LDF(x, base + j) - mean) * inv * LDF(scale, si) + LDF(bias, si));
+            }
+        }
+
+        /* Gather: y[o, k, i] = x[o, idx[k], i] over outer x K x inner; the axis has A entries. The constant indices
+           live in a float32 buffer (exact below 2^24; checked on the host) and may be negative (counted from the end). */
+        __kernel void gather(__global const DTYPE* x, __global const float* idx, __global DTYPE* y, int n, int K, int inner, int A) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            int in = i % inner, t = i / inner, k = t % K, o = t / K;
+            int j = (int)idx[k];
+            if (j < 0) j += A;
+            ST(y, i, LD(x, (o * A + j) * inner + in));
+        }
+
         __kernel void softmax(__global const DTYPE* x, __global DTYPE* y, int outer, int len, int inner, int isLog) {
             int gid = get_global_id(0);
             if (gid >= outer * inner) return;

@@ -70,6 +70,46 @@ public class OpTests
         Check(model, T(Random(120, 12), 2, 3, 4, 5));
     }
 
+    /// <summary>Opset 18 (scale/bias per group) and 21 (per channel); 3-D and 4-D inputs.</summary>
+    [GpuTheory]
+    [InlineData(18, 2, new[] { 2, 6, 4, 5 })]
+    [InlineData(21, 3, new[] { 2, 6, 4, 5 })]
+    [InlineData(21, 1, new[] { 3, 4, 7 })]
+    [InlineData(21, 4, new[] { 1, 4, 3, 2 })]
+    public void GroupNormalization(int opset, int groups, int[] shape)
+    {
+        int c = shape[1], n = opset < 21 ? groups : c, len = shape.Aggregate(1, (p, d) => p * d);
+        var model = new ModelBuilder().Opset(opset).Input("x", shape).Weight("s", Random(n, 10), n).Weight("b", Random(n, 11), n)
+            .Node("GroupNormalization", ["x", "s", "b"], ["y"], I("num_groups", groups), F("epsilon", 1e-3f)).Output("y").Build();
+        Check(model, T(Random(len, 12, -3, 5), shape));
+    }
+
+    /// <summary>Any axis, int32/int64, scalar and 2-D indices, negative indices, repeated indices.</summary>
+    [GpuTheory]
+    [InlineData(0, false, new[] { 2, 2 }, new long[] { 0, 3, -1, 1 })]
+    [InlineData(1, true, new[] { 3 }, new long[] { 4, -5, 2 })]
+    [InlineData(2, false, new int[0], new long[] { -2 })]
+    [InlineData(-1, true, new[] { 1, 4 }, new long[] { 5, 0, 5, -6 })]
+    public void Gather(int axis, bool int32, int[] idxShape, long[] idx)
+    {
+        int[] shape = [4, 5, 6];
+        var model = new ModelBuilder().Opset(13).Input("x", shape).Indices("i", int32, idxShape, idx)
+            .Node("Gather", ["x", "i"], ["y"], I("axis", axis)).Output("y").Build();
+        Check(model, T(Random(120, 13), shape));
+    }
+
+    /// <summary>An embedding-style Gather of a float initializer, feeding a claimed op; runtime indices are refused.</summary>
+    [GpuFact]
+    public void GatherOfInitializerAndCapability()
+    {
+        var model = new ModelBuilder().Opset(13).Input("x", 3, 4).Weight("table", Random(40, 14), 10, 4).Indices("i", false, [3], 7, 0, -1)
+            .Node("Gather", ["table", "i"], ["g"]).Node("Add", ["g", "x"], ["y"]).Output("y").Build();
+        Check(model, T(Random(12, 15), 3, 4));
+        var g = Onyx.Onnx.OnnxModelLoader.Load(new ModelBuilder().Opset(13).Input("x", 10, 4).Input("i", 3)
+            .Node("Gather", ["x", "i"], ["y"]).Output("y").Build()).Graph;
+        Assert.Contains("runtime indices", GpuCapability.WhyNot(g.Nodes[0], g));
+    }
+
     [GpuFact]
     public void ConvTranspose()
     {

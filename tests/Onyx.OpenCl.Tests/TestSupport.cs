@@ -73,6 +73,16 @@ internal sealed class ModelBuilder
 
     public ModelBuilder Floats(string name, params float[] data) => Weight(name, data, data.Length);
 
+    /// <summary>An int32 or int64 initializer of any shape (rank 0 when <paramref name="shape"/> is empty).</summary>
+    public ModelBuilder Indices(string name, bool int32, int[] shape, params long[] data)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)(int32 ? TensorProto.Types.DataType.Int32 : TensorProto.Types.DataType.Int64) };
+        t.Dims.AddRange(shape.Select(d => (long)d));
+        if (int32) t.Int32Data.AddRange(data.Select(v => (int)v)); else t.Int64Data.AddRange(data);
+        _g.Initializer.Add(t);
+        return this;
+    }
+
     private readonly List<string> _domains = [];
 
     public ModelBuilder Domain(string d) { _domains.Add(d); return this; }
