@@ -15,7 +15,7 @@ public sealed unsafe partial class ConvF32
     /// </summary>
     private bool Transposed(int positions, int outPerGroup, int kTotal)
     {
-        IsaPath isa = _packed![0].Isa;
+        IsaPath isa = _isa;
         if (!TransposedEnabled || isa != IsaPath.V512 || positions > Im2Col.MaxLanes || outPerGroup < 32 || outPerGroup % 16 != 0) return false;
         if (!(KD == 1 && KH * KW * ((positions + 15) / 16) <= Im2Col.MaxSlots)) return false;
         int nr = GemmDriver.NrOf(isa);
@@ -76,42 +76,6 @@ public sealed unsafe partial class ConvF32
         }
         if (act.Activation != FusedActivation.None)
             Activations.Apply(new Span<float>(y, positions * channels), act);
-    }
-
-    /// <summary>
-    /// The filters as vector operands (W^T per group), made on first use from the packed panels (the
-    /// constructor's weight pointer is gone by then) and kept: only convs that meet small maps pay the memory.
-    /// </summary>
-    private PackedMatrixB[] TransposedFilters()
-    {
-        if (Volatile.Read(ref _transposed) is { } ready) return ready;
-        lock (_packed!)
-        {
-            if (_transposed is { } raced) return raced;
-            var made = new PackedMatrixB[Group];
-            for (int grp = 0; grp < Group; grp++)
-            {
-                PackedMatrixA pa = _packed[grp];
-                int m = pa.M, k = pa.K, mr = pa.MR;
-                // Native scratch, freed at once: a managed copy would sit in the large-object heap until a GC.
-                float* w = (float*)NativeMemory.Alloc((nuint)Math.Max(1L, (long)m * k), sizeof(float));
-                try
-                {
-                    float* src = pa.Data;
-                    for (int i = 0; i < m; i++)
-                        for (int p = 0; p < k; p++)
-                            w[(nint)i * k + p] = src[(nint)(i / mr) * k * mr + (nint)p * mr + i % mr];
-                    made[grp] = new PackedMatrixB(w, k, true, k, m, pa.Isa);
-                }
-                finally
-                {
-                    NativeMemory.Free(w);
-                }
-                GC.KeepAlive(pa);
-            }
-            Volatile.Write(ref _transposed, made);
-            return made;
-        }
     }
 
     [ThreadStatic] private static float* t_result;
