@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Onyx.Kernels.Gemm;
 using Onyx.Kernels.Threading;
 
@@ -78,18 +77,8 @@ public sealed unsafe partial class ConvF32
             Activations.Apply(new Span<float>(y, positions * channels), act);
     }
 
-    [ThreadStatic] private static float* t_result;
-    [ThreadStatic] private static nint t_resultLen;
+    private struct ResultScratch { }
 
-    /// <summary>Per-thread C^T buffer of the transposed path, grown on demand and kept.</summary>
-    private static float* ResultBuffer(nint floats)
-    {
-        if (t_resultLen < floats)
-        {
-            if (t_result != null) NativeMemory.AlignedFree(t_result);
-            t_result = (float*)NativeMemory.AlignedAlloc((nuint)Math.Max(floats, 16) * sizeof(float), 64);
-            t_resultLen = floats;
-        }
-        return t_result;
-    }
+    /// <summary>Per-thread C^T buffer of the transposed path (live beside the column buffer), grown on demand and kept.</summary>
+    private static float* ResultBuffer(nint floats) => ThreadScratch<ResultScratch>.Floats(floats);
 }

@@ -178,20 +178,10 @@ public sealed unsafe partial class ConvF32 : IDisposable
         DepthwiseConvF32.Forward(g, x, y, _raw, bias, act, pool, accumulate, _isa);
     }
 
-    [ThreadStatic] private static float* t_col;
-    [ThreadStatic] private static nint t_colLen;
+    private struct ColumnScratch { }
 
-    /// <summary>Per-thread column buffer, grown on demand and kept: nothing allocated per call.</summary>
-    internal static float* ColumnBuffer(nint floats)
-    {
-        if (t_colLen < floats)
-        {
-            if (t_col != null) NativeMemory.AlignedFree(t_col);
-            t_col = (float*)NativeMemory.AlignedAlloc((nuint)Math.Max(floats, 16) * sizeof(float), 64);
-            t_colLen = floats;
-        }
-        return t_col;
-    }
+    /// <summary>Per-thread im2col column buffer (also ConvTransposeF32's), grown on demand and kept.</summary>
+    internal static float* ColumnBuffer(nint floats) => ThreadScratch<ColumnScratch>.Floats(floats);
 }
 
 /// <summary>Applies a <see cref="GemmEpilogue"/>'s activation to a span in place (vectorised).</summary>
