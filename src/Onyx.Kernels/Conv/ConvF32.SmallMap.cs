@@ -49,32 +49,8 @@ public sealed unsafe partial class ConvF32
                     lda = lanes;
                 }
                 SGemm.Multiply(true, positions, 1f, a, lda, wt[grp], 0f, ct, outPer, default, pool);
-                StoreTransposed(ct, positions, outPer, yg, bias == null ? null : bias + grp * outPer, act, accumulate);
+                SmallMapStore.Run(ct, positions, outPer, yg, bias == null ? null : bias + grp * outPer, act, accumulate);
             }
-    }
-
-    /// <summary>y[m, p] = act(ct[p, m] + bias[m] (+ y[m, p])), in 16 x 16 blocks so both sides stay in L1.</summary>
-    private static void StoreTransposed(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate)
-    {
-        for (int m0 = 0; m0 < channels; m0 += 16)
-        {
-            int m1 = Math.Min(channels, m0 + 16);
-            for (int p0 = 0; p0 < positions; p0 += 16)
-            {
-                int p1 = Math.Min(positions, p0 + 16);
-                for (int m = m0; m < m1; m++)
-                {
-                    float b = bias == null ? 0f : bias[m];
-                    float* yr = y + (nint)m * positions;
-                    if (accumulate)
-                        for (int p = p0; p < p1; p++) yr[p] += ct[(nint)p * channels + m] + b;
-                    else
-                        for (int p = p0; p < p1; p++) yr[p] = ct[(nint)p * channels + m] + b;
-                }
-            }
-        }
-        if (act.Activation != FusedActivation.None)
-            Activations.Apply(new Span<float>(y, positions * channels), act);
     }
 
     private struct ResultScratch { }
