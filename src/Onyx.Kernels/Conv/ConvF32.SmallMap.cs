@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Onyx.Kernels.Gemm;
 using Onyx.Kernels.Threading;
 
@@ -15,7 +14,7 @@ public sealed unsafe partial class ConvF32
     /// </summary>
     private bool Transposed(int positions, int outPerGroup, int kTotal)
     {
-        IsaPath isa = _packed![0].Isa;
+        IsaPath isa = _isa;
         if (!TransposedEnabled || isa != IsaPath.V512 || positions > Im2Col.MaxLanes || outPerGroup < 32 || outPerGroup % 16 != 0) return false;
         if (!(KD == 1 && KH * KW * ((positions + 15) / 16) <= Im2Col.MaxSlots)) return false;
         int nr = GemmDriver.NrOf(isa);
@@ -50,82 +49,12 @@ public sealed unsafe partial class ConvF32
                     lda = lanes;
                 }
                 SGemm.Multiply(true, positions, 1f, a, lda, wt[grp], 0f, ct, outPer, default, pool);
-                StoreTransposed(ct, positions, outPer, yg, bias == null ? null : bias + grp * outPer, act, accumulate);
+                SmallMapStore.Run(ct, positions, outPer, yg, bias == null ? null : bias + grp * outPer, act, accumulate);
             }
     }
 
-    /// <summary>y[m, p] = act(ct[p, m] + bias[m] (+ y[m, p])), in 16 x 16 blocks so both sides stay in L1.</summary>
-    private static void StoreTransposed(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate)
-    {
-        for (int m0 = 0; m0 < channels; m0 += 16)
-        {
-            int m1 = Math.Min(channels, m0 + 16);
-            for (int p0 = 0; p0 < positions; p0 += 16)
-            {
-                int p1 = Math.Min(positions, p0 + 16);
-                for (int m = m0; m < m1; m++)
-                {
-                    float b = bias == null ? 0f : bias[m];
-                    float* yr = y + (nint)m * positions;
-                    if (accumulate)
-                        for (int p = p0; p < p1; p++) yr[p] += ct[(nint)p * channels + m] + b;
-                    else
-                        for (int p = p0; p < p1; p++) yr[p] = ct[(nint)p * channels + m] + b;
-                }
-            }
-        }
-        if (act.Activation != FusedActivation.None)
-            Activations.Apply(new Span<float>(y, positions * channels), act);
-    }
+    private struct ResultScratch { }
 
-    /// <summary>
-    /// The filters as vector operands (W^T per group), made on first use from the packed panels (the
-    /// constructor's weight pointer is gone by then) and kept: only convs that meet small maps pay the memory.
-    /// </summary>
-    private PackedMatrixB[] TransposedFilters()
-    {
-        if (Volatile.Read(ref _transposed) is { } ready) return ready;
-        lock (_packed!)
-        {
-            if (_transposed is { } raced) return raced;
-            var made = new PackedMatrixB[Group];
-            for (int grp = 0; grp < Group; grp++)
-            {
-                PackedMatrixA pa = _packed[grp];
-                int m = pa.M, k = pa.K, mr = pa.MR;
-                // Native scratch, freed at once: a managed copy would sit in the large-object heap until a GC.
-                float* w = (float*)NativeMemory.Alloc((nuint)Math.Max(1L, (long)m * k), sizeof(float));
-                try
-                {
-                    float* src = pa.Data;
-                    for (int i = 0; i < m; i++)
-                        for (int p = 0; p < k; p++)
-                            w[(nint)i * k + p] = src[(nint)(i / mr) * k * mr + (nint)p * mr + i % mr];
-                    made[grp] = new PackedMatrixB(w, k, true, k, m, pa.Isa);
-                }
-                finally
-                {
-                    NativeMemory.Free(w);
-                }
-                GC.KeepAlive(pa);
-            }
-            Volatile.Write(ref _transposed, made);
-            return made;
-        }
-    }
-
-    [ThreadStatic] private static float* t_result;
-    [ThreadStatic] private static nint t_resultLen;
-
-    /// <summary>Per-thread C^T buffer of the transposed path, grown on demand and kept.</summary>
-    private static float* ResultBuffer(nint floats)
-    {
-        if (t_resultLen < floats)
-        {
-            if (t_result != null) NativeMemory.AlignedFree(t_result);
-            t_result = (float*)NativeMemory.AlignedAlloc((nuint)Math.Max(floats, 16) * sizeof(float), 64);
-            t_resultLen = floats;
-        }
-        return t_result;
-    }
+    /// <summary>Per-thread C^T buffer of the transposed path (live beside the column buffer), grown on demand and kept.</summary>
+    private static float* ResultBuffer(nint floats) => ThreadScratch<ResultScratch>.Floats(floats);
 }

@@ -7,17 +7,15 @@ namespace Onyx.Kernels.Conv;
 
 /// <summary>
 /// FP32 convolution (NCHW, 1-3 spatial dims, groups, strides, dilations, pads) with fused bias and
-/// activation. Built once per weight (at session load for a constant filter): the filter of each
-/// group is prepacked as the GEMM's broadcast operand. Paths: depthwise 1-D/2-D runs direct
+/// activation. Built once per weight (at session load for a constant filter, which is only copied then):
+/// the filter layout the first call's path needs is packed on that call (see ConvF32.Filters.cs). Paths: depthwise 1-D/2-D runs direct
 /// (vectorised along output rows); 1x1 stride-1 unpadded conv is one GEMM on the input as is;
 /// everything else gathers windows (im2col, in bounded column chunks) and runs the GEMM.
-/// Immutable after construction; Forward may run on many threads at once.
+/// Forward may run on many threads at once (layouts are published once, under a lock, on first use).
 /// </summary>
 public sealed unsafe partial class ConvF32 : IDisposable
 {
-    private readonly PackedMatrixA[]? _packed;
-    private PackedMatrixB[]? _transposed;
-    private readonly float[]? _depthwise;
+    private readonly IsaPath _isa;
 
     /// <summary>Output channels (M).</summary>
     public int OutChannels { get; }
@@ -34,7 +32,10 @@ public sealed unsafe partial class ConvF32 : IDisposable
     /// <summary>True when every group has one input and one output channel (handled by the direct kernel in 1-D/2-D).</summary>
     public bool IsDepthwise => InPerGroup == 1 && OutChannels == Group;
 
-    /// <summary>Prepares filter <paramref name="weight"/> laid out [M, C/group, kD, kH, kW] (copied; the pointer is not kept).</summary>
+    /// <summary>
+    /// Prepares filter <paramref name="weight"/> laid out [M, C/group, kD, kH, kW] (copied; the pointer is not
+    /// kept). Packing waits for the first Forward, which knows the output size and so the path.
+    /// </summary>
     public ConvF32(float* weight, int outChannels, int inPerGroup, int group, int kd, int kh, int kw, IsaPath? isa = null)
     {
         if (group < 1 || outChannels % group != 0) throw new ArgumentException($"{outChannels} output channels do not split into {group} groups");
@@ -42,12 +43,10 @@ public sealed unsafe partial class ConvF32 : IDisposable
         InPerGroup = inPerGroup;
         Group = group;
         KD = kd; KH = kh; KW = kw;
-        int kSize = kd * kh * kw, outPerGroup = outChannels / group;
-        if (IsDepthwise)
-            _depthwise = new ReadOnlySpan<float>(weight, outChannels * kSize).ToArray();
-        _packed = new PackedMatrixA[group];
-        for (int g = 0; g < group; g++)
-            _packed[g] = new PackedMatrixA(weight + (nint)g * outPerGroup * inPerGroup * kSize, inPerGroup * kSize, false, outPerGroup, inPerGroup * kSize, isa);
+        _isa = isa ?? KernelIsa.Current;
+        nint floats = (nint)outChannels * inPerGroup * kd * kh * kw;
+        _raw = (float*)NativeMemory.AlignedAlloc((nuint)Math.Max(floats, 16) * sizeof(float), 64);
+        Buffer.MemoryCopy(weight, _raw, floats * sizeof(float), floats * sizeof(float));
     }
 
     /// <summary>
@@ -75,6 +74,7 @@ public sealed unsafe partial class ConvF32 : IDisposable
             ForwardTransposed(g, x, y, bias, activation, pool, accumulate, pointwise);
             return;
         }
+        PackedMatrixA[] packed = PackedFilters();
         if (pointwise)
         {
             for (int n = 0; n < g.Batch; n++)
@@ -83,20 +83,20 @@ public sealed unsafe partial class ConvF32 : IDisposable
                     float* xg = x + ((nint)n * g.InChannels + grp * InPerGroup) * inSize;
                     float* yg = y + ((nint)n * OutChannels + grp * outPerGroup) * outSize;
                     var ep = activation with { Bias = bias == null ? null : bias + grp * outPerGroup, BiasKind = bias == null ? BiasKind.None : BiasKind.PerRow };
-                    SGemm.Multiply(_packed![grp], false, outSize, 1f, xg, inSize, beta, yg, outSize, ep, pool);
+                    SGemm.Multiply(packed[grp], false, outSize, 1f, xg, inSize, beta, yg, outSize, ep, pool);
                 }
             return;
         }
         // Windows are gathered straight into packed GEMM strips, one L2-sized column chunk at a time,
         // each thread with its own buffer; the GEMM itself runs single-threaded unless the work is one chunk.
-        int nr = GemmDriver.NrOf(_packed![0].Isa), mr = GemmDriver.MrOf(_packed[0].Isa);
+        int nr = GemmDriver.NrOf(_isa), mr = GemmDriver.MrOf(_isa);
         // At least 128 columns: every chunk re-streams the whole packed filter, so a big filter needs wide chunks.
         int chunk = Math.Max(128, ColumnChunkFloats / Math.Max(kTotal, 1) / nr * nr);
         chunk = Math.Min(chunk, (outSize + nr - 1) / nr * nr);
         int strips = (outSize + nr - 1) / nr;
         var body = new GemmChunkBody
         {
-            G = g, Conv = this, X = x, Y = y, Bias = bias, Act = activation, Chunk = chunk, Nr = nr, Beta = beta,
+            G = g, Conv = this, Packed = packed, X = x, Y = y, Bias = bias, Act = activation, Chunk = chunk, Nr = nr, Beta = beta,
             Strips = strips, TotalStrips = (long)g.Batch * Group * strips, MRows = outPerGroup,
         };
         int threads = pool?.DegreeOfParallelism ?? 1;
@@ -124,6 +124,7 @@ public sealed unsafe partial class ConvF32 : IDisposable
     {
         public ConvGeometry G;
         public ConvF32 Conv;
+        public PackedMatrixA[] Packed;
         public float* X, Y, Bias;
         public GemmEpilogue Act;
         public int Chunk, Parts, Nr, Mr, Strips, MRows;
@@ -165,7 +166,7 @@ public sealed unsafe partial class ConvF32 : IDisposable
                 {
                     int count = Math.Min(Chunk, colEnd - start);
                     Im2Col.GatherPacked(G, xg, inPer, start, count, col, Nr);
-                    SGemm.MultiplyPacked(Conv._packed![grp], m0, m1, col, count, yg + start, outSize, Beta, ep, null);
+                    SGemm.MultiplyPacked(Packed[grp], m0, m1, col, count, yg + start, outSize, Beta, ep, null);
                 }
             }
         }
@@ -173,32 +174,14 @@ public sealed unsafe partial class ConvF32 : IDisposable
 
     private void Depthwise(in ConvGeometry g, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool? pool, bool accumulate)
     {
-        fixed (float* w = _depthwise)
-            DepthwiseConvF32.Forward(g, x, y, w, bias, act, pool, accumulate, _packed![0].Isa);
+        // _raw stays alive for depthwise layers: ReleaseRaw keeps it.
+        DepthwiseConvF32.Forward(g, x, y, _raw, bias, act, pool, accumulate, _isa);
     }
 
-    [ThreadStatic] private static float* t_col;
-    [ThreadStatic] private static nint t_colLen;
+    private struct ColumnScratch { }
 
-    /// <summary>Per-thread column buffer, grown on demand and kept: nothing allocated per call.</summary>
-    internal static float* ColumnBuffer(nint floats)
-    {
-        if (t_colLen < floats)
-        {
-            if (t_col != null) NativeMemory.AlignedFree(t_col);
-            t_col = (float*)NativeMemory.AlignedAlloc((nuint)Math.Max(floats, 16) * sizeof(float), 64);
-            t_colLen = floats;
-        }
-        return t_col;
-    }
-
-    /// <summary>Frees the packed filters.</summary>
-    public void Dispose()
-    {
-        if (_packed is null) return;
-        foreach (var p in _packed) p.Dispose();
-        if (_transposed is not null) foreach (var p in _transposed) p.Dispose();
-    }
+    /// <summary>Per-thread im2col column buffer (also ConvTransposeF32's), grown on demand and kept.</summary>
+    internal static float* ColumnBuffer(nint floats) => ThreadScratch<ColumnScratch>.Floats(floats);
 }
 
 /// <summary>Applies a <see cref="GemmEpilogue"/>'s activation to a span in place (vectorised).</summary>

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using System.Runtime.InteropServices;
 using Onyx.Kernels.Gemm;
 using Onyx.Kernels.Threading;
 
@@ -124,18 +123,8 @@ public static unsafe class DepthwiseConvF32
         }
     }
 
-    [ThreadStatic] private static float* t_buf;
-    [ThreadStatic] private static nint t_len;
+    private struct DepthwiseScratch { }
 
     /// <summary>Per-thread scratch (64-byte aligned), grown on demand and kept: nothing allocated per call in steady state.</summary>
-    private static float* Scratch(nint floats)
-    {
-        if (t_len < floats)
-        {
-            if (t_buf != null) NativeMemory.AlignedFree(t_buf);
-            t_buf = (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
-            t_len = floats;
-        }
-        return t_buf;
-    }
+    private static float* Scratch(nint floats) => ThreadScratch<DepthwiseScratch>.Floats(floats);
 }

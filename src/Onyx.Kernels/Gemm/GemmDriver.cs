@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Onyx.Kernels.Threading;
@@ -45,33 +44,12 @@ internal static unsafe class GemmDriver
     /// <summary>Below this many multiply-adds a GEMM runs on one thread (handoff costs ~1 us).</summary>
     public const long ParallelThreshold = 1L << 19;
 
-    [ThreadStatic] private static float* t_bufA;
-    [ThreadStatic] private static nint t_bufALen;
-    [ThreadStatic] private static float* t_bufB;
-    [ThreadStatic] private static nint t_bufBLen;
+    private struct PackAScratch { }
+    private struct PackBScratch { }
 
     // Per-thread packing buffers, grown on demand and kept for the thread's life: nothing is allocated per call.
-    private static float* BufferA(nint floats)
-    {
-        if (t_bufALen < floats)
-        {
-            if (t_bufA != null) NativeMemory.AlignedFree(t_bufA);
-            t_bufA = (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
-            t_bufALen = floats;
-        }
-        return t_bufA;
-    }
-
-    private static float* BufferB(nint floats)
-    {
-        if (t_bufBLen < floats)
-        {
-            if (t_bufB != null) NativeMemory.AlignedFree(t_bufB);
-            t_bufB = (float*)NativeMemory.AlignedAlloc((nuint)floats * sizeof(float), 64);
-            t_bufBLen = floats;
-        }
-        return t_bufB;
-    }
+    private static float* BufferA(nint floats) => ThreadScratch<PackAScratch>.Floats(floats);
+    private static float* BufferB(nint floats) => ThreadScratch<PackBScratch>.Floats(floats);
 
     /// <summary>Runs the GEMM, split across <paramref name="pool"/> when it is big enough.</summary>
     public static void Run(ref GemmArgs g, IntraOpPool? pool)

@@ -10,17 +10,17 @@ public unsafe class ConvF32Tests
 {
     static ConvF32Tests() => KernelIsa.EmulateAll = true;
 
-    private static float[] Random(Random r, int n)
+    internal static float[] Random(Random r, int n)
     {
         var x = new float[n];
         for (int i = 0; i < n; i++) x[i] = (float)(r.NextDouble() * 2 - 1);
         return x;
     }
 
-    private static int Out(int i, int k, int s, int d, int pb, int pe) => (i + pb + pe - d * (k - 1) - 1) / s + 1;
+    internal static int Out(int i, int k, int s, int d, int pb, int pe) => (i + pb + pe - d * (k - 1) - 1) / s + 1;
 
     /// <summary>Naive N-D convolution straight from the ONNX definition.</summary>
-    private static float[] Reference(in ConvGeometry g, float[] x, float[] w, float[]? b, GemmEpilogue act, float[]? z = null)
+    internal static float[] Reference(in ConvGeometry g, float[] x, float[] w, float[]? b, GemmEpilogue act, float[]? z = null)
     {
         var y = new float[g.Batch * g.OutChannels * g.OutSize];
         int cinG = g.InPerGroup, coutG = g.OutPerGroup;
