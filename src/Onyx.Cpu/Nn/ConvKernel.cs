@@ -51,6 +51,13 @@ internal sealed unsafe class ConvKernel : IKernel, IDisposable
         {
             _constWeight = w;
             _prepacked = Prepare(w, _group);
+            // Pack at session load, as ONNX Runtime does, for the path the inferred output shape selects.
+            int rank = w.Rank;
+            int? outSize = null;
+            if (info.Graph.TypeOf(info.Node.Outputs[0]) is TensorTypeInfo { Shape: { } ys } && ys.Length == rank && ys.Skip(2).All(d => d.IsFixed))
+                outSize = checked((int)ys.Skip(2).Aggregate(1L, (a, d) => a * d.Value!.Value));
+            bool depthOne = rank < 5 || info.InputType(0) is TensorTypeInfo { Shape: { } xs } && xs.Length == 5 && xs[2].Value == 1;
+            _prepacked.PackFor(outSize, depthOne);
         }
     }
 

@@ -22,6 +22,20 @@ public sealed unsafe partial class ConvF32
     /// <summary>Tests: which copies of the filter this conv holds now.</summary>
     internal (bool Raw, bool Packed, bool Transposed) Held => (_raw != null, Volatile.Read(ref _packed) != null, Volatile.Read(ref _transposed) != null);
 
+    /// <summary>
+    /// Packs now the layout that calls with <paramref name="outSize"/> output positions per image will use
+    /// (null when unknown: the usual GEMM layout), so a session that knows its shapes at load does not pay
+    /// for packing in its first Run. <paramref name="depthOne"/>: the input has one depth slice (1-D/2-D),
+    /// where a depthwise layer reads the raw weights and needs no layout.
+    /// </summary>
+    public void PackFor(int? outSize, bool depthOne)
+    {
+        if (IsDepthwise && KD == 1 && depthOne) return;
+        int outPer = OutChannels / Group, k = InPerGroup * KD * KH * KW;
+        if (outSize is int positions && Transposed(positions, outPer, k)) TransposedFilters();
+        else PackedFilters();
+    }
+
     /// <summary>The filter as GEMM broadcast operands, one per group (packed on first use).</summary>
     private PackedMatrixA[] PackedFilters() => Volatile.Read(ref _packed) ?? BuildPacked();
 

@@ -42,6 +42,36 @@ public unsafe class ConvF32LayoutTests
     }
 
     [Fact]
+    public void PackForBuildsTheLayoutTheShapeSelectsAtLoad()
+    {
+        int cin = 64, cout = 48;
+        var w = ConvF32Tests.Random(new Random(4), cout * cin * 9);
+        fixed (float* pw = w)
+        {
+            using (var small = new ConvF32(pw, cout, cin, 1, 1, 3, 3, IsaPath.V512))
+            {
+                small.PackFor(49, depthOne: true); // 7x7 map: the transposed GEMM
+                Assert.Equal((false, false, true), small.Held);
+                RunAndCheck(small, w, cin, cout, 1, [7, 7], [3, 3]);
+                Assert.Equal((false, false, true), small.Held); // the first Run packed nothing more
+            }
+            using (var unknown = new ConvF32(pw, cout, cin, 1, 1, 3, 3, IsaPath.V512))
+            {
+                unknown.PackFor(null, depthOne: true); // shape unknown at load: the usual GEMM panels
+                Assert.Equal((false, true, false), unknown.Held);
+                RunAndCheck(unknown, w, cin, cout, 1, [20, 20], [3, 3]);
+            }
+        }
+        var dw = ConvF32Tests.Random(new Random(5), 32 * 9);
+        fixed (float* pw = dw)
+        {
+            using var depthwise = new ConvF32(pw, 32, 1, 32, 1, 3, 3, IsaPath.V512);
+            depthwise.PackFor(400, depthOne: true); // the depthwise kernel reads the raw weights
+            Assert.Equal((true, false, false), depthwise.Held);
+        }
+    }
+
+    [Fact]
     public void SmallMapLayerKeepsOnlyTheTransposedLayoutThenRebuildsThePanelsFromIt()
     {
         int cin = 64, cout = 48;
