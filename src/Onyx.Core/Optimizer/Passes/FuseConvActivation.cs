@@ -25,9 +25,7 @@ internal sealed class FuseConvActivation : IGraphPass
             if (Activation(graph, act) is not var (name, parameters)) continue;
 
             var attrs = new NodeAttributes(conv.Attributes.All);
-            attrs.Set(new Ir.Attribute { Name = "activation", Kind = AttributeKind.String, Bytes = System.Text.Encoding.UTF8.GetBytes(name) });
-            if (parameters.Length > 0)
-                attrs.Set(new Ir.Attribute { Name = "activation_params", Kind = AttributeKind.Floats, Floats = parameters });
+            SetActivation(attrs, name, parameters);
             var fused = new Node("FusedConv", conv.Inputs, [act.Outputs[0]], conv.Name + "/fused_" + act.OpType.ToLowerInvariant(), "com.microsoft", attrs)
             {
                 OpsetVersion = 1,
@@ -38,6 +36,14 @@ internal sealed class FuseConvActivation : IGraphPass
             changed = true;
         }
         return changed;
+    }
+
+    /// <summary>FusedConv's <c>activation</c> / <c>activation_params</c> attributes.</summary>
+    internal static void SetActivation(NodeAttributes attrs, string name, float[] parameters)
+    {
+        attrs.Set(new Ir.Attribute { Name = "activation", Kind = AttributeKind.String, Bytes = System.Text.Encoding.UTF8.GetBytes(name) });
+        if (parameters.Length > 0)
+            attrs.Set(new Ir.Attribute { Name = "activation_params", Kind = AttributeKind.Floats, Floats = parameters });
     }
 
     internal static (string Name, float[] Params)? Activation(Graph graph, Node act)

@@ -34,9 +34,7 @@ internal sealed class FuseConvResidual : IGraphPass
             if (!usage.IsGraphOutput(output) && usage.SoleConsumer(output) is { Domain: "" } act && act.Inputs[0] == output
                 && FuseConvActivation.Activation(graph, act) is var (actName, parameters))
             {
-                attrs.Set(new Ir.Attribute { Name = "activation", Kind = AttributeKind.String, Bytes = System.Text.Encoding.UTF8.GetBytes(actName) });
-                if (parameters.Length > 0)
-                    attrs.Set(new Ir.Attribute { Name = "activation_params", Kind = AttributeKind.Floats, Floats = parameters });
+                FuseConvActivation.SetActivation(attrs, actName, parameters);
                 output = act.Outputs[0];
                 name += "_" + act.OpType.ToLowerInvariant();
                 removed.Add(act);
