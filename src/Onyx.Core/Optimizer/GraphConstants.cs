@@ -17,4 +17,15 @@ internal static class GraphConstants
         for (int k = 1; graph.Initializers.ContainsKey(n) || graph.Nodes.Any(x => x.Outputs.Contains(n)); k++) n = $"{name}_{k}";
         return n;
     }
+
+    /// <summary>
+    /// A Conv's filter W as a float32 constant and its bias B (null when absent), or null when W is not a
+    /// float constant or B is present but not a float constant of one value per output channel.
+    /// </summary>
+    internal static (Tensor W, Tensor? B)? FloatConvWeights(Graph graph, Node conv)
+    {
+        if (Const(graph, conv, 1) is not { DType: DType.Float32, Rank: >= 1 } w) return null;
+        if (!conv.HasInput(2)) return (w, null);
+        return Const(graph, conv, 2) is { DType: DType.Float32 } b && b.Length == w.Shape[0] ? (w, b) : null;
+    }
 }

@@ -21,13 +21,11 @@ internal sealed class FuseConvBatchNorm : IGraphPass
             if (usage.SoleConsumer(conv.Outputs[0]) is not { OpType: "BatchNormalization", Domain: "" } bn) continue;
             if (bn.Inputs[0] != conv.Outputs[0] || bn.Outputs.Skip(1).Any(o => o.Length > 0)) continue;
             if (bn.Attributes.GetInt("training_mode", 0) != 0 || bn.OpsetVersion < 6 && bn.Attributes.GetInt("is_test", 1) == 0) continue;
-            if (GraphConstants.Const(graph, conv, 1) is not { DType: DType.Float32 } w) continue;
-            Tensor? b = conv.HasInput(2) ? GraphConstants.Const(graph, conv, 2) : null;
-            if (conv.HasInput(2) && b is not { DType: DType.Float32 }) continue;
+            if (GraphConstants.FloatConvWeights(graph, conv) is not var (w, b)) continue;
             var p = new Tensor?[4];
             for (int i = 0; i < 4; i++) p[i] = GraphConstants.Const(graph, bn, i + 1);
             int m = w.Shape[0];
-            if (p.Any(t => t is not { DType: DType.Float32 } || t.Length != m) || (b is not null && b.Length != m)) continue;
+            if (p.Any(t => t is not { DType: DType.Float32 } || t.Length != m)) continue;
             float eps = bn.Attributes.GetFloat("epsilon", 1e-5f);
 
             var scale = p[0]!.Span<float>(); var beta = p[1]!.Span<float>(); var mean = p[2]!.Span<float>(); var variance = p[3]!.Span<float>();

@@ -26,12 +26,9 @@ internal sealed class FuseConvScaleBias : IGraphPass
             if (op.Inputs.Count != 2 || !op.HasOutput(0)) continue;
             int ci = op.Inputs[0] == y ? 1 : 0;
             if (op.Inputs[1 - ci] != y || op.Inputs[ci] == y) continue;
-            if (GraphConstants.Const(graph, conv, 1) is not { DType: DType.Float32 } w) continue;
-            Tensor? b = conv.HasInput(2) ? GraphConstants.Const(graph, conv, 2) : null;
-            if (conv.HasInput(2) && b is not { DType: DType.Float32 }) continue;
+            if (GraphConstants.FloatConvWeights(graph, conv) is not var (w, b)) continue;
             if (GraphConstants.Const(graph, op, ci) is not { DType: DType.Float32 } c) continue;
             int m = w.Shape[0];
-            if (b is not null && b.Length != m) continue;
             if (!PerChannel(c, w.Rank, m)) continue;
             var cv = c.Span<float>();
             // A non-finite scale would turn the zeros of a padded border into NaN in one order only.
