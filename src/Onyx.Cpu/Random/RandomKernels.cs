@@ -9,6 +9,27 @@ internal static class RandomCommon
 {
     public static float? Seed(KernelInfo info) => info.Attributes.Has("seed") ? info.Attributes.GetFloat("seed") : null;
 
+    /// <summary>The <c>dtype</c> (default float) and required <c>shape</c> attributes of RandomNormal/RandomUniform.</summary>
+    public static (DType DType, int[] Shape) FixedOutput(KernelInfo info)
+    {
+        var dtype = (DType)info.Attributes.GetInt("dtype", 1);
+        var shape = (info.Attributes.GetInts("shape") ?? throw info.Invalid("attribute 'shape' is required")).Select(d => checked((int)d)).ToArray();
+        if (!NnFloat.IsSupported(dtype)) throw info.Invalid($"dtype must be a float type, got {dtype.OnnxName()}");
+        return (dtype, shape);
+    }
+
+    /// <summary>The optional <c>dtype</c> attribute of the generators shaped like their input.</summary>
+    public static DType? LikeDType(KernelInfo info) => info.Attributes.Has("dtype") ? (DType)info.Attributes.GetInt("dtype") : null;
+
+    /// <summary>RandomNormalLike/RandomUniformLike's output: the input's shape, in <paramref name="dtype"/> or else the input's float type.</summary>
+    public static Tensor LikeOutput(KernelContext context, DType? dtype)
+    {
+        Tensor x = context.Input(0);
+        DType dt = dtype ?? x.DType;
+        if (!NnFloat.IsSupported(dt)) throw context.Error($"output type must be a float type, got {dt.OnnxName()}");
+        return context.Output(0, dt, x.Shape);
+    }
+
     public static void Fill(Tensor t, Func<double> next)
     {
         var v = new double[t.Length];
@@ -31,9 +52,7 @@ public sealed class RandomNormalKernel : IKernel
         _seed = RandomCommon.Seed(info);
         _mean = info.Attributes.GetFloat("mean", 0f);
         _scale = info.Attributes.GetFloat("scale", 1f);
-        _dtype = (DType)info.Attributes.GetInt("dtype", 1);
-        _shape = (info.Attributes.GetInts("shape") ?? throw info.Invalid("attribute 'shape' is required")).Select(d => checked((int)d)).ToArray();
-        if (!NnFloat.IsSupported(_dtype)) throw info.Invalid($"dtype must be a float type, got {_dtype.OnnxName()}");
+        (_dtype, _shape) = RandomCommon.FixedOutput(info);
     }
 
     public void Execute(KernelContext context)
@@ -57,9 +76,7 @@ public sealed class RandomUniformKernel : IKernel
         _seed = RandomCommon.Seed(info);
         _low = info.Attributes.GetFloat("low", 0f);
         _high = info.Attributes.GetFloat("high", 1f);
-        _dtype = (DType)info.Attributes.GetInt("dtype", 1);
-        _shape = (info.Attributes.GetInts("shape") ?? throw info.Invalid("attribute 'shape' is required")).Select(d => checked((int)d)).ToArray();
-        if (!NnFloat.IsSupported(_dtype)) throw info.Invalid($"dtype must be a float type, got {_dtype.OnnxName()}");
+        (_dtype, _shape) = RandomCommon.FixedOutput(info);
     }
 
     public void Execute(KernelContext context)
@@ -82,16 +99,13 @@ public sealed class RandomNormalLikeKernel : IKernel
         _seed = RandomCommon.Seed(info);
         _mean = info.Attributes.GetFloat("mean", 0f);
         _scale = info.Attributes.GetFloat("scale", 1f);
-        _dtype = info.Attributes.Has("dtype") ? (DType)info.Attributes.GetInt("dtype") : null;
+        _dtype = RandomCommon.LikeDType(info);
     }
 
     public void Execute(KernelContext context)
     {
-        Tensor x = context.Input(0);
-        DType dt = _dtype ?? x.DType;
-        if (!NnFloat.IsSupported(dt)) throw context.Error($"output type must be a float type, got {dt.OnnxName()}");
         var rng = Mt19937.Create(_seed);
-        RandomCommon.Fill(context.Output(0, dt, x.Shape), () => _mean + _scale * rng.NextGaussian());
+        RandomCommon.Fill(RandomCommon.LikeOutput(context, _dtype), () => _mean + _scale * rng.NextGaussian());
     }
 }
 
@@ -108,16 +122,13 @@ public sealed class RandomUniformLikeKernel : IKernel
         _seed = RandomCommon.Seed(info);
         _low = info.Attributes.GetFloat("low", 0f);
         _high = info.Attributes.GetFloat("high", 1f);
-        _dtype = info.Attributes.Has("dtype") ? (DType)info.Attributes.GetInt("dtype") : null;
+        _dtype = RandomCommon.LikeDType(info);
     }
 
     public void Execute(KernelContext context)
     {
-        Tensor x = context.Input(0);
-        DType dt = _dtype ?? x.DType;
-        if (!NnFloat.IsSupported(dt)) throw context.Error($"output type must be a float type, got {dt.OnnxName()}");
         var rng = Mt19937.Create(_seed);
-        RandomCommon.Fill(context.Output(0, dt, x.Shape), () => _low + (_high - _low) * rng.NextDouble());
+        RandomCommon.Fill(RandomCommon.LikeOutput(context, _dtype), () => _low + (_high - _low) * rng.NextDouble());
     }
 }
 
@@ -131,7 +142,7 @@ public sealed class BernoulliKernel : IKernel
     public BernoulliKernel(KernelInfo info)
     {
         _seed = RandomCommon.Seed(info);
-        _dtype = info.Attributes.Has("dtype") ? (DType)info.Attributes.GetInt("dtype") : null;
+        _dtype = RandomCommon.LikeDType(info);
     }
 
     public void Execute(KernelContext context)
