@@ -122,7 +122,8 @@ public static unsafe class StridedCopy
     }
 
     /// <summary>dst[dstBase + j] = src[srcBase + map[j]] for j &lt; map.Length (any element type).</summary>
-    public static void Gather(Tensor src, long srcBase, ReadOnlySpan<int> map, Tensor dst, long dstBase)
+    public static void Gather<TIndex>(Tensor src, long srcBase, ReadOnlySpan<TIndex> map, Tensor dst, long dstBase)
+        where TIndex : unmanaged, System.Numerics.IBinaryInteger<TIndex>
     {
         switch (src.DType == DType.String ? 0 : src.DType.SizeOf())
         {
@@ -134,39 +135,17 @@ public static unsafe class StridedCopy
             default:
             {
                 var s = src.Strings; var d = dst.Strings;
-                for (int j = 0; j < map.Length; j++) d[dstBase + j] = s[srcBase + map[j]];
+                for (int j = 0; j < map.Length; j++) d[dstBase + j] = s[srcBase + long.CreateTruncating(map[j])];
                 break;
             }
         }
     }
 
-    /// <summary>dst[dstBase + j] = src[srcBase + map[j]] for j &lt; map.Length (any element type).</summary>
-    public static void Gather(Tensor src, long srcBase, ReadOnlySpan<long> map, Tensor dst, long dstBase)
+    /// <summary>Specialised per index type by the JIT (int and long maps both compile to a plain indexed load).</summary>
+    private static void GatherTyped<T, TIndex>(T* src, ReadOnlySpan<TIndex> map, T* dst)
+        where T : unmanaged where TIndex : unmanaged, System.Numerics.IBinaryInteger<TIndex>
     {
-        switch (src.DType == DType.String ? 0 : src.DType.SizeOf())
-        {
-            case 1: GatherTyped((byte*)src.Pointer + srcBase, map, (byte*)dst.Pointer + dstBase); break;
-            case 2: GatherTyped((ushort*)src.Pointer + srcBase, map, (ushort*)dst.Pointer + dstBase); break;
-            case 4: GatherTyped((uint*)src.Pointer + srcBase, map, (uint*)dst.Pointer + dstBase); break;
-            case 8: GatherTyped((ulong*)src.Pointer + srcBase, map, (ulong*)dst.Pointer + dstBase); break;
-            case 16: GatherTyped((Int128*)src.Pointer + srcBase, map, (Int128*)dst.Pointer + dstBase); break;
-            default:
-            {
-                var s = src.Strings; var d = dst.Strings;
-                for (int j = 0; j < map.Length; j++) d[dstBase + j] = s[srcBase + map[j]];
-                break;
-            }
-        }
-    }
-
-    private static void GatherTyped<T>(T* src, ReadOnlySpan<int> map, T* dst) where T : unmanaged
-    {
-        for (int j = 0; j < map.Length; j++) dst[j] = src[map[j]];
-    }
-
-    private static void GatherTyped<T>(T* src, ReadOnlySpan<long> map, T* dst) where T : unmanaged
-    {
-        for (int j = 0; j < map.Length; j++) dst[j] = src[map[j]];
+        for (int j = 0; j < map.Length; j++) dst[j] = src[long.CreateTruncating(map[j])];
     }
 
     private static void CopyStrings(string[] src, long srcOffset, ReadOnlySpan<long> ss, string[] dst, long dstOffset, ReadOnlySpan<long> ds, ReadOnlySpan<int> dims)

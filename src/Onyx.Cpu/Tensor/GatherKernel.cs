@@ -37,7 +37,7 @@ internal sealed class GatherKernel : IKernel
         long n = idx.Length;
         if (inner == 1 && data.DType != DType.String)
         {
-            for (long o = 0; o < outer; o++) StridedCopy.Gather(data, o * dim, idx, y, o * n);
+            for (long o = 0; o < outer; o++) StridedCopy.Gather<long>(data, o * dim, idx, y, o * n);
             return;
         }
         for (long o = 0; o < outer; o++)

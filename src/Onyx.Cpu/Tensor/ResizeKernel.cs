@@ -273,7 +273,7 @@ internal sealed class ResizeKernel : IKernel
             {
                 // Upsampling repeats input rows: copy the previous output row when it came from the same one.
                 if (baseIn == prevBase) StridedCopy.CopyElements(y, outRow - rowLen, y, outRow, rowLen);
-                else StridedCopy.Gather(x, baseIn, lm, y, outRow);
+                else StridedCopy.Gather<int>(x, baseIn, lm, y, outRow);
                 prevBase = baseIn;
                 continue;
             }
