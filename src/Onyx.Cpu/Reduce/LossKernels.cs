@@ -10,6 +10,9 @@ internal static class Nll
 {
     public enum Reduction { None, Sum, Mean }
 
+    /// <summary>The optional <c>ignore_index</c> attribute: targets equal to it add no loss.</summary>
+    public static long? IgnoreIndex(KernelInfo info) => info.Attributes.Has("ignore_index") ? info.Attributes.GetInt("ignore_index") : null;
+
     public static Reduction Parse(KernelInfo info)
     {
         string r = info.Attributes.GetString("reduction", "mean");
@@ -79,7 +82,7 @@ public sealed class NegativeLogLikelihoodLossKernel : IKernel
     public NegativeLogLikelihoodLossKernel(KernelInfo info)
     {
         _reduction = Nll.Parse(info);
-        _ignoreIndex = info.Attributes.Has("ignore_index") ? info.Attributes.GetInt("ignore_index") : null;
+        _ignoreIndex = Nll.IgnoreIndex(info);
     }
 
     public void Execute(KernelContext context)
@@ -104,7 +107,7 @@ public sealed class SoftmaxCrossEntropyLossKernel : IKernel
     public SoftmaxCrossEntropyLossKernel(KernelInfo info)
     {
         _reduction = Nll.Parse(info);
-        _ignoreIndex = info.Attributes.Has("ignore_index") ? info.Attributes.GetInt("ignore_index") : null;
+        _ignoreIndex = Nll.IgnoreIndex(info);
     }
 
     public void Execute(KernelContext context)
