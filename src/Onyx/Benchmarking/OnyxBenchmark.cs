@@ -28,7 +28,8 @@ internal static class OnyxBenchmark
         {
             // Separate Runs: reading the clock around every op would skew the latency above.
             int runs = Math.Max(5, iterations / 2);
-            var observer = new OpTimes();
+            // ONYX_PROFILE_NODES=1: time per node (with its filter shape and group), not per op type.
+            var observer = new OpTimes(Environment.GetEnvironmentVariable("ONYX_PROFILE_NODES") == "1" ? session.Model.Graph : null);
             for (int i = 0; i < runs; i++)
             {
                 session.RunCore(feeds, outputs, null, observer);
@@ -43,14 +44,27 @@ internal static class OnyxBenchmark
     /// Each op type's wall time per Run, as the median over the profiled Runs: on a shared machine one
     /// preempted op would dominate a mean.
     /// </summary>
-    private sealed class OpTimes : IStepObserver
+    private sealed class OpTimes(Core.Ir.Graph? perNode) : IStepObserver
     {
         private readonly Dictionary<string, long> _run = new(StringComparer.Ordinal);
         private readonly Dictionary<string, List<long>> _runs = new(StringComparer.Ordinal);
         private int _count;
 
-        public void OnStep(Core.Ir.Node node, long elapsedTicks) =>
-            _run[node.OpType] = _run.GetValueOrDefault(node.OpType) + elapsedTicks;
+        public void OnStep(Core.Ir.Node node, long elapsedTicks)
+        {
+            string key = perNode is null ? node.OpType : NodeLabel(perNode, node);
+            _run[key] = _run.GetValueOrDefault(key) + elapsedTicks;
+        }
+
+        /// <summary>"FusedConv conv1 W[64,3,7,7] g1 s2": enough to find a layer's shape in the profile.</summary>
+        private static string NodeLabel(Core.Ir.Graph graph, Core.Ir.Node node)
+        {
+            string weight = node.Inputs.Count > 1 && graph.Initializers.TryGetValue(node.Inputs[1], out var w) ? " W" + w.ShapeString : "";
+            long group = node.Attributes.GetInt("group", 1);
+            var strides = node.Attributes.GetInts("strides");
+            string stride = strides is { Length: > 0 } ? " s" + strides[0] : "";
+            return $"{node.OpType} {node.Name}{weight}{(group > 1 ? " g" + group : "")}{stride}";
+        }
 
         public void EndRun()
         {
