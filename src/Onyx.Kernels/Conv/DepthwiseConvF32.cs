@@ -50,6 +50,11 @@ public static unsafe class DepthwiseConvF32
         {
             int planes = G.Batch * G.OutChannels;
             int p0 = (int)((long)planes * index / Parts), p1 = (int)((long)planes * (index + 1) / Parts);
+            if (Isa >= IsaPath.V512 && Avx512F.IsSupported && DepthwiseDirect.Supports(G))
+            {
+                Direct(p0, p1);
+                return;
+            }
             var ph = new DepthwisePhases(G);
             int taps = G.KH * G.KW, rowLen = ph.Wq * G.SW + 16;
             float* area = Scratch((nint)ph.Area + rowLen + ph.Flat + 16 + taps);
@@ -72,6 +77,21 @@ public static unsafe class DepthwiseConvF32
                 }
                 DepthwiseSweep.Run(area, off, W + (nint)c * taps, taps, outb, ph.Flat, taps == 9, Isa);
                 Store(G, outb, ph.Wq, Y + (nint)p * G.OutSize, Bias == null ? 0f : Bias[c], Act, Accumulate, Isa);
+            }
+        }
+
+        /// <summary>Planes [p0, p1) through <see cref="DepthwiseDirect"/>, which reads x in place.</summary>
+        private readonly void Direct(int p0, int p1)
+        {
+            int n = DepthwiseDirect.ZeroFloats(G);
+            float* zero = ZeroScratch(n);
+            new Span<float>(zero, n).Clear();
+            zero += DepthwiseDirect.ZeroMargin;
+            for (int p = p0; p < p1; p++)
+            {
+                int c = p % G.OutChannels;
+                var ep = new DepthwiseEpilogue(Bias == null ? 0f : Bias[c], Act, Accumulate);
+                DepthwiseDirect.Plane(G, X + (nint)p * G.InSize, zero, W + (nint)c * 9, Y + (nint)p * G.OutSize, ep);
             }
         }
     }
@@ -124,6 +144,10 @@ public static unsafe class DepthwiseConvF32
     }
 
     private struct DepthwiseScratch { }
+    private struct DepthwiseZeroRow { }
+
+    /// <summary>Per-thread zero row for <see cref="DepthwiseDirect"/> (apart from the phase scratch, so neither clobbers the other).</summary>
+    private static float* ZeroScratch(nint floats) => ThreadScratch<DepthwiseZeroRow>.Floats(floats);
 
     /// <summary>Per-thread scratch (64-byte aligned), grown on demand and kept: nothing allocated per call in steady state.</summary>
     private static float* Scratch(nint floats) => ThreadScratch<DepthwiseScratch>.Floats(floats);

@@ -16,43 +16,6 @@ internal static unsafe class DepthwiseRows
     /// <summary>Whether row-wise costs no more vectors than the flat sweep over <paramref name="flat"/> outputs.</summary>
     public static bool Pays(int oh, int ow, int flat) => (long)oh * ((ow + 15) / 16) * 16 <= flat;
 
-    /// <summary>The fused-store parameters, broadcast once per plane.</summary>
-    private readonly struct Epilogue
-    {
-        public readonly Vector512<float> Bias, Lo, Hi, Alpha;
-        public readonly bool Leaky, Accumulate;
-
-        public Epilogue(float bias, in GemmEpilogue act, bool accumulate)
-        {
-            Bias = Vector512.Create(bias);
-            Lo = Vector512.Create(act.Lo);
-            Hi = Vector512.Create(act.Hi);
-            Alpha = Vector512.Create(act.Alpha);
-            Leaky = act.Activation == FusedActivation.LeakyRelu;
-            Accumulate = accumulate;
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Store(Vector512<float> v, float* y, int left)
-        {
-            v += Bias;
-            if (left >= 16)
-            {
-                if (Accumulate) v += Vector512.Load(y);
-                Activate(v).Store(y);
-                return;
-            }
-            var m = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(left)).AsSingle();
-            if (Accumulate) v += Avx512F.MaskLoad(y, m, Vector512<float>.Zero);
-            Avx512F.MaskStore(y, m, Activate(v));
-        }
-
-        // vmaxps/vminps return their second operand when either is NaN: x second lets NaN pass like the scalar Activate.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private Vector512<float> Activate(Vector512<float> v) =>
-            Leaky ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * Alpha, v) : Avx512F.Min(Hi, Avx512F.Max(Lo, v));
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Fma(Vector512<float> acc, float* p, Vector512<float> w) =>
         Vector512.FusedMultiplyAdd(Vector512.Load(p), w, acc);
@@ -61,7 +24,7 @@ internal static unsafe class DepthwiseRows
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(in ConvGeometry g, float* s, int* off, float* w, int taps, int wq, float* y, float bias, in GemmEpilogue act, bool accumulate)
     {
-        var ep = new Epilogue(bias, act, accumulate);
+        var ep = new DepthwiseEpilogue(bias, act, accumulate);
         int oh = g.OH, ow = g.OW;
         if (taps == 9)
         {
