@@ -45,6 +45,12 @@ public static unsafe class PoolingF32
         public void Invoke(int index)
         {
             int p0 = (int)((long)Planes * index / Parts), p1 = (int)((long)Planes * (index + 1) / Parts);
+            float pad = Max ? float.NegativeInfinity : 0f;
+            if (Isa >= IsaPath.V512 && Avx512F.IsSupported)
+            {
+                Direct(p0, p1, pad);
+                return;
+            }
             var ph = new DepthwisePhases(G);
             int taps = G.KH * G.KW, rowLen = ph.Wq * G.SW + 16;
             float* area = Scratch((nint)ph.Area + rowLen + ph.Flat + 16 + taps + G.OH + G.OW + 16);
@@ -52,16 +58,38 @@ public static unsafe class PoolingF32
             int* off = (int*)(colCount + G.OW + 16);
             for (int kh = 0, t = 0; kh < G.KH; kh++)
                 for (int kw = 0; kw < G.KW; kw++) off[t++] = ph.Offset(G, kh, kw);
-            bool includePad = CountIncludePad && !Max;
-            for (int oh = 0; oh < G.OH; oh++) rowCount[oh] = Count(oh, G.SH, G.PH, G.DH, G.KH, G.IH, G.PHEnd, includePad);
-            for (int ow = 0; ow < G.OW; ow++) colCount[ow] = Count(ow, G.SW, G.PW, G.DW, G.KW, G.IW, G.PWEnd, includePad);
+            Counts(rowCount, colCount);
             ph.ClearSlack(area, G);
-            float pad = Max ? float.NegativeInfinity : 0f;
             for (int p = p0; p < p1; p++)
             {
                 ph.Fill(G, X + (nint)p * G.InSize, area, row, Isa, pad);
                 PoolSweep.Run(area, off, taps, outb, ph.Flat, Max, Isa);
                 Store(G, outb, ph.Wq, Y + (nint)p * G.OutSize, rowCount, colCount, Max, Isa);
+            }
+        }
+
+        /// <summary>Window tap counts per output row and column (the store's divisor, or 0 for an empty window).</summary>
+        private readonly void Counts(float* rowCount, float* colCount)
+        {
+            bool includePad = CountIncludePad && !Max;
+            for (int oh = 0; oh < G.OH; oh++) rowCount[oh] = Count(oh, G.SH, G.PH, G.DH, G.KH, G.IH, G.PHEnd, includePad);
+            for (int ow = 0; ow < G.OW; ow++) colCount[ow] = Count(ow, G.SW, G.PW, G.DW, G.KW, G.IW, G.PWEnd, includePad);
+        }
+
+        /// <summary>Planes [p0, p1) through <see cref="PoolDirect"/>, which reads x in place.</summary>
+        private readonly void Direct(int p0, int p1, float pad)
+        {
+            int wq = (G.OW + 15) / 16 * 16, rf = PoolDirect.RowFloats(G);
+            float* rb = RowScratch(rf + G.OH * wq + 16 + G.OH + G.OW + 16 + 2 * G.KH);
+            float* o = rb + rf;
+            float** rows = (float**)(o + G.OH * wq + 16); // 64-byte aligned: rf and wq are whole vectors
+            float* rowCount = (float*)(rows + G.KH), colCount = rowCount + G.OH;
+            Counts(rowCount, colCount);
+            PoolDirect.PrepareRow(G, rb, pad);
+            for (int p = p0; p < p1; p++)
+            {
+                PoolDirect.Plane(G, X + (nint)p * G.InSize, rb, rows, o, wq, Max);
+                Store(G, o, wq, Y + (nint)p * G.OutSize, rowCount, colCount, Max, Isa);
             }
         }
     }
@@ -119,6 +147,10 @@ public static unsafe class PoolingF32
     }
 
     private struct PoolScratch { }
+    private struct PoolRowScratch { }
+
+    /// <summary>Per-thread scratch of <see cref="PoolDirect"/> (its padded row, output rows and row pointers).</summary>
+    private static float* RowScratch(nint floats) => ThreadScratch<PoolRowScratch>.Floats(floats);
 
     /// <summary>Per-thread scratch (64-byte aligned), grown on demand and kept: nothing allocated per call in steady state.</summary>
     private static float* Scratch(nint floats) => ThreadScratch<PoolScratch>.Floats(floats);

@@ -36,6 +36,13 @@ public unsafe class PoolingF32Tests
                     yield return [p, k, new[] { s, s == 3 ? 1 : s }, new[] { d, d }, pads, ceil];
                 }
         yield return [new[] { 1, 50 }, new[] { 1, 4 }, new[] { 1, 2 }, new[] { 1, 1 }, new[] { 0, 1, 0, 2 }, true]; // 1-D
+        // MNIST's pools (2x2/2 and 3x3/3), a column stride of 3 with dilation and ceil, and wide rows (several vectors per row).
+        yield return [new[] { 28, 28 }, new[] { 2, 2 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, false];
+        yield return [new[] { 14, 14 }, new[] { 3, 3 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }, false];
+        yield return [new[] { 13, 50 }, new[] { 3, 3 }, new[] { 2, 3 }, new[] { 1, 2 }, new[] { 1, 1, 1, 1 }, true];
+        yield return [new[] { 9, 71 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }, true];
+        yield return [new[] { 6, 67 }, new[] { 3, 5 }, new[] { 1, 1 }, new[] { 1, 2 }, new[] { 1, 2, 1, 2 }, false];
+        yield return [new[] { 5, 40 }, new[] { 1, 2 }, new[] { 1, 2 }, new[] { 1, 1 }, new[] { 0, 0, 0, 1 }, true];
     }
 
     [Theory]
