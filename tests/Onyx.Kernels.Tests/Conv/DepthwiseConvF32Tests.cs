@@ -63,6 +63,19 @@ public unsafe class DepthwiseConvF32Tests
         yield return [1, 3, new[] { 9, 62 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
         yield return [2, 5, new[] { 12, 30 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
         yield return [1, 1, new[] { 1, 50 }, new[] { 1, 5 }, new[] { 1, 2 }, new[] { 1, 1 }, new[] { 0, 2, 0, 2 }]; // 1-D
+        // The direct 3x3 kernel: rows of several vectors (plain inner loads, masked edges), whole-vector rows,
+        // odd row counts (the last row of a pair alone), asymmetric and missing pads, strides 1 and 2.
+        yield return [1, 3, new[] { 9, 64 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        yield return [1, 2, new[] { 8, 70 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
+        yield return [2, 3, new[] { 7, 49 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 0, 0, 1 }];
+        yield return [1, 3, new[] { 11, 100 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        yield return [1, 2, new[] { 10, 97 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 0, 0, 1, 1 }];
+        yield return [1, 2, new[] { 9, 66 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 0, 0 }];
+        yield return [1, 4, new[] { 14, 14 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 0, 0, 1, 1 }];
+        yield return [1, 5, new[] { 14, 14 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        yield return [1, 6, new[] { 7, 7 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        yield return [1, 3, new[] { 5, 33 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        yield return [1, 3, new[] { 6, 32 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
     }
 
     [Theory]
