@@ -139,53 +139,83 @@ internal static unsafe class DepthwiseDirect
         }
     }
 
-    /// <summary>
-    /// Three taps of one filter row at stride 2: columns 2l, 2l+1, 2l+2 of p for lanes l. Even and odd
-    /// columns of p[0..31] come from one vpermt2ps each; the +2 column from a second pair loaded 2 floats on.
-    /// </summary>
+    /// <summary>Even and odd columns of the 32 floats at <paramref name="p"/> (one vpermt2ps each).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Taps2(float* p, Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<int> ie, Vector512<int> io,
-        Vector512<float> m0, Vector512<float> m1, Vector512<float> m2, Vector512<float> m3, bool masked)
+    private static void Split(float* p, Vector512<float> mlo, Vector512<float> mhi, bool masked, Vector512<int> ie, Vector512<int> io,
+        out Vector512<float> even, out Vector512<float> odd)
     {
-        var lo = Load(p, m0, masked);
-        var hi = Load(p + 16, m1, masked);
-        var lo2 = Load(p + 2, m2, masked);
-        var hi2 = Load(p + 18, m3, masked);
-        var s = Avx512F.PermuteVar16x32x2(lo, ie, hi) * a;
-        s = Vector512.FusedMultiplyAdd(Avx512F.PermuteVar16x32x2(lo, io, hi), b, s);
-        return Vector512.FusedMultiplyAdd(Avx512F.PermuteVar16x32x2(lo2, ie, hi2), c, s);
+        var lo = Load(p, mlo, masked);
+        var hi = Load(p + 16, mhi, masked);
+        even = Avx512F.PermuteVar16x32x2(lo, ie, hi);
+        odd = Avx512F.PermuteVar16x32x2(lo, io, hi);
     }
 
+    /// <summary>
+    /// Three taps of one filter row at stride 2: columns 2l, 2l+1 (this vector's even and odd columns) and 2l+2
+    /// (the even columns shifted on by one lane into the next vector's, by valignd).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Taps2(Vector512<float> even, Vector512<float> odd, Vector512<float> nextEven, Vector512<float> a, Vector512<float> b, Vector512<float> c)
+    {
+        var s = even * a;
+        s = Vector512.FusedMultiplyAdd(odd, b, s);
+        return Vector512.FusedMultiplyAdd(Avx512F.AlignRight32(nextEven.AsInt32(), even.AsInt32(), 1).AsSingle(), c, s);
+    }
+
+    /// <summary>
+    /// Stride 2: input vector pair k covers columns [32k - PW, 32k - PW + 32), split once into even and odd
+    /// columns and carried to the next step, so each filter row costs 2 loads and 3 shuffles per output vector.
+    /// Pairs 0, nv - 1 and nv load under masks, the rest plainly (<see cref="Supports"/> keeps them inside the row).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Stride2(in ConvGeometry g, float* x, float* zero, float* w, float* y, in DepthwiseEpilogue ep)
     {
-        int ow = g.OW, iw = g.IW, ih = g.IH, pw = g.PW, last = (ow - 1) / 16 * 16;
+        int ow = g.OW, iw = g.IW, ih = g.IH, pw = g.PW, nv = (ow + 15) / 16, lastLeft = ow - (nv - 1) * 16;
         Vector512<float> w0 = Vector512.Create(w[0]), w1 = Vector512.Create(w[1]), w2 = Vector512.Create(w[2]),
             w3 = Vector512.Create(w[3]), w4 = Vector512.Create(w[4]), w5 = Vector512.Create(w[5]),
             w6 = Vector512.Create(w[6]), w7 = Vector512.Create(w[7]), w8 = Vector512.Create(w[8]);
         var ie = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         var io = ie + Vector512<int>.One;
-        Vector512<float> f0 = InRow(-pw, iw), f1 = InRow(16 - pw, iw), f2 = InRow(2 - pw, iw), f3 = InRow(18 - pw, iw);
-        int c = 2 * last - pw;
-        Vector512<float> l0 = InRow(c, iw), l1 = InRow(c + 16, iw), l2 = InRow(c + 2, iw), l3 = InRow(c + 18, iw);
+        int ca = 32 * (nv - 1) - pw, cb = 32 * nv - pw;
+        Vector512<float> m0 = InRow(-pw, iw), m1 = InRow(16 - pw, iw), a0 = InRow(ca, iw), a1 = InRow(ca + 16, iw), b0 = InRow(cb, iw), b1 = InRow(cb + 16, iw);
+        nint inner = (nint)(nv - 2) * 32;
         for (int oh = 0; oh < g.OH; oh++)
         {
             int i0 = 2 * oh - g.PH;
             float* r0 = Row(x, zero, i0, ih, iw) - pw, r1 = Row(x, zero, i0 + 1, ih, iw) - pw, r2 = Row(x, zero, i0 + 2, ih, iw) - pw;
             float* yr = y + (nint)oh * ow;
-            var v = Taps2(r0, w0, w1, w2, ie, io, f0, f1, f2, f3, true) + Taps2(r1, w3, w4, w5, ie, io, f0, f1, f2, f3, true)
-                + Taps2(r2, w6, w7, w8, ie, io, f0, f1, f2, f3, true);
-            ep.Store(v, yr, ow);
-            if (last == 0) continue;
-            for (nint j = 16; j < last; j += 16)
+            Split(r0, m0, m1, true, ie, io, out var e0, out var o0);
+            Split(r1, m0, m1, true, ie, io, out var e1, out var o1);
+            Split(r2, m0, m1, true, ie, io, out var e2, out var o2);
+            Vector512<float> f0, p0, f1, p1, f2, p2, v;
+            nint j = 0; // input offset of the current pair (32 per output vector)
+            float* yo = yr;
+            for (; j < inner; j += 32, yo += 16)
             {
-                v = Taps2(r0 + 2 * j, w0, w1, w2, ie, io, f0, f1, f2, f3, false) + Taps2(r1 + 2 * j, w3, w4, w5, ie, io, f0, f1, f2, f3, false)
-                    + Taps2(r2 + 2 * j, w6, w7, w8, ie, io, f0, f1, f2, f3, false);
-                ep.Store(v, yr + j, 16);
+                Split(r0 + j + 32, m0, m1, false, ie, io, out f0, out p0);
+                Split(r1 + j + 32, m0, m1, false, ie, io, out f1, out p1);
+                Split(r2 + j + 32, m0, m1, false, ie, io, out f2, out p2);
+                v = Taps2(e0, o0, f0, w0, w1, w2) + Taps2(e1, o1, f1, w3, w4, w5) + Taps2(e2, o2, f2, w6, w7, w8);
+                ep.Store(v, yo, 16);
+                e0 = f0; o0 = p0; e1 = f1; o1 = p1; e2 = f2; o2 = p2;
             }
-            v = Taps2(r0 + 2 * last, w0, w1, w2, ie, io, l0, l1, l2, l3, true) + Taps2(r1 + 2 * last, w3, w4, w5, ie, io, l0, l1, l2, l3, true)
-                + Taps2(r2 + 2 * last, w6, w7, w8, ie, io, l0, l1, l2, l3, true);
-            ep.Store(v, yr + last, ow - last);
+            if (nv >= 2)
+            {
+                Split(r0 + j + 32, a0, a1, true, ie, io, out f0, out p0);
+                Split(r1 + j + 32, a0, a1, true, ie, io, out f1, out p1);
+                Split(r2 + j + 32, a0, a1, true, ie, io, out f2, out p2);
+                v = Taps2(e0, o0, f0, w0, w1, w2) + Taps2(e1, o1, f1, w3, w4, w5) + Taps2(e2, o2, f2, w6, w7, w8);
+                ep.Store(v, yo, 16);
+                e0 = f0; o0 = p0; e1 = f1; o1 = p1; e2 = f2; o2 = p2;
+                j += 32;
+                yo += 16;
+            }
+            // The last vector's +2 tap reaches lane 0 of the next pair's even columns.
+            Split(r0 + j + 32, b0, b1, true, ie, io, out f0, out _);
+            Split(r1 + j + 32, b0, b1, true, ie, io, out f1, out _);
+            Split(r2 + j + 32, b0, b1, true, ie, io, out f2, out _);
+            v = Taps2(e0, o0, f0, w0, w1, w2) + Taps2(e1, o1, f1, w3, w4, w5) + Taps2(e2, o2, f2, w6, w7, w8);
+            ep.Store(v, yo, lastLeft);
         }
     }
 }
