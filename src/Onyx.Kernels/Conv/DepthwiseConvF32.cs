@@ -87,6 +87,11 @@ public static unsafe class DepthwiseConvF32
             float* zero = ZeroScratch(n);
             new Span<float>(zero, n).Clear();
             zero += DepthwiseDirect.ZeroMargin;
+            if (DepthwiseNarrow.Supports(G))
+            {
+                DepthwiseNarrow.Run(G, p0, p1, X, zero, W, Bias, Y, Act, Accumulate);
+                return;
+            }
             for (int p = p0; p < p1; p++)
             {
                 int c = p % G.OutChannels;

@@ -24,6 +24,24 @@ internal readonly unsafe struct DepthwiseEpilogue
         Accumulate = accumulate;
     }
 
+    /// <summary>The same with a bias per lane (lanes of two planes sharing one vector).</summary>
+    public DepthwiseEpilogue(Vector512<float> bias, in GemmEpilogue act, bool accumulate)
+        : this(0f, act, accumulate) => Bias = bias;
+
+    /// <summary>
+    /// Stores the lanes of <paramref name="v"/> selected by <paramref name="m0"/> at <paramref name="y0"/> and those
+    /// selected by <paramref name="m1"/> at <paramref name="y1"/> (lane i to y0[i] or y1[i]; masked-off lanes are never touched).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Store(Vector512<float> v, float* y0, float* y1, Vector512<float> m0, Vector512<float> m1)
+    {
+        v += Bias;
+        if (Accumulate) v += Avx512F.MaskLoad(y1, m1, Avx512F.MaskLoad(y0, m0, Vector512<float>.Zero));
+        v = Activate(v);
+        Avx512F.MaskStore(y0, m0, v);
+        Avx512F.MaskStore(y1, m1, v);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Store(Vector512<float> v, float* y, int left)
     {

@@ -76,6 +76,11 @@ public unsafe class DepthwiseConvF32Tests
         yield return [1, 6, new[] { 7, 7 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
         yield return [1, 3, new[] { 5, 33 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
         yield return [1, 3, new[] { 6, 32 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        // Narrow planes: two planes per vector (odd plane counts leave one plane for the one-plane kernel).
+        yield return [2, 7, new[] { 8, 8 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        yield return [2, 5, new[] { 13, 13 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        yield return [1, 3, new[] { 15, 15 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
+        yield return [1, 4, new[] { 6, 5 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 1, 1, 0 }];
     }
 
     [Theory]
