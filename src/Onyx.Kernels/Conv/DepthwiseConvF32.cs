@@ -50,7 +50,7 @@ public static unsafe class DepthwiseConvF32
         {
             int planes = G.Batch * G.OutChannels;
             int p0 = (int)((long)planes * index / Parts), p1 = (int)((long)planes * (index + 1) / Parts);
-            if (Isa >= IsaPath.V512 && Avx512F.IsSupported && DepthwiseDirect.Supports(G))
+            if (Isa >= IsaPath.V512 && Avx512F.IsSupported && (DepthwiseDirect.Supports(G) || DepthwiseDirect5.Supports(G)))
             {
                 Direct(p0, p1);
                 return;
@@ -96,7 +96,8 @@ public static unsafe class DepthwiseConvF32
             {
                 int c = p % G.OutChannels;
                 var ep = new DepthwiseEpilogue(Bias == null ? 0f : Bias[c], Act, Accumulate);
-                DepthwiseDirect.Plane(G, X + (nint)p * G.InSize, zero, W + (nint)c * 9, Y + (nint)p * G.OutSize, ep);
+                if (G.KW == 5) DepthwiseDirect5.Plane(G, X + (nint)p * G.InSize, zero, W + (nint)c * 25, Y + (nint)p * G.OutSize, ep);
+                else DepthwiseDirect.Plane(G, X + (nint)p * G.InSize, zero, W + (nint)c * 9, Y + (nint)p * G.OutSize, ep);
             }
         }
     }

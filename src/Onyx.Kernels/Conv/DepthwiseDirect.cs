@@ -47,18 +47,18 @@ internal static unsafe class DepthwiseDirect
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Load(float* p, Vector512<float> m, bool masked) =>
+    internal static Vector512<float> Load(float* p, Vector512<float> m, bool masked) =>
         masked ? Avx512F.MaskLoad(p, m, Vector512<float>.Zero) : Vector512.Load(p);
 
     /// <summary>Lanes whose input column (<paramref name="col"/> + lane) lies in [0, width).</summary>
-    private static Vector512<float> InRow(int col, int width)
+    internal static Vector512<float> InRow(int col, int width)
     {
         var idx = Vector512<int>.Indices + Vector512.Create(col);
         return (Vector512.GreaterThanOrEqual(idx, Vector512<int>.Zero) & Vector512.LessThan(idx, Vector512.Create(width))).AsSingle();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float* Row(float* x, float* zero, int i, int ih, int iw) => (uint)i < (uint)ih ? x + (nint)i * iw : zero;
+    internal static float* Row(float* x, float* zero, int i, int ih, int iw) => (uint)i < (uint)ih ? x + (nint)i * iw : zero;
 
     /// <summary>
     /// Three taps of one filter row at stride 1 from two consecutive input vectors: v[0..15]*a + v[1..16]*b +
