@@ -9,10 +9,12 @@ namespace Onyx.Kernels.Conv;
 /// <summary>
 /// Depthwise FP32 convolution over NCHW planes (1-D or 2-D; any filter size, stride, dilation and
 /// pads): y[n, c] = act(conv(x[n, c], w[c]) + bias[c] (+ y[n, c] when accumulating)).
-/// Per plane: pad and split the input into stride phases (<see cref="DepthwisePhases"/>), run one
-/// bounds-check-free SIMD sweep over the flattened output grid (<see cref="DepthwiseSweep"/>),
-/// then store the valid columns with bias, residual and activation fused. Threads take
-/// contiguous, equal runs of planes; small layers stay on one thread.
+/// On AVX-512, 3x3 (stride 1 or 2) and 5x5 (stride 1) filters with pads of at most one (two for 5x5)
+/// column read each plane in place (<see cref="DepthwiseDirect"/>, <see cref="DepthwiseDirect5"/>; planes at most
+/// 8 wide two per vector, <see cref="DepthwiseNarrow"/>). Every other shape, and the V256/scalar paths: per plane,
+/// pad and split the input into stride phases (<see cref="DepthwisePhases"/>), run one bounds-check-free SIMD
+/// sweep over the flattened output grid (<see cref="DepthwiseSweep"/>), then store the valid columns with bias,
+/// residual and activation fused. Threads take contiguous, equal runs of planes; small layers stay on one thread.
 /// </summary>
 public static unsafe class DepthwiseConvF32
 {

@@ -8,7 +8,8 @@ namespace Onyx.Kernels.Pool;
 
 /// <summary>
 /// FP32 max and average pooling over 1-D/2-D NCHW planes (any window, stride, dilation, pads,
-/// ceil_mode overflow), vectorised the way the depthwise conv is: each plane is padded (-inf for max,
+/// ceil_mode overflow). On AVX-512 each plane is read in place, window rows first (<see cref="PoolDirect"/>).
+/// Otherwise it is vectorised the way the depthwise conv's fallback is: each plane is padded (-inf for max,
 /// 0 for average) and split into stride phases, one SIMD sweep takes max or sum over the taps along
 /// the flattened output grid, and the store divides by the window count (a row count times a column
 /// count: windows are separable) or zeroes windows with no input. Semantics match <see cref="Pooling"/>.
