@@ -81,6 +81,10 @@ public unsafe class DepthwiseConvF32Tests
         yield return [2, 3, new[] { 6, 37 }, new[] { 5, 5 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 2, 1, 1, 2 }];
         yield return [1, 4, new[] { 5, 16 }, new[] { 5, 5 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 2, 2, 2, 2 }];
         yield return [1, 5, new[] { 4, 3 }, new[] { 5, 5 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 2, 2, 2, 2 }];
+        yield return [1, 3, new[] { 9, 90 }, new[] { 5, 5 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 2, 2, 2, 2 }];
+        yield return [2, 3, new[] { 7, 71 }, new[] { 5, 5 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 2, 1, 2, 2 }];
+        yield return [1, 4, new[] { 6, 33 }, new[] { 5, 5 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 2, 2, 2, 2 }];
+        yield return [1, 2, new[] { 10, 64 }, new[] { 5, 5 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 2, 2, 1 }];
         // Narrow planes: two planes per vector (odd plane counts leave one plane for the one-plane kernel).
         yield return [2, 7, new[] { 8, 8 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
         yield return [2, 5, new[] { 13, 13 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
