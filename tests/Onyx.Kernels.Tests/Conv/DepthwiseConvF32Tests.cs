@@ -85,6 +85,11 @@ public unsafe class DepthwiseConvF32Tests
         yield return [2, 3, new[] { 7, 71 }, new[] { 5, 5 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 2, 1, 2, 2 }];
         yield return [1, 4, new[] { 6, 33 }, new[] { 5, 5 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 2, 2, 2, 2 }];
         yield return [1, 2, new[] { 10, 64 }, new[] { 5, 5 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 2, 2, 1 }];
+        // Top pads wider than the filter's reach above (rows read the zero row), on each direct kernel.
+        yield return [1, 3, new[] { 9, 40 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 2, 1, 0, 1 }];
+        yield return [1, 3, new[] { 9, 40 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 2, 1, 2, 0 }];
+        yield return [1, 4, new[] { 6, 6 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 2, 1, 1, 1 }];
+        yield return [1, 3, new[] { 8, 40 }, new[] { 5, 5 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 3, 2, 1, 2 }];
         // Narrow planes: two planes per vector (odd plane counts leave one plane for the one-plane kernel).
         yield return [2, 7, new[] { 8, 8 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
         yield return [2, 5, new[] { 13, 13 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
