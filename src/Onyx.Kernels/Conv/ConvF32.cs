@@ -83,7 +83,8 @@ public sealed unsafe partial class ConvF32 : IDisposable
                     float* xg = x + ((nint)n * g.InChannels + grp * InPerGroup) * inSize;
                     float* yg = y + ((nint)n * OutChannels + grp * outPerGroup) * outSize;
                     var ep = activation with { Bias = bias == null ? null : bias + grp * outPerGroup, BiasKind = bias == null ? BiasKind.None : BiasKind.PerRow };
-                    SGemm.Multiply(packed[grp], false, outSize, 1f, xg, inSize, beta, yg, outSize, ep, pool);
+                    if (InPlaceEnabled) SGemm.MultiplyInPlaceB(packed[grp], outSize, xg, inSize, beta, yg, outSize, ep, pool);
+                    else SGemm.Multiply(packed[grp], false, outSize, 1f, xg, inSize, beta, yg, outSize, ep, pool);
                 }
             return;
         }
@@ -119,6 +120,9 @@ public sealed unsafe partial class ConvF32 : IDisposable
     }
 
     private const int ColumnChunkFloats = 48 * 1024;
+
+    /// <summary><c>ONYX_CONV_INPLACE=0</c>: 1x1 convs pack their input like any GEMM B instead of reading it in place (A/B timing).</summary>
+    private static readonly bool InPlaceEnabled = Environment.GetEnvironmentVariable("ONYX_CONV_INPLACE") != "0";
 
     private struct GemmChunkBody : IParallelBody
     {

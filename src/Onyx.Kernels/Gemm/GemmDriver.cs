@@ -13,6 +13,8 @@ internal unsafe struct GemmArgs
     public float Alpha, Beta;
     public float* A; public nint Lda; public bool TransA; public float* PackedA;
     public float* B; public nint Ldb; public bool TransB; public float* PackedB;
+    /// <summary>B (not transposed) is read in place, row k of a strip at B + k*Ldb: no packing (1x1 conv input, few rows).</summary>
+    public bool InPlaceB;
     public float* C; public nint Ldc;
     public int EpFlags; public float* Bias; public float Lo, Hi, Slope;
 }
@@ -120,7 +122,7 @@ internal static unsafe class GemmDriver
         float* scratch = stackalloc float[12 * 32];
         int KC = Math.Min(KcOf(g.Isa), MaxKC);
         float* bufA = g.PackedA == null ? BufferA((nint)MC * KC) : null;
-        float* bufB = g.PackedB == null ? BufferB((nint)KC * (NC + NR)) : null;
+        float* bufB = g.PackedB == null ? BufferB((nint)KC * ((g.InPlaceB ? 0 : NC) + NR)) : null;
         float* biasRow = (g.EpFlags & GemmFlags.BiasRow) != 0 ? g.Bias : null;
         float* biasCol = (g.EpFlags & GemmFlags.BiasCol) != 0 ? g.Bias : null;
 
@@ -134,7 +136,12 @@ internal static unsafe class GemmDriver
                 int flags = (pc > 0 || accFirst ? GemmFlags.Accumulate : 0) | (pc + kc == K ? g.EpFlags : 0);
                 float* bBase;
                 nint bStride;
-                if (g.PackedB != null)
+                if (g.InPlaceB)
+                {
+                    bBase = g.B + (nint)pc * g.Ldb + jc;
+                    bStride = NR;
+                }
+                else if (g.PackedB != null)
                 {
                     bBase = g.PackedB + (nint)(jc / NR) * K * NR + (nint)pc * NR;
                     bStride = (nint)K * NR;
@@ -168,6 +175,17 @@ internal static unsafe class GemmDriver
                         int col = jc + s * NR;
                         int cols = Math.Min(NR, n1 - col);
                         float* bp = bBase + s * bStride;
+                        nint bk = NR;
+                        if (g.InPlaceB)
+                        {
+                            if (cols == NR) bk = g.Ldb;
+                            else
+                            {
+                                // The last, partial strip would read past the end of B's rows: pack it.
+                                PackB(g.B, g.Ldb, false, pc, kc, col, cols, NR, bufB, kc);
+                                bp = bufB;
+                            }
+                        }
                         float* bc = biasCol != null ? biasCol + col : null;
                         for (int p = 0; p < panels; p++)
                         {
@@ -178,12 +196,12 @@ internal static unsafe class GemmDriver
                             float* c = g.C + row * g.Ldc + col;
                             if (cols == NR)
                             {
-                                Tile(g.Isa, rows, ap, bp, c, g.Ldc, kc, g.Alpha, flags, br, bc, g.Lo, g.Hi, g.Slope);
+                                Tile(g.Isa, rows, ap, bp, bk, c, g.Ldc, kc, g.Alpha, flags, br, bc, g.Lo, g.Hi, g.Slope);
                             }
                             else
                             {
                                 // N edge: compute the full padded tile into scratch, then finish the valid part.
-                                Tile(g.Isa, rows, ap, bp, scratch, NR, kc, 1f, 0, null, null, 0, 0, 0);
+                                Tile(g.Isa, rows, ap, bp, bk, scratch, NR, kc, 1f, 0, null, null, 0, 0, 0);
                                 for (int r = 0; r < rows; r++)
                                     for (int j = 0; j < cols; j++)
                                         c[r * g.Ldc + j] = Finish(scratch[r * NR + j], c[r * g.Ldc + j], g.Alpha, flags, br, bc, r, j, g.Lo, g.Hi, g.Slope);
@@ -208,40 +226,40 @@ internal static unsafe class GemmDriver
         return v;
     }
 
-    private static void Tile(IsaPath isa, int rows, float* a, float* b, float* c, nint ldc, nint kc, float alpha, int flags, float* biasRow, float* biasCol, float lo, float hi, float slope)
+    private static void Tile(IsaPath isa, int rows, float* a, float* b, nint ldb, float* c, nint ldc, nint kc, float alpha, int flags, float* biasRow, float* biasCol, float lo, float hi, float slope)
     {
         switch (isa)
         {
             case IsaPath.V512:
                 switch (rows)
                 {
-                    case 12: GemmKernelV512.Kernel12x32<R12>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 11: GemmKernelV512.Kernel12x32<R11>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 10: GemmKernelV512.Kernel12x32<R10>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 9: GemmKernelV512.Kernel12x32<R9>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 8: GemmKernelV512.Kernel12x32<R8>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 7: GemmKernelV512.Kernel12x32<R7>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 6: GemmKernelV512.Kernel12x32<R6>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 5: GemmKernelV512.Kernel12x32<R5>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 4: GemmKernelV512.Kernel12x32<R4>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 3: GemmKernelV512.Kernel12x32<R3>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 2: GemmKernelV512.Kernel12x32<R2>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    default: GemmKernelV512.Kernel12x32<R1>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 12: GemmKernelV512.Kernel12x32<R12>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 11: GemmKernelV512.Kernel12x32<R11>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 10: GemmKernelV512.Kernel12x32<R10>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 9: GemmKernelV512.Kernel12x32<R9>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 8: GemmKernelV512.Kernel12x32<R8>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 7: GemmKernelV512.Kernel12x32<R7>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 6: GemmKernelV512.Kernel12x32<R6>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 5: GemmKernelV512.Kernel12x32<R5>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 4: GemmKernelV512.Kernel12x32<R4>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 3: GemmKernelV512.Kernel12x32<R3>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 2: GemmKernelV512.Kernel12x32<R2>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    default: GemmKernelV512.Kernel12x32<R1>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
                 }
                 break;
             case IsaPath.V256:
                 switch (rows)
                 {
-                    case 6: GemmKernelV256.Kernel6x16<R6>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 5: GemmKernelV256.Kernel6x16<R5>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 4: GemmKernelV256.Kernel6x16<R4>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 3: GemmKernelV256.Kernel6x16<R3>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 2: GemmKernelV256.Kernel6x16<R2>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    default: GemmKernelV256.Kernel6x16<R1>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 6: GemmKernelV256.Kernel6x16<R6>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 5: GemmKernelV256.Kernel6x16<R5>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 4: GemmKernelV256.Kernel6x16<R4>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 3: GemmKernelV256.Kernel6x16<R3>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 2: GemmKernelV256.Kernel6x16<R2>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    default: GemmKernelV256.Kernel6x16<R1>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
                 }
                 break;
             default:
-                GemmKernelScalar.Kernel4x8(rows, a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope);
+                GemmKernelScalar.Kernel4x8(rows, a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope);
                 break;
         }
     }
