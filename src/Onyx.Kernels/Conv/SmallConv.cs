@@ -20,13 +20,14 @@ public sealed unsafe partial class ConvF32
     /// strips, so a row fills ow/roundup(ow, 32) of them (112: 88%, 40: 63%), while im2col wastes none.
     /// Measured on Zen 4 (thread time, direct vs im2col): K=27 3->32 s2 224: 0.27 vs 0.36 ms; K=25 1->8 28x28:
     /// 5 vs 16 us; K=147 7x7 s2: 2.75 vs 3.05 ms; K=288 56x56: 98 vs 89 GFLOP/s; K=576 s1 56x56: 98 vs 100;
-    /// K=576 s2 (28 wide): 97 vs 88; K=216 s2 40 wide: 69 vs 85. Needs the masked loads and stores of the
+    /// K=576 s2 (28 wide): 97 vs 88; K=216 s2 40 wide: 69 vs 85; 1x1 s2 K=256: 90 vs 100. Needs the masked loads and stores of the
     /// hardware (the kernels' masked tail), so never on an emulated path.
     /// <c>ONYX_CONV_DIRECT=0</c> turns the path off (A/B timing).
     /// </summary>
     private bool DirectEligible(in ConvGeometry g, int kTotal)
     {
-        if (!DirectEnabled || g.KD != 1 || g.ID != 1) return false;
+        // 1x1 strided convs gather cheaply (one tap) and would copy every input row into the planes to read half.
+        if (!DirectEnabled || g.KD != 1 || g.ID != 1 || g.KH * g.KW == 1) return false;
         int nr;
         if (_isa == IsaPath.V512 && Avx512F.IsSupported) nr = SmallConvKernelV512.NR;
         else if (_isa == IsaPath.V256 && Avx2.IsSupported && Fma.IsSupported) nr = SmallConvKernelV256.NR;

@@ -23,7 +23,7 @@ public unsafe class SmallConvTests
         yield return [2, 16, 20, 1, new[] { 40, 30 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }]; // K = 144, threaded
         yield return [1, 32, 24, 1, new[] { 30, 60 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }]; // K = 288, stride 2
         yield return [1, 3, 6, 1, new[] { 1, 200 }, new[] { 1, 5 }, new[] { 1, 2 }, new[] { 1, 1 }, new[] { 0, 2, 0, 2 }]; // 1-D shaped
-        yield return [1, 8, 16, 1, new[] { 50, 57 }, new[] { 1, 1 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }]; // strided 1x1
+        yield return [1, 8, 16, 1, new[] { 50, 57 }, new[] { 1, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 0, 1, 0, 1 }]; // 1x3, stride 2
     }
 
     [Theory]
