@@ -106,19 +106,26 @@ public sealed unsafe partial class ConvF32
         {
             int i0 = (int)((long)Items * index / Parts), i1 = (int)((long)Items * (index + 1) / Parts);
             int mr = Isa == IsaPath.V512 ? SmallConvKernelV512.MR : SmallConvKernelV256.MR;
-            for (int i = i0; i < i1; i++)
+            // Blocks of strips, panel outer within a block: y is written as MR sequential row streams (the
+            // in-place GEMM's order, GemmDriver.InPlaceStrips), while the block's input rows stay in L1/L2.
+            int block = Math.Max(1, 16 * 1024 / (K * Nr));
+            for (int b0 = i0; b0 < i1; b0 += block)
             {
-                int oh = i / StripsPerRow, ow0 = (i - oh * StripsPerRow) * Nr;
-                int cols = Math.Min(Nr, OW - ow0);
-                float* b = P + Planes.StripOffset(oh, ow0);
-                float* c = Y + (nint)oh * OW + ow0;
+                int b1 = Math.Min(i1, b0 + block);
                 for (int row = 0; row < M; row += mr)
                 {
                     int rows = Math.Min(mr, M - row);
                     float* a = A + (nint)row * K;
                     float* br = Bias == null ? null : Bias + row;
-                    if (Isa == IsaPath.V512) Tile512(rows, a, b, Off, c + (nint)row * OutSize, OutSize, K, cols, Flags, br, Lo, Hi, Slope);
-                    else Tile256(rows, a, b, Off, c + (nint)row * OutSize, OutSize, K, cols, Flags, br, Lo, Hi, Slope);
+                    for (int i = b0; i < b1; i++)
+                    {
+                        int oh = i / StripsPerRow, ow0 = (i - oh * StripsPerRow) * Nr;
+                        int cols = Math.Min(Nr, OW - ow0);
+                        float* b = P + Planes.StripOffset(oh, ow0);
+                        float* c = Y + (nint)row * OutSize + (nint)oh * OW + ow0;
+                        if (Isa == IsaPath.V512) Tile512(rows, a, b, Off, c, OutSize, K, cols, Flags, br, Lo, Hi, Slope);
+                        else Tile256(rows, a, b, Off, c, OutSize, K, cols, Flags, br, Lo, Hi, Slope);
+                    }
                 }
             }
         }
