@@ -10,7 +10,7 @@ namespace Onyx.Kernels.Conv;
 /// im2col. The input is copied once into zero-padded planes, split by column phase for a column stride s
 /// (plane[c][ih][phase][j] = xpad[c][ih][j*s + phase]), so every tap of 32 neighbouring output columns of one
 /// output row is 32 contiguous floats. The GEMM micro-kernel then reads B through a per-tap offset table
-/// (<see cref="SmallConvKernelV512"/>) and stores straight into y, masking the row's last strip. For K = 27
+/// (<see cref="GemmIndirectKernelV512"/>) and stores straight into y, masking the row's last strip. For K = 27
 /// the im2col gather cost ~40% of the conv (0.14 of 0.35 ms for 3->32 3x3 s2 at 224x224).
 /// </summary>
 public sealed unsafe partial class ConvF32
@@ -28,10 +28,8 @@ public sealed unsafe partial class ConvF32
     {
         // 1x1 strided convs gather cheaply (one tap) and would copy every input row into the planes to read half.
         if (!DirectEnabled || g.KD != 1 || g.ID != 1 || g.KH * g.KW == 1) return false;
-        int nr;
-        if (_isa == IsaPath.V512 && Avx512F.IsSupported) nr = SmallConvKernelV512.NR;
-        else if (_isa == IsaPath.V256 && Avx2.IsSupported && Fma.IsSupported) nr = SmallConvKernelV256.NR;
-        else return false;
+        if (_isa == IsaPath.Scalar || !GemmDriver.HasMaskedTail(_isa)) return false;
+        int nr = _isa == IsaPath.V512 ? GemmIndirectKernelV512.NR : GemmIndirectKernelV256.NR;
         double filled = (double)g.OW / ((g.OW + nr - 1) / nr * nr);
         return (kTotal <= 64 && filled >= 0.75) || (filled >= 0.85 && kTotal <= (g.SW > 1 ? 640 : 320));
     }
@@ -51,7 +49,7 @@ public sealed unsafe partial class ConvF32
     {
         PackedMatrixA[] packed = PackedFilters();
         int inPer = InPerGroup, outPer = OutChannels / Group, taps = KH * KW, kTotal = inPer * taps;
-        int nr = _isa == IsaPath.V512 ? SmallConvKernelV512.NR : SmallConvKernelV256.NR;
+        int nr = _isa == IsaPath.V512 ? GemmIndirectKernelV512.NR : GemmIndirectKernelV256.NR;
         var planes = new DirectPlanes(g, nr);
         float* p = ThreadScratch<PlaneScratch>.Floats(planes.Floats(inPer));
         nint* off = stackalloc nint[kTotal];
@@ -105,7 +103,7 @@ public sealed unsafe partial class ConvF32
         public void Invoke(int index)
         {
             int i0 = (int)((long)Items * index / Parts), i1 = (int)((long)Items * (index + 1) / Parts);
-            int mr = Isa == IsaPath.V512 ? SmallConvKernelV512.MR : SmallConvKernelV256.MR;
+            int mr = Isa == IsaPath.V512 ? GemmIndirectKernelV512.MR : GemmIndirectKernelV256.MR;
             // Blocks of strips, panel outer within a block: y is written as MR sequential row streams (the
             // in-place GEMM's order, GemmDriver.InPlaceStrips), while the block's input rows stay in L1/L2.
             int block = Math.Max(1, 16 * 1024 / (K * Nr));
@@ -123,43 +121,10 @@ public sealed unsafe partial class ConvF32
                         int cols = Math.Min(Nr, OW - ow0);
                         float* b = P + Planes.StripOffset(oh, ow0);
                         float* c = Y + (nint)row * OutSize + (nint)oh * OW + ow0;
-                        if (Isa == IsaPath.V512) Tile512(rows, a, b, Off, c, OutSize, K, cols, Flags, br, Lo, Hi, Slope);
-                        else Tile256(rows, a, b, Off, c, OutSize, K, cols, Flags, br, Lo, Hi, Slope);
+                        GemmDriver.IndirectTile(Isa, rows, a, b, Off, c, OutSize, K, cols, Flags, br, Lo, Hi, Slope);
                     }
                 }
             }
-        }
-    }
-
-    private static void Tile512(int rows, float* a, float* b, nint* off, float* c, nint ldc, nint kc, int cols, int flags, float* br, float lo, float hi, float slope)
-    {
-        switch (rows)
-        {
-            case 12: SmallConvKernelV512.Kernel12x32<R12>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
-            case 11: SmallConvKernelV512.Kernel12x32<R11>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
-            case 10: SmallConvKernelV512.Kernel12x32<R10>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
-            case 9: SmallConvKernelV512.Kernel12x32<R9>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
-            case 8: SmallConvKernelV512.Kernel12x32<R8>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
-            case 7: SmallConvKernelV512.Kernel12x32<R7>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
-            case 6: SmallConvKernelV512.Kernel12x32<R6>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
-            case 5: SmallConvKernelV512.Kernel12x32<R5>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
-            case 4: SmallConvKernelV512.Kernel12x32<R4>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
-            case 3: SmallConvKernelV512.Kernel12x32<R3>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
-            case 2: SmallConvKernelV512.Kernel12x32<R2>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
-            default: SmallConvKernelV512.Kernel12x32<R1>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
-        }
-    }
-
-    private static void Tile256(int rows, float* a, float* b, nint* off, float* c, nint ldc, nint kc, int cols, int flags, float* br, float lo, float hi, float slope)
-    {
-        switch (rows)
-        {
-            case 6: SmallConvKernelV256.Kernel6x16<R6>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
-            case 5: SmallConvKernelV256.Kernel6x16<R5>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
-            case 4: SmallConvKernelV256.Kernel6x16<R4>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
-            case 3: SmallConvKernelV256.Kernel6x16<R3>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
-            case 2: SmallConvKernelV256.Kernel6x16<R2>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
-            default: SmallConvKernelV256.Kernel6x16<R1>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
         }
     }
 }

@@ -125,6 +125,12 @@ internal static unsafe class GemmDriver
         float* bufB = g.PackedB == null ? BufferB((nint)KC * ((g.InPlaceB ? 0 : NC) + NR)) : null;
         float* biasRow = (g.EpFlags & GemmFlags.BiasRow) != 0 ? g.Bias : null;
         float* biasCol = (g.EpFlags & GemmFlags.BiasCol) != 0 ? g.Bias : null;
+        // N edge on the vector paths: the masked-tail kernel stores straight into C, its B strip read through
+        // offsets k*NR. The scratch tile's scalar finish of e.g. 17 columns x 960 rows (a 7x7 map) cost ~10% of
+        // the conv. That kernel has no alpha or column bias: those GEMMs keep the scratch tile.
+        bool maskedEdge = g.Alpha == 1f && biasCol == null && HasMaskedTail(g.Isa) && n1 % NR != 0;
+        nint* edgeOff = stackalloc nint[maskedEdge ? Math.Min(KC, K) : 0];
+        if (maskedEdge) for (int k = 0; k < Math.Min(KC, K); k++) edgeOff[k] = (nint)k * NR;
 
         for (int jc = n0; jc < n1; jc += NC)
         {
@@ -201,6 +207,10 @@ internal static unsafe class GemmDriver
                                 {
                                     Tile(g.Isa, rows, ap, bp, bk, c, g.Ldc, kc, g.Alpha, flags, br, bc, g.Lo, g.Hi, g.Slope);
                                 }
+                                else if (maskedEdge)
+                                {
+                                    IndirectTile(g.Isa, rows, ap, bp, edgeOff, c, g.Ldc, kc, cols, flags, br, g.Lo, g.Hi, g.Slope);
+                                }
                                 else
                                 {
                                     // N edge: compute the full padded tile into scratch, then finish the valid part.
@@ -227,6 +237,48 @@ internal static unsafe class GemmDriver
     private static int InPlaceStrips(int kc, int nr) => Math.Max(1, InPlaceBlockFloats / (kc * nr));
 
     private static readonly int InPlaceBlockFloats = Tune("INPLACE_BLOCK", 32 * 1024);
+
+    /// <summary>Whether <see cref="IndirectTile"/> runs on <paramref name="isa"/> here: its masked loads and stores need the hardware.</summary>
+    public static bool HasMaskedTail(IsaPath isa) => isa switch
+    {
+        IsaPath.V512 => Avx512F.IsSupported,
+        IsaPath.V256 => Avx2.IsSupported && Fma.IsSupported,
+        _ => false,
+    };
+
+    /// <summary>
+    /// C[rows x cols] (op)= A-panel * B with B step k at b + off[k] and cols &lt;= NR (masked stores), on the
+    /// <see cref="GemmIndirectKernelV512"/> / <see cref="GemmIndirectKernelV256"/> tile (alpha 1, no column bias).
+    /// </summary>
+    public static void IndirectTile(IsaPath isa, int rows, float* a, float* b, nint* off, float* c, nint ldc, nint kc, int cols, int flags, float* br, float lo, float hi, float slope)
+    {
+        if (isa == IsaPath.V512)
+            switch (rows)
+            {
+                case 12: GemmIndirectKernelV512.Kernel12x32<R12>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 11: GemmIndirectKernelV512.Kernel12x32<R11>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 10: GemmIndirectKernelV512.Kernel12x32<R10>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 9: GemmIndirectKernelV512.Kernel12x32<R9>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 8: GemmIndirectKernelV512.Kernel12x32<R8>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 7: GemmIndirectKernelV512.Kernel12x32<R7>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 6: GemmIndirectKernelV512.Kernel12x32<R6>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 5: GemmIndirectKernelV512.Kernel12x32<R5>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 4: GemmIndirectKernelV512.Kernel12x32<R4>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 3: GemmIndirectKernelV512.Kernel12x32<R3>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 2: GemmIndirectKernelV512.Kernel12x32<R2>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                default: GemmIndirectKernelV512.Kernel12x32<R1>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+            }
+        else
+            switch (rows)
+            {
+                case 6: GemmIndirectKernelV256.Kernel6x16<R6>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 5: GemmIndirectKernelV256.Kernel6x16<R5>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 4: GemmIndirectKernelV256.Kernel6x16<R4>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 3: GemmIndirectKernelV256.Kernel6x16<R3>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 2: GemmIndirectKernelV256.Kernel6x16<R2>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                default: GemmIndirectKernelV256.Kernel6x16<R1>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+            }
+    }
 
     /// <summary>The scalar store: the same math as the vector kernels' epilogue.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
