@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using Onyx.Kernels.Gemm;
@@ -31,7 +32,19 @@ public sealed unsafe partial class ConvF32
         if (_isa == IsaPath.Scalar || !GemmDriver.HasMaskedTail(_isa)) return false;
         int nr = _isa == IsaPath.V512 ? GemmIndirectKernelV512.NR : GemmIndirectKernelV256.NR;
         double filled = (double)g.OW / ((g.OW + nr - 1) / nr * nr);
-        return (kTotal <= 64 && filled >= 0.75) || (filled >= 0.85 && kTotal <= (g.SW > 1 ? 640 : 320));
+        return (kTotal <= 64 && filled >= 0.75) || (filled >= 0.85 && kTotal <= (g.SW > 1 ? 640 : 320)) || Wrapped(g, kTotal);
+    }
+
+    /// <summary>
+    /// Rows too narrow for whole strips (MNIST's 14x14): with stride 1 a strip may run on across padded rows
+    /// (virtual column q = oh*padded width + ow, contiguous in the planes), so it computes the pad columns too
+    /// (14 of 18 used) and finishes each row's runs with masked stores. AVX-512 only.
+    /// </summary>
+    private bool Wrapped(in ConvGeometry g, int kTotal)
+    {
+        if (_isa != IsaPath.V512 || !GemmDriver.HasMaskedTail(_isa) || g.SW != 1 || g.SH != 1 || kTotal > 320) return false;
+        int nr = GemmIndirectKernelV512.NR;
+        return g.OW * 4 < nr * 3 && g.OW * 10 >= 7 * (g.IW + g.PW + g.PWEnd);
     }
 
     private static readonly bool DirectEnabled = Environment.GetEnvironmentVariable("ONYX_CONV_DIRECT") != "0";
@@ -50,7 +63,10 @@ public sealed unsafe partial class ConvF32
         PackedMatrixA[] packed = PackedFilters();
         int inPer = InPerGroup, outPer = OutChannels / Group, taps = KH * KW, kTotal = inPer * taps;
         int nr = _isa == IsaPath.V512 ? GemmIndirectKernelV512.NR : GemmIndirectKernelV256.NR;
-        var planes = new DirectPlanes(g, nr);
+        int kw0 = InPerGroup * KD * KH * KW;
+        double filled = (double)g.OW / ((g.OW + nr - 1) / nr * nr);
+        bool wrapped = !((kw0 <= 64 && filled >= 0.75) || (filled >= 0.85 && kw0 <= (g.SW > 1 ? 640 : 320)));
+        var planes = new DirectPlanes(g, nr, exact: wrapped);
         float* p = ThreadScratch<PlaneScratch>.Floats(planes.Floats(inPer));
         nint* off = stackalloc nint[kTotal];
         for (int c = 0; c < inPer; c++)
@@ -65,7 +81,7 @@ public sealed unsafe partial class ConvF32
         var body = new DirectBody
         {
             Isa = _isa, Planes = planes, P = p, Off = off, K = kTotal, OW = g.OW, OutSize = g.OutSize, Nr = nr,
-            StripsPerRow = stripsPerRow, Items = g.OH * stripsPerRow, M = outPer, Flags = flags, Lo = ep.Lo, Hi = ep.Hi, Slope = ep.Alpha,
+            StripsPerRow = stripsPerRow, Items = wrapped ? (int)((planes.Virtual(g.OH, g.OW) + nr - 1) / nr) : g.OH * stripsPerRow, Wrapped = wrapped, M = outPer, Flags = flags, Lo = ep.Lo, Hi = ep.Hi, Slope = ep.Alpha,
         };
         int threads = pool?.DegreeOfParallelism ?? 1;
         bool split = threads > 1 && (long)outPer * kTotal * g.OutSize >= GemmDriver.ParallelThreshold && body.Items >= 2;
@@ -99,10 +115,16 @@ public sealed unsafe partial class ConvF32
         public nint* Off;
         public int K, OW, OutSize, Nr, StripsPerRow, Items, M, Parts, Flags;
         public float Lo, Hi, Slope;
+        public bool Wrapped;
 
         public void Invoke(int index)
         {
             int i0 = (int)((long)Items * index / Parts), i1 = (int)((long)Items * (index + 1) / Parts);
+            if (Wrapped)
+            {
+                InvokeWrapped(i0, i1);
+                return;
+            }
             int mr = Isa == IsaPath.V512 ? GemmIndirectKernelV512.MR : GemmIndirectKernelV256.MR;
             // Blocks of strips, panel outer within a block: y is written as MR sequential row streams (the
             // in-place GEMM's order, GemmDriver.InPlaceStrips), while the block's input rows stay in L1/L2.
@@ -126,6 +148,49 @@ public sealed unsafe partial class ConvF32
                 }
             }
         }
+
+        /// <summary>Strips of virtual columns (see Wrapped): each tile goes to scratch, then its valid runs to y.</summary>
+        [SkipLocalsInit]
+        private void InvokeWrapped(int i0, int i1)
+        {
+            const int mr = GemmIndirectKernelV512.MR, nr = GemmIndirectKernelV512.NR;
+            float* tile = stackalloc float[mr * nr];
+            int width = (int)Planes.RowStride;
+            long end = Planes.Virtual(OutSize / OW, OW);
+            Vector512<int> iota = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            Vector512<float> vlo = Vector512.Create(Lo), vhi = Vector512.Create(Hi), vs = Vector512.Create(Slope);
+            for (int i = i0; i < i1; i++)
+            {
+                int q0 = i * nr;
+                for (int row = 0; row < M; row += mr)
+                {
+                    int rows = Math.Min(mr, M - row);
+                    GemmDriver.IndirectTile(Isa, rows, A + (nint)row * K, P + q0, Off, tile, nr, K, nr, 0, null, 0, 0, 0);
+                    for (int q = q0, last = (int)Math.Min(end, q0 + nr); q < last;)
+                    {
+                        int oh = q / width, ow = q - oh * width;
+                        if (ow >= OW) { q += width - ow; continue; }
+                        int run = Math.Min(OW - ow, last - q);
+                        for (int r = 0; r < rows; r++)
+                        {
+                            float* src = tile + r * nr + (q - q0);
+                            float* dst = Y + (nint)(row + r) * OutSize + (nint)oh * OW + ow;
+                            Vector512<float> br = Bias == null ? Vector512<float>.Zero : Vector512.Create(Bias[row + r]);
+                            for (int t = 0; t < run; t += 16)
+                            {
+                                Vector512<float> m = Vector512.LessThan(iota, Vector512.Create(run - t)).AsSingle();
+                                Vector512<float> v = Avx512F.MaskLoad(src + t, m, Vector512<float>.Zero) + br;
+                                if ((Flags & GemmFlags.Accumulate) != 0) v += Avx512F.MaskLoad(dst + t, m, Vector512<float>.Zero);
+                                if ((Flags & GemmFlags.Clamp) != 0) v = Vector512.Min(Vector512.Max(v, vlo), vhi);
+                                if ((Flags & GemmFlags.Leaky) != 0) v = Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * vs, v);
+                                Avx512F.MaskStore(dst + t, m, v);
+                            }
+                        }
+                        q += run;
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -137,19 +202,23 @@ internal readonly unsafe struct DirectPlanes
 {
     private readonly int _ih, _iw, _ph, _pw, _sh, _sw, _rows, _phaseWidth, _slack;
 
-    public DirectPlanes(in ConvGeometry g, int nr)
+    /// <summary><paramref name="exact"/>: padded rows exactly IW + pads wide (stride 1 only), so strips may wrap across them.</summary>
+    public DirectPlanes(in ConvGeometry g, int nr, bool exact = false)
     {
         _ih = g.IH; _iw = g.IW; _ph = g.PH; _pw = g.PW; _sh = g.SH; _sw = g.SW;
         _rows = g.IH + g.PH + g.PHEnd;
         // Wide enough for every column any output column's taps read, rounded to whole 16-float vectors.
         int reach = (g.OW - 1) + (g.KW - 1) * g.DW / g.SW + 1;
         int width = (g.IW + g.PW + g.PWEnd + g.SW - 1) / g.SW;
-        _phaseWidth = (Math.Max(reach, width) + 15) / 16 * 16;
+        _phaseWidth = exact ? g.IW + g.PW + g.PWEnd : (Math.Max(reach, width) + 15) / 16 * 16;
         // A row's last strip loads nr lanes from its start: past the last plane that runs up to nr floats on.
         _slack = nr;
     }
 
-    private nint RowStride => (nint)_sw * _phaseWidth;
+    public nint RowStride => (nint)_sw * _phaseWidth;
+
+    /// <summary>Virtual columns up to the last output (stride 1, exact planes): q = oh*RowStride + ow.</summary>
+    public long Virtual(int oh, int ow) => (long)(oh - 1) * RowStride + ow;
     private nint PlaneSize => _rows * RowStride;
 
     public nint Floats(int channels) => channels * PlaneSize + _slack;

@@ -24,6 +24,11 @@ public unsafe class SmallConvTests
         yield return [1, 32, 24, 1, new[] { 30, 60 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }]; // K = 288, stride 2
         yield return [1, 3, 6, 1, new[] { 1, 200 }, new[] { 1, 5 }, new[] { 1, 2 }, new[] { 1, 1 }, new[] { 0, 2, 0, 2 }]; // 1-D shaped
         yield return [1, 8, 16, 1, new[] { 50, 57 }, new[] { 1, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 0, 1, 0, 1 }]; // 1x3, stride 2
+        // Narrow stride-1 rows (v512): strips wrap across the padded rows.
+        yield return [1, 8, 16, 1, new[] { 14, 14 }, new[] { 5, 5 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 2, 2, 2, 2 }]; // MNIST conv 2
+        yield return [2, 6, 26, 2, new[] { 13, 20 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }]; // batch, groups, R1 tail
+        yield return [1, 4, 12, 1, new[] { 17, 16 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 2, 2 }, new[] { 2, 2, 1, 2 }]; // dilated, asymmetric pads
+        yield return [1, 16, 30, 1, new[] { 40, 19 }, new[] { 3, 2 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 0, 1, 1 }]; // K = 96, threaded
     }
 
     [Theory]
@@ -66,6 +71,6 @@ public unsafe class SmallConvTests
                 }
             }
         }
-        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported) Assert.True(ran > 0, "no vector path took the direct route");
+        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported) Assert.True(ran > 0, "no vector path took the direct route");
     }
 }
