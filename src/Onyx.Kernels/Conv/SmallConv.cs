@@ -31,8 +31,14 @@ public sealed unsafe partial class ConvF32
         if (!DirectEnabled || g.KD != 1 || g.ID != 1 || g.KH * g.KW == 1) return false;
         if (_isa == IsaPath.Scalar || !GemmDriver.HasMaskedTail(_isa)) return false;
         int nr = _isa == IsaPath.V512 ? GemmIndirectKernelV512.NR : GemmIndirectKernelV256.NR;
+        return RowStrips(g, kTotal, nr) || Wrapped(g, kTotal);
+    }
+
+    /// <summary>Whole strips per output row fill enough lanes for this K.</summary>
+    private static bool RowStrips(in ConvGeometry g, int kTotal, int nr)
+    {
         double filled = (double)g.OW / ((g.OW + nr - 1) / nr * nr);
-        return (kTotal <= 64 && filled >= 0.75) || (filled >= 0.85 && kTotal <= (g.SW > 1 ? 640 : 320)) || Wrapped(g, kTotal);
+        return (kTotal <= 64 && filled >= 0.75) || (filled >= 0.85 && kTotal <= (g.SW > 1 ? 640 : 320));
     }
 
     /// <summary>
@@ -63,9 +69,7 @@ public sealed unsafe partial class ConvF32
         PackedMatrixA[] packed = PackedFilters();
         int inPer = InPerGroup, outPer = OutChannels / Group, taps = KH * KW, kTotal = inPer * taps;
         int nr = _isa == IsaPath.V512 ? GemmIndirectKernelV512.NR : GemmIndirectKernelV256.NR;
-        int kw0 = InPerGroup * KD * KH * KW;
-        double filled = (double)g.OW / ((g.OW + nr - 1) / nr * nr);
-        bool wrapped = !((kw0 <= 64 && filled >= 0.75) || (filled >= 0.85 && kw0 <= (g.SW > 1 ? 640 : 320)));
+        bool wrapped = !RowStrips(g, kTotal, nr);
         var planes = new DirectPlanes(g, nr, exact: wrapped);
         float* p = ThreadScratch<PlaneScratch>.Floats(planes.Floats(inPer));
         nint* off = stackalloc nint[kTotal];
