@@ -69,8 +69,11 @@ unsafe
         var rnd = new Random(1);
         for (int i = 0; i < x.Length; i++) x[i] = (float)rnd.NextDouble();
         for (int i = 0; i < w.Length; i++) w[i] = (float)rnd.NextDouble() - 0.5f;
-        fixed (float* px = x, pw = w, py = y, pb = bias)
+        fixed (float* px0 = x, pw = w, py0 = y, pb = bias)
         {
+            // 64-byte aligned copies, as the session's arena hands out (managed arrays are only 8-byte aligned).
+            float* px = (float*)NativeMemory.AlignedAlloc((nuint)x.Length * 4, 64), py = (float*)NativeMemory.AlignedAlloc((nuint)y.Length * 4, 64);
+            Buffer.MemoryCopy(px0, px, x.Length * 4L, x.Length * 4L);
             using var conv = new Onyx.Kernels.Conv.ConvF32(pw, cout, cin / grp, grp, 1, ks, ks);
             var relu = new GemmEpilogue { Activation = FusedActivation.Relu };
             for (int i = 0; i < 3; i++) conv.Forward(geo, px, py, pb, relu, pool);
@@ -98,9 +101,9 @@ unsafe
         float* c = (float*)NativeMemory.AlignedAlloc(12 * 32 * 4, 64);
         for (int i = 0; i < 12 * kc; i++) a[i] = 0.001f * (i % 7);
         for (int i = 0; i < 32 * kc; i++) b[i] = 0.001f * (i % 5);
-        for (int i = 0; i < 1000; i++) GemmKernelV512.Kernel12x32<R12>(a, b, c, 32, kc, 1f, 0, null, null, 0, 0, 0);
+        for (int i = 0; i < 1000; i++) GemmKernelV512.Kernel12x32<R12>(a, b, 32, c, 32, kc, 1f, 0, null, null, 0, 0, 0);
         double c0 = CpuClock.ThreadSeconds();
-        for (long i = 0; i < reps; i++) GemmKernelV512.Kernel12x32<R12>(a, b, c, 32, kc, 1f, 1, null, null, 0, 0, 0);
+        for (long i = 0; i < reps; i++) GemmKernelV512.Kernel12x32<R12>(a, b, 32, c, 32, kc, 1f, 1, null, null, 0, 0, 0);
         double s = CpuClock.ThreadSeconds() - c0;
         Console.WriteLine($"kern 12x32 kc={kc}: {2.0 * 12 * 32 * kc * reps / s / 1e9:F1} GFLOP/s");
     }

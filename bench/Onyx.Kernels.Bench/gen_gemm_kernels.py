@@ -1,15 +1,16 @@
 def kernel(vec, width, mr, nvec, name):
     nr = width*nvec
     L=[]
-    L.append(f"    /// <summary>{mr}x{nr} micro-kernel: C[rows x {nr}] (op)= alpha * A-panel * B-strip, epilogue on request. Rows = <typeparamref name=\"R\"/> (1..{mr}).</summary>")
+    L.append(f"    /// <summary>{mr}x{nr} micro-kernel: C[rows x {nr}] (op)= alpha * A-panel * B-strip, epilogue on request. Rows = <typeparamref name=\"R\"/> (1..{mr}).")
+    L.append(f"    /// B step k is the {nr} floats at b + k*ldb: ldb = {nr} for a packed strip, the row length when B is read in place (1x1 conv input).</summary>")
     L.append("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
-    L.append(f"    public static void {name}<R>(float* a, float* b, float* c, nint ldc, nint kc, float alpha, int flags, float* biasRow, float* biasCol, float lo, float hi, float slope) where R : struct, IRowCount")
+    L.append(f"    public static void {name}<R>(float* a, float* b, nint ldb, float* c, nint ldc, nint kc, float alpha, int flags, float* biasRow, float* biasCol, float lo, float hi, float slope) where R : struct, IRowCount")
     L.append("    {")
     for r in range(mr):
         L.append("        " + " ".join(f"{vec}<float> c{r}_{j} = default;" for j in range(nvec)))
     def step(indent, ao, bo, second=False):
         for j in range(nvec):
-            L.append(f"{indent}{vec}<float> b{j} = {vec}.Load(b + {bo + j*width});")
+            L.append(f"{indent}{vec}<float> b{j} = {vec}.Load(b + {bo}{j*width});")
         L.append(f"{indent}{vec}<float> t;")
         for r in range(mr):
             body = f"t = {vec}.Create(a[{ao + r}]); " + " ".join(f"c{r}_{j} = {vec}.FusedMultiplyAdd(t, b{j}, c{r}_{j});" for j in range(nvec))
@@ -34,17 +35,17 @@ def kernel(vec, width, mr, nvec, name):
     L.append("        for (; k + 1 < kc; k += 2)")
     L.append("        {")
     L.append("            {")
-    step("                ", 0, 0)
+    step("                ", 0, "")
     L.append("            }")
     L.append("            {")
-    step("                ", mr, nr, second=True)
+    step("                ", mr, "ldb + ", second=True)
     L.append("            }")
     L.append(f"            a += {2*mr};")
-    L.append(f"            b += {2*nr};")
+    L.append("            b += 2 * ldb;")
     L.append("        }")
     L.append("        if (k < kc)")
     L.append("        {")
-    step("            ", 0, 0)
+    step("            ", 0, "")
     L.append("        }")
     L.append("        if (R.Count == 1) { " + " ".join(f"c0_{j} += c1_{j};" for j in range(nvec)) + " }")
     L.append(f"        {vec}<float> va = {vec}.Create(alpha), vlo = {vec}.Create(lo), vhi = {vec}.Create(hi), vs = {vec}.Create(slope);")
@@ -88,7 +89,9 @@ internal static unsafe class {cls}
 {kernel(vec, width, mr, 2, name)}
 }}
 """
-open("/work/wt/perf/src/Onyx.Kernels/Gemm/GemmKernelV512.cs","w").write(file("GemmKernelV512","Vector512",16,12,"Kernel12x32",
+import os
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "Onyx.Kernels", "Gemm")
+open(os.path.join(root, "GemmKernelV512.cs"),"w").write(file("GemmKernelV512","Vector512",16,12,"Kernel12x32",
  "AVX-512 FP32 GEMM micro-kernel: 12 rows x 32 columns, 24 zmm accumulators, 2 B vectors and one broadcast (MLAS's AVX-512 tile)."))
-open("/work/wt/perf/src/Onyx.Kernels/Gemm/GemmKernelV256.cs","w").write(file("GemmKernelV256","Vector256",8,6,"Kernel6x16",
+open(os.path.join(root, "GemmKernelV256.cs"),"w").write(file("GemmKernelV256","Vector256",8,6,"Kernel6x16",
  "AVX2+FMA FP32 GEMM micro-kernel: 6 rows x 16 columns, 12 ymm accumulators, 2 B vectors and one broadcast (15 of 16 ymm)."))

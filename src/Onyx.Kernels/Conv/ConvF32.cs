@@ -10,6 +10,7 @@ namespace Onyx.Kernels.Conv;
 /// activation. Built once per weight (at session load for a constant filter, which is only copied then):
 /// the filter layout the first call's path needs is packed on that call (see ConvF32.Filters.cs). Paths: depthwise 1-D/2-D runs direct
 /// (vectorised along output rows); 1x1 stride-1 unpadded conv is one GEMM on the input as is;
+/// few taps x channels (K &lt;= 64: RGB stems, MNIST) run direct from padded planes (SmallConv.cs);
 /// everything else gathers windows (im2col, in bounded column chunks) and runs the GEMM.
 /// Forward may run on many threads at once (layouts are published once, under a lock, on first use).
 /// </summary>
@@ -67,11 +68,15 @@ public sealed unsafe partial class ConvF32 : IDisposable
         }
         int outPerGroup = OutChannels / Group, kTotal = InPerGroup * KD * KH * KW;
         int inSize = g.InSize, outSize = g.OutSize;
-        bool pointwise = KD == 1 && KH == 1 && KW == 1 && g.SD == 1 && g.SH == 1 && g.SW == 1
-            && g.PD == 0 && g.PH == 0 && g.PW == 0 && inSize == outSize;
+        bool pointwise = IsPointwise(g);
         if (Transposed(outSize, outPerGroup, kTotal))
         {
             ForwardTransposed(g, x, y, bias, activation, pool, accumulate, pointwise);
+            return;
+        }
+        if (!pointwise && DirectEligible(g, kTotal))
+        {
+            ForwardDirect(g, x, y, bias, activation, pool, accumulate);
             return;
         }
         PackedMatrixA[] packed = PackedFilters();
@@ -83,7 +88,8 @@ public sealed unsafe partial class ConvF32 : IDisposable
                     float* xg = x + ((nint)n * g.InChannels + grp * InPerGroup) * inSize;
                     float* yg = y + ((nint)n * OutChannels + grp * outPerGroup) * outSize;
                     var ep = activation with { Bias = bias == null ? null : bias + grp * outPerGroup, BiasKind = bias == null ? BiasKind.None : BiasKind.PerRow };
-                    SGemm.Multiply(packed[grp], false, outSize, 1f, xg, inSize, beta, yg, outSize, ep, pool);
+                    if (InPlaceEnabled) SGemm.MultiplyInPlaceB(packed[grp], outSize, xg, inSize, beta, yg, outSize, ep, pool);
+                    else SGemm.Multiply(packed[grp], false, outSize, 1f, xg, inSize, beta, yg, outSize, ep, pool);
                 }
             return;
         }
@@ -118,7 +124,14 @@ public sealed unsafe partial class ConvF32 : IDisposable
         }
     }
 
+    /// <summary>1x1, stride 1, unpadded: the input is the GEMM's B as it lies.</summary>
+    private bool IsPointwise(in ConvGeometry g) => KD == 1 && KH == 1 && KW == 1 && g.SD == 1 && g.SH == 1 && g.SW == 1
+        && g.PD == 0 && g.PH == 0 && g.PW == 0 && g.InSize == g.OutSize;
+
     private const int ColumnChunkFloats = 48 * 1024;
+
+    /// <summary><c>ONYX_CONV_INPLACE=0</c>: 1x1 convs pack their input like any GEMM B instead of reading it in place (A/B timing).</summary>
+    private static readonly bool InPlaceEnabled = Environment.GetEnvironmentVariable("ONYX_CONV_INPLACE") != "0";
 
     private struct GemmChunkBody : IParallelBody
     {

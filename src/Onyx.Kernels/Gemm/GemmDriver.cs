@@ -13,6 +13,8 @@ internal unsafe struct GemmArgs
     public float Alpha, Beta;
     public float* A; public nint Lda; public bool TransA; public float* PackedA;
     public float* B; public nint Ldb; public bool TransB; public float* PackedB;
+    /// <summary>B (not transposed) is read in place, row k of a strip at B + k*Ldb: no packing (1x1 conv input, few rows).</summary>
+    public bool InPlaceB;
     public float* C; public nint Ldc;
     public int EpFlags; public float* Bias; public float Lo, Hi, Slope;
 }
@@ -120,9 +122,15 @@ internal static unsafe class GemmDriver
         float* scratch = stackalloc float[12 * 32];
         int KC = Math.Min(KcOf(g.Isa), MaxKC);
         float* bufA = g.PackedA == null ? BufferA((nint)MC * KC) : null;
-        float* bufB = g.PackedB == null ? BufferB((nint)KC * (NC + NR)) : null;
+        float* bufB = g.PackedB == null ? BufferB((nint)KC * ((g.InPlaceB ? 0 : NC) + NR)) : null;
         float* biasRow = (g.EpFlags & GemmFlags.BiasRow) != 0 ? g.Bias : null;
         float* biasCol = (g.EpFlags & GemmFlags.BiasCol) != 0 ? g.Bias : null;
+        // N edge on the vector paths: the masked-tail kernel stores straight into C, its B strip read through
+        // offsets k*NR. The scratch tile's scalar finish of e.g. 17 columns x 960 rows (a 7x7 map) cost ~10% of
+        // the conv. That kernel has no alpha or column bias: those GEMMs keep the scratch tile.
+        bool maskedEdge = g.Alpha == 1f && biasCol == null && HasMaskedTail(g.Isa) && n1 % NR != 0;
+        nint* edgeOff = stackalloc nint[maskedEdge ? Math.Min(KC, K) : 0];
+        if (maskedEdge) for (int k = 0; k < Math.Min(KC, K); k++) edgeOff[k] = (nint)k * NR;
 
         for (int jc = n0; jc < n1; jc += NC)
         {
@@ -134,7 +142,12 @@ internal static unsafe class GemmDriver
                 int flags = (pc > 0 || accFirst ? GemmFlags.Accumulate : 0) | (pc + kc == K ? g.EpFlags : 0);
                 float* bBase;
                 nint bStride;
-                if (g.PackedB != null)
+                if (g.InPlaceB)
+                {
+                    bBase = g.B + (nint)pc * g.Ldb + jc;
+                    bStride = NR;
+                }
+                else if (g.PackedB != null)
                 {
                     bBase = g.PackedB + (nint)(jc / NR) * K * NR + (nint)pc * NR;
                     bStride = (nint)K * NR;
@@ -163,36 +176,108 @@ internal static unsafe class GemmDriver
                     }
                     int panels = (mc + MR - 1) / MR;
                     // Strip outer, panel inner (BLIS): the kc x NR B strip stays in L1 while the A panels stream from L2.
-                    for (int s = 0; s < strips; s++)
+                    // B read in place: blocks of strips, panel outer within a block (see InPlaceStrips).
+                    int block = g.InPlaceB ? InPlaceStrips(kc, NR) : 1;
+                    for (int s0 = 0; s0 < strips; s0 += block)
                     {
-                        int col = jc + s * NR;
-                        int cols = Math.Min(NR, n1 - col);
-                        float* bp = bBase + s * bStride;
-                        float* bc = biasCol != null ? biasCol + col : null;
+                        int s1 = Math.Min(strips, s0 + block);
+                        int lastCol = jc + (s1 - 1) * NR;
+                        // The last, partial strip of an in-place B would read past the end of B's rows: pack it, once.
+                        if (g.InPlaceB && n1 - lastCol < NR) PackB(g.B, g.Ldb, false, pc, kc, lastCol, n1 - lastCol, NR, bufB, kc);
                         for (int p = 0; p < panels; p++)
                         {
                             int row = ic + p * MR;
                             int rows = Math.Min(MR, m1 - row);
                             float* ap = aBase + p * aStride;
                             float* br = biasRow != null ? biasRow + row : null;
-                            float* c = g.C + row * g.Ldc + col;
-                            if (cols == NR)
+                            for (int s = s0; s < s1; s++)
                             {
-                                Tile(g.Isa, rows, ap, bp, c, g.Ldc, kc, g.Alpha, flags, br, bc, g.Lo, g.Hi, g.Slope);
-                            }
-                            else
-                            {
-                                // N edge: compute the full padded tile into scratch, then finish the valid part.
-                                Tile(g.Isa, rows, ap, bp, scratch, NR, kc, 1f, 0, null, null, 0, 0, 0);
-                                for (int r = 0; r < rows; r++)
-                                    for (int j = 0; j < cols; j++)
-                                        c[r * g.Ldc + j] = Finish(scratch[r * NR + j], c[r * g.Ldc + j], g.Alpha, flags, br, bc, r, j, g.Lo, g.Hi, g.Slope);
+                                int col = jc + s * NR;
+                                int cols = Math.Min(NR, n1 - col);
+                                float* bp = bBase + s * bStride;
+                                nint bk = NR;
+                                if (g.InPlaceB)
+                                {
+                                    if (cols == NR) bk = g.Ldb;
+                                    else bp = bufB;
+                                }
+                                float* bc = biasCol != null ? biasCol + col : null;
+                                float* c = g.C + row * g.Ldc + col;
+                                if (cols == NR)
+                                {
+                                    Tile(g.Isa, rows, ap, bp, bk, c, g.Ldc, kc, g.Alpha, flags, br, bc, g.Lo, g.Hi, g.Slope);
+                                }
+                                else if (maskedEdge)
+                                {
+                                    IndirectTile(g.Isa, rows, ap, bp, edgeOff, c, g.Ldc, kc, cols, flags, br, g.Lo, g.Hi, g.Slope);
+                                }
+                                else
+                                {
+                                    // N edge: compute the full padded tile into scratch, then finish the valid part.
+                                    Tile(g.Isa, rows, ap, bp, bk, scratch, NR, kc, 1f, 0, null, null, 0, 0, 0);
+                                    for (int r = 0; r < rows; r++)
+                                        for (int j = 0; j < cols; j++)
+                                            c[r * g.Ldc + j] = Finish(scratch[r * NR + j], c[r * g.Ldc + j], g.Alpha, flags, br, bc, r, j, g.Lo, g.Hi, g.Slope);
+                                }
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Strips per block when B is read in place. Within a block each A panel sweeps all the strips, so C is
+    /// written as MR sequential row streams the hardware prefetches, not as M rows touched 128 bytes at a
+    /// time (a 1x1 conv with K=16 and M=96 is bound by its 4.8 MB of output); the block's B (kc x NR x
+    /// strips, about 128 KB) stays in L2 for every panel. Large K gives one strip: the BLIS order.
+    /// <c>ONYX_GEMM_INPLACE_BLOCK</c> sets the floats per block (1 = strip outer, A/B timing).
+    /// </summary>
+    private static int InPlaceStrips(int kc, int nr) => Math.Max(1, InPlaceBlockFloats / (kc * nr));
+
+    private static readonly int InPlaceBlockFloats = Tune("INPLACE_BLOCK", 32 * 1024);
+
+    /// <summary>Whether <see cref="IndirectTile"/> runs on <paramref name="isa"/> here: its masked loads and stores need the hardware.</summary>
+    public static bool HasMaskedTail(IsaPath isa) => isa switch
+    {
+        IsaPath.V512 => Avx512F.IsSupported,
+        IsaPath.V256 => Avx2.IsSupported && Fma.IsSupported,
+        _ => false,
+    };
+
+    /// <summary>
+    /// C[rows x cols] (op)= A-panel * B with B step k at b + off[k] and cols &lt;= NR (masked stores), on the
+    /// <see cref="GemmIndirectKernelV512"/> / <see cref="GemmIndirectKernelV256"/> tile (alpha 1, no column bias).
+    /// </summary>
+    public static void IndirectTile(IsaPath isa, int rows, float* a, float* b, nint* off, float* c, nint ldc, nint kc, int cols, int flags, float* br, float lo, float hi, float slope)
+    {
+        if (isa == IsaPath.V512)
+            switch (rows)
+            {
+                case 12: GemmIndirectKernelV512.Kernel12x32<R12>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 11: GemmIndirectKernelV512.Kernel12x32<R11>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 10: GemmIndirectKernelV512.Kernel12x32<R10>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 9: GemmIndirectKernelV512.Kernel12x32<R9>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 8: GemmIndirectKernelV512.Kernel12x32<R8>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 7: GemmIndirectKernelV512.Kernel12x32<R7>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 6: GemmIndirectKernelV512.Kernel12x32<R6>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 5: GemmIndirectKernelV512.Kernel12x32<R5>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 4: GemmIndirectKernelV512.Kernel12x32<R4>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 3: GemmIndirectKernelV512.Kernel12x32<R3>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 2: GemmIndirectKernelV512.Kernel12x32<R2>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                default: GemmIndirectKernelV512.Kernel12x32<R1>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+            }
+        else
+            switch (rows)
+            {
+                case 6: GemmIndirectKernelV256.Kernel6x16<R6>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 5: GemmIndirectKernelV256.Kernel6x16<R5>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 4: GemmIndirectKernelV256.Kernel6x16<R4>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 3: GemmIndirectKernelV256.Kernel6x16<R3>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                case 2: GemmIndirectKernelV256.Kernel6x16<R2>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+                default: GemmIndirectKernelV256.Kernel6x16<R1>(a, b, off, c, ldc, kc, cols, flags, br, lo, hi, slope); break;
+            }
     }
 
     /// <summary>The scalar store: the same math as the vector kernels' epilogue.</summary>
@@ -208,40 +293,40 @@ internal static unsafe class GemmDriver
         return v;
     }
 
-    private static void Tile(IsaPath isa, int rows, float* a, float* b, float* c, nint ldc, nint kc, float alpha, int flags, float* biasRow, float* biasCol, float lo, float hi, float slope)
+    private static void Tile(IsaPath isa, int rows, float* a, float* b, nint ldb, float* c, nint ldc, nint kc, float alpha, int flags, float* biasRow, float* biasCol, float lo, float hi, float slope)
     {
         switch (isa)
         {
             case IsaPath.V512:
                 switch (rows)
                 {
-                    case 12: GemmKernelV512.Kernel12x32<R12>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 11: GemmKernelV512.Kernel12x32<R11>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 10: GemmKernelV512.Kernel12x32<R10>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 9: GemmKernelV512.Kernel12x32<R9>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 8: GemmKernelV512.Kernel12x32<R8>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 7: GemmKernelV512.Kernel12x32<R7>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 6: GemmKernelV512.Kernel12x32<R6>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 5: GemmKernelV512.Kernel12x32<R5>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 4: GemmKernelV512.Kernel12x32<R4>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 3: GemmKernelV512.Kernel12x32<R3>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 2: GemmKernelV512.Kernel12x32<R2>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    default: GemmKernelV512.Kernel12x32<R1>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 12: GemmKernelV512.Kernel12x32<R12>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 11: GemmKernelV512.Kernel12x32<R11>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 10: GemmKernelV512.Kernel12x32<R10>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 9: GemmKernelV512.Kernel12x32<R9>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 8: GemmKernelV512.Kernel12x32<R8>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 7: GemmKernelV512.Kernel12x32<R7>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 6: GemmKernelV512.Kernel12x32<R6>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 5: GemmKernelV512.Kernel12x32<R5>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 4: GemmKernelV512.Kernel12x32<R4>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 3: GemmKernelV512.Kernel12x32<R3>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 2: GemmKernelV512.Kernel12x32<R2>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    default: GemmKernelV512.Kernel12x32<R1>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
                 }
                 break;
             case IsaPath.V256:
                 switch (rows)
                 {
-                    case 6: GemmKernelV256.Kernel6x16<R6>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 5: GemmKernelV256.Kernel6x16<R5>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 4: GemmKernelV256.Kernel6x16<R4>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 3: GemmKernelV256.Kernel6x16<R3>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    case 2: GemmKernelV256.Kernel6x16<R2>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
-                    default: GemmKernelV256.Kernel6x16<R1>(a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 6: GemmKernelV256.Kernel6x16<R6>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 5: GemmKernelV256.Kernel6x16<R5>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 4: GemmKernelV256.Kernel6x16<R4>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 3: GemmKernelV256.Kernel6x16<R3>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    case 2: GemmKernelV256.Kernel6x16<R2>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
+                    default: GemmKernelV256.Kernel6x16<R1>(a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope); break;
                 }
                 break;
             default:
-                GemmKernelScalar.Kernel4x8(rows, a, b, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope);
+                GemmKernelScalar.Kernel4x8(rows, a, b, ldb, c, ldc, kc, alpha, flags, biasRow, biasCol, lo, hi, slope);
                 break;
         }
     }

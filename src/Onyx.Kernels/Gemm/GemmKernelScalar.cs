@@ -1,12 +1,12 @@
 namespace Onyx.Kernels.Gemm;
 
-/// <summary>Portable FP32 GEMM micro-kernel over the same packed layout (4 x 8 tile): the fallback path.</summary>
+/// <summary>Portable FP32 GEMM micro-kernel over the same packed layout (4 x 8 tile): the fallback path. B step k is at b + k*ldb.</summary>
 internal static unsafe class GemmKernelScalar
 {
     public const int MR = 4;
     public const int NR = 8;
 
-    public static void Kernel4x8(int rows, float* a, float* b, float* c, nint ldc, nint kc, float alpha, int flags, float* biasRow, float* biasCol, float lo, float hi, float slope)
+    public static void Kernel4x8(int rows, float* a, float* b, nint ldb, float* c, nint ldc, nint kc, float alpha, int flags, float* biasRow, float* biasCol, float lo, float hi, float slope)
     {
         float* acc = stackalloc float[MR * NR];
         for (int i = 0; i < MR * NR; i++) acc[i] = 0f;
@@ -18,7 +18,7 @@ internal static unsafe class GemmKernelScalar
                 for (int j = 0; j < NR; j++) acc[r * NR + j] += av * b[j];
             }
             a += MR;
-            b += NR;
+            b += ldb;
         }
         for (int r = 0; r < rows; r++)
             for (int j = 0; j < NR; j++)

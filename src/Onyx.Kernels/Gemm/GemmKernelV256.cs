@@ -11,9 +11,10 @@ internal static unsafe class GemmKernelV256
     public const int MR = 6;
     public const int NR = 16;
 
-    /// <summary>6x16 micro-kernel: C[rows x 16] (op)= alpha * A-panel * B-strip, epilogue on request. Rows = <typeparamref name="R"/> (1..6).</summary>
+    /// <summary>6x16 micro-kernel: C[rows x 16] (op)= alpha * A-panel * B-strip, epilogue on request. Rows = <typeparamref name="R"/> (1..6).
+    /// B step k is the 16 floats at b + k*ldb: ldb = 16 for a packed strip, the row length when B is read in place (1x1 conv input).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel6x16<R>(float* a, float* b, float* c, nint ldc, nint kc, float alpha, int flags, float* biasRow, float* biasCol, float lo, float hi, float slope) where R : struct, IRowCount
+    public static void Kernel6x16<R>(float* a, float* b, nint ldb, float* c, nint ldc, nint kc, float alpha, int flags, float* biasRow, float* biasCol, float lo, float hi, float slope) where R : struct, IRowCount
     {
         Vector256<float> c0_0 = default; Vector256<float> c0_1 = default;
         Vector256<float> c1_0 = default; Vector256<float> c1_1 = default;
@@ -45,8 +46,8 @@ internal static unsafe class GemmKernelV256
                 if (R.Count > 5) { t = Vector256.Create(a[5]); c5_0 = Vector256.FusedMultiplyAdd(t, b0, c5_0); c5_1 = Vector256.FusedMultiplyAdd(t, b1, c5_1); }
             }
             {
-                Vector256<float> b0 = Vector256.Load(b + 16);
-                Vector256<float> b1 = Vector256.Load(b + 24);
+                Vector256<float> b0 = Vector256.Load(b + ldb + 0);
+                Vector256<float> b1 = Vector256.Load(b + ldb + 8);
                 Vector256<float> t;
                 if (R.Count == 1) { t = Vector256.Create(a[6]); c1_0 = Vector256.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(t, b1, c1_1); } else { t = Vector256.Create(a[6]); c0_0 = Vector256.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(t, b1, c0_1); }
                 if (R.Count > 1) { t = Vector256.Create(a[7]); c1_0 = Vector256.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(t, b1, c1_1); }
@@ -56,7 +57,7 @@ internal static unsafe class GemmKernelV256
                 if (R.Count > 5) { t = Vector256.Create(a[11]); c5_0 = Vector256.FusedMultiplyAdd(t, b0, c5_0); c5_1 = Vector256.FusedMultiplyAdd(t, b1, c5_1); }
             }
             a += 12;
-            b += 32;
+            b += 2 * ldb;
         }
         if (k < kc)
         {

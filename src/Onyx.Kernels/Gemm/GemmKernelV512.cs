@@ -11,9 +11,10 @@ internal static unsafe class GemmKernelV512
     public const int MR = 12;
     public const int NR = 32;
 
-    /// <summary>12x32 micro-kernel: C[rows x 32] (op)= alpha * A-panel * B-strip, epilogue on request. Rows = <typeparamref name="R"/> (1..12).</summary>
+    /// <summary>12x32 micro-kernel: C[rows x 32] (op)= alpha * A-panel * B-strip, epilogue on request. Rows = <typeparamref name="R"/> (1..12).
+    /// B step k is the 32 floats at b + k*ldb: ldb = 32 for a packed strip, the row length when B is read in place (1x1 conv input).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel12x32<R>(float* a, float* b, float* c, nint ldc, nint kc, float alpha, int flags, float* biasRow, float* biasCol, float lo, float hi, float slope) where R : struct, IRowCount
+    public static void Kernel12x32<R>(float* a, float* b, nint ldb, float* c, nint ldc, nint kc, float alpha, int flags, float* biasRow, float* biasCol, float lo, float hi, float slope) where R : struct, IRowCount
     {
         Vector512<float> c0_0 = default; Vector512<float> c0_1 = default;
         Vector512<float> c1_0 = default; Vector512<float> c1_1 = default;
@@ -63,8 +64,8 @@ internal static unsafe class GemmKernelV512
                 if (R.Count > 11) { t = Vector512.Create(a[11]); c11_0 = Vector512.FusedMultiplyAdd(t, b0, c11_0); c11_1 = Vector512.FusedMultiplyAdd(t, b1, c11_1); }
             }
             {
-                Vector512<float> b0 = Vector512.Load(b + 32);
-                Vector512<float> b1 = Vector512.Load(b + 48);
+                Vector512<float> b0 = Vector512.Load(b + ldb + 0);
+                Vector512<float> b1 = Vector512.Load(b + ldb + 16);
                 Vector512<float> t;
                 if (R.Count == 1) { t = Vector512.Create(a[12]); c1_0 = Vector512.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(t, b1, c1_1); } else { t = Vector512.Create(a[12]); c0_0 = Vector512.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(t, b1, c0_1); }
                 if (R.Count > 1) { t = Vector512.Create(a[13]); c1_0 = Vector512.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(t, b1, c1_1); }
@@ -80,7 +81,7 @@ internal static unsafe class GemmKernelV512
                 if (R.Count > 11) { t = Vector512.Create(a[23]); c11_0 = Vector512.FusedMultiplyAdd(t, b0, c11_0); c11_1 = Vector512.FusedMultiplyAdd(t, b1, c11_1); }
             }
             a += 24;
-            b += 64;
+            b += 2 * ldb;
         }
         if (k < kc)
         {

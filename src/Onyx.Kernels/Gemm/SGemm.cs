@@ -45,6 +45,20 @@ public static unsafe class SGemm
     }
 
     /// <summary>
+    /// A prepacked; B (K x <paramref name="n"/>, row k at b + k*<paramref name="ldb"/>) read in place by the
+    /// micro-kernel, never packed (only a last partial strip is). For a 1x1 conv's input: its rows are long,
+    /// so each strip's K rows stream in from memory once and stay in L1 for every panel of A.
+    /// </summary>
+    internal static void MultiplyInPlaceB(PackedMatrixA a, int n, float* b, int ldb, float beta, float* c, int ldc, in GemmEpilogue epilogue, IntraOpPool? pool)
+    {
+        var g = Args(a.Isa, a.M, n, a.K, 1f, beta, c, ldc, epilogue);
+        g.PackedA = a.Data;
+        g.B = b; g.Ldb = ldb; g.InPlaceB = true;
+        GemmDriver.Run(ref g, pool);
+        GC.KeepAlive(a);
+    }
+
+    /// <summary>
     /// Both operands packed: B is <paramref name="n"/> columns already laid out in A's ISA strips
     /// (NR columns, k-major, strip stride a.K*NR), e.g. written directly by im2col.
     /// </summary>

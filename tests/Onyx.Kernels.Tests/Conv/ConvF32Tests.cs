@@ -68,6 +68,10 @@ public unsafe class ConvF32Tests
         yield return [3, 16, 40, 1, new[] { 9, 11 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }]; // thread strip ranges cross images
         yield return [2, 24, 60, 2, new[] { 10, 10 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }]; // strided, grouped, threaded
         yield return [1, 600, 16, 1, new[] { 7, 7 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }]; // pointwise, K > KC
+        // 1x1 convs read their input in place: few output channels (16, 24: 12-row panel tails), a partial last strip, K over one block.
+        yield return [1, 32, 16, 1, new[] { 23, 21 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
+        yield return [2, 96, 24, 1, new[] { 19, 17 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
+        yield return [1, 700, 20, 2, new[] { 12, 11 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
         // Small maps: the v512 path runs the GEMM transposed (positions as rows), then transposes back.
         yield return [1, 64, 48, 1, new[] { 7, 7 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
         yield return [2, 300, 32, 1, new[] { 5, 5 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
