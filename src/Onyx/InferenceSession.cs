@@ -20,6 +20,7 @@ public sealed class InferenceSession : IDisposable
     private readonly BufferPool _arena = new();
     private readonly int[] _requiredInputs;
     private readonly RunContext _defaultRun;
+    private readonly bool _readsInputsInPlace;
 
     /// <summary>Loads a model file with default options.</summary>
     public InferenceSession(string modelPath) : this(modelPath, new SessionOptions()) { }
@@ -76,6 +77,7 @@ public sealed class InferenceSession : IDisposable
         _outputIndex = model.Graph.Outputs.Select((v, i) => (v.Name, i)).ToDictionary(p => p.Name, p => p.i);
         _requiredInputs = InputNames.Select(n => _inputIndex[n]).ToArray();
         _defaultRun = new RunContext { IntraOpPool = _pool, Pool = _arena };
+        _readsInputsInPlace = ProviderNames.All(p => p == "CPU");
     }
 
     /// <summary>The options the session was created with.</summary>
@@ -120,11 +122,18 @@ public sealed class InferenceSession : IDisposable
     public IDisposableReadOnlyCollection<DisposableNamedOnnxValue> Run(IReadOnlyCollection<NamedOnnxValue> inputs, IReadOnlyCollection<string> outputNames, RunOptions? options)
     {
         var feeds = new List<(string, OnnxValue)>(inputs.Count);
-        foreach (var i in inputs) feeds.Add((i.Name, i.ToOnnxValue()));
+        // CPU kernels read DenseTensor inputs in place (pinned for the Run); another provider may keep
+        // an input past the Run, so it gets a copy.
+        using var pins = _readsInputsInPlace ? new InputPins() : null;
+        foreach (var i in inputs) feeds.Add((i.Name, i.ToOnnxValue(pins)));
         var results = RunCore(feeds, outputNames, options);
         var named = new List<DisposableNamedOnnxValue>(results.Length);
         int k = 0;
-        foreach (var n in outputNames) named.Add(new DisposableNamedOnnxValue(n, results[k++]));
+        foreach (var n in outputNames)
+        {
+            var value = results[k++];
+            named.Add(new DisposableNamedOnnxValue(n, pins is null ? value : pins.Detach(value)));
+        }
         return new DisposableList<DisposableNamedOnnxValue>(named);
     }
 

@@ -13,7 +13,8 @@ internal static class InputValidator
             case TensorTypeInfo declared when value is Tensor or OpenCl.OpenClBuffer:
                 // An OpenCL buffer is checked as the float32 tensor it holds.
                 var (dtype, dims) = value is Tensor t ? (t.DType, t.Shape) : (DType.Float32, ((OpenCl.OpenClBuffer)value).Shape);
-                string shapeString = value is Tensor ts ? ts.ShapeString : "[" + string.Join(",", dims) + "]";
+                // Only an error message needs the shape as text: build it there, not on every Run.
+                string ShapeText() => value is Tensor ts ? ts.ShapeString : "[" + string.Join(",", dims) + "]";
                 if (declared.ElementType != DType.Undefined && declared.ElementType != dtype)
                     throw new OnnxRuntimeException(ErrorCode.InvalidArgument,
                         $"{model}: input '{input.Name}' has type {dtype.OnnxName()}, expected {declared.ElementType.OnnxName()}");
@@ -21,11 +22,11 @@ internal static class InputValidator
                 {
                     if (shape.Length != dims.Length)
                         throw new OnnxRuntimeException(ErrorCode.InvalidArgument,
-                            $"{model}: input '{input.Name}' has rank {dims.Length} (shape {shapeString}), expected rank {shape.Length} ([{string.Join(",", shape.Select(d => d.ToString()))}])");
+                            $"{model}: input '{input.Name}' has rank {dims.Length} (shape {ShapeText()}), expected rank {shape.Length} ([{string.Join(",", shape.Select(d => d.ToString()))}])");
                     for (int d = 0; d < shape.Length; d++)
                         if (shape[d].Value is long v && v != dims[d])
                             throw new OnnxRuntimeException(ErrorCode.InvalidArgument,
-                                $"{model}: input '{input.Name}' has shape {shapeString}, expected [{string.Join(",", shape.Select(x => x.ToString()))}] (dimension {d} must be {v})");
+                                $"{model}: input '{input.Name}' has shape {ShapeText()}, expected [{string.Join(",", shape.Select(x => x.ToString()))}] (dimension {d} must be {v})");
                 }
                 break;
             case TensorTypeInfo declared:

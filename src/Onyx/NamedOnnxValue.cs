@@ -36,15 +36,18 @@ public class NamedOnnxValue
         _ => throw new InvalidCastException($"value '{Name}' is {Value.GetType().Name}, not a tensor of {typeof(T).Name}"),
     };
 
-    /// <summary>The value as an Onyx value (no copy for Onyx values; DenseTensor arrays are wrapped).</summary>
-    internal OnnxValue ToOnnxValue() => Value switch
+    /// <summary>
+    /// The value as an Onyx value: Onyx values as they are; a DenseTensor viewed in place and pinned
+    /// through <paramref name="pins"/> when given (the caller releases them after the Run), else copied.
+    /// </summary>
+    internal OnnxValue ToOnnxValue(InputPins? pins = null) => Value switch
     {
         OnnxValue v => v,
         DenseTensor<string> s => Tensor.FromStrings(s.ToArray(), s.Dimensions.ToArray()),
-        _ => WrapDense(Value),
+        _ => WrapDense(Value, pins),
     };
 
-    private static OnnxValue WrapDense(object value)
+    private static OnnxValue WrapDense(object value, InputPins? pins)
     {
         var type = value.GetType();
         // One reflection lookup per element type, then a cached delegate: feeding a DenseTensor is on every Run.
@@ -52,15 +55,16 @@ public class NamedOnnxValue
         {
             if (!t.IsGenericType || t.GetGenericTypeDefinition() != typeof(DenseTensor<>)) return null;
             return typeof(NamedOnnxValue).GetMethod(nameof(WrapObject), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
-                .MakeGenericMethod(t.GetGenericArguments()[0]).CreateDelegate<Func<object, OnnxValue>>();
+                .MakeGenericMethod(t.GetGenericArguments()[0]).CreateDelegate<Func<object, InputPins?, OnnxValue>>();
         });
-        return wrap is not null ? wrap(value)
+        return wrap is not null ? wrap(value, pins)
             : throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"unsupported input value type {type.Name}");
     }
 
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, Func<object, OnnxValue>?> s_wrappers = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, Func<object, InputPins?, OnnxValue>?> s_wrappers = new();
 
-    private static OnnxValue WrapObject<T>(object d) where T : unmanaged => WrapTyped((DenseTensor<T>)d);
+    private static OnnxValue WrapObject<T>(object d, InputPins? pins) where T : unmanaged =>
+        pins is not null ? pins.View((DenseTensor<T>)d) : WrapTyped((DenseTensor<T>)d);
 
     private static OnnxValue WrapTyped<T>(DenseTensor<T> d) where T : unmanaged =>
         Tensor.FromSpan<T>(DTypeInfo.FromClr<T>(), d.Buffer.Span, d.Dimensions);

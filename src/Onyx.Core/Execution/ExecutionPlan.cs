@@ -204,9 +204,9 @@ public sealed class ExecutionPlan : ISubgraphCompiler
         var frame = state.Frame;
         frame.Parent = parent;
         var slots = frame.Slots;
-        foreach (var (slot, value) in _constants) slots[slot] = value;
+        foreach (var (slot, value) in _constants) SlotArray.Store(slots, slot, value);
         for (int i = 0; i < _inputSlots.Length && i < inputs.Count; i++)
-            if (inputs[i] is { } v) slots[_inputSlots[i]] = v;
+            if (inputs[i] is { } v) SlotArray.Store(slots, _inputSlots[i], v);
         foreach (var (slot, name) in _captured)
             slots[slot] = parent?.Lookup(name)
                 ?? throw new OnnxRuntimeException(ErrorCode.InvalidGraph, $"{_modelName}: outer-scope value '{name}' is not available");
@@ -214,14 +214,19 @@ public sealed class ExecutionPlan : ISubgraphCompiler
         var steps = _steps;
         var contexts = state.Contexts;
         var observer = run.Observer;
+        var token = run.Cancellation;
+        bool cancellable = token.CanBeCanceled;
         for (int s = 0; s < steps.Length; s++)
         {
             var step = steps[s];
-            run.Cancellation.ThrowIfCancellationRequested();
+            if (cancellable) token.ThrowIfCancellationRequested();
             var ctx = contexts[s];
-            ctx.Run = run;
+            // Skip the store (and its write barrier) when the context already carries this Run's settings.
+            if (!ReferenceEquals(ctx.Run, run)) ctx.Run = run;
+            int[] stepInputs = step.Inputs, stepOutputs = step.Outputs;
             var ins = ctx.Inputs;
-            for (int i = 0; i < ins.Length; i++) ins[i] = step.Inputs[i] >= 0 ? slots[step.Inputs[i]] : null;
+            for (int i = 0; i < stepInputs.Length; i++)
+                SlotArray.Store(ins, i, stepInputs[i] >= 0 ? slots[stepInputs[i]] : null);
             var outs = ctx.Outputs;
             long started = observer is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             try
@@ -237,11 +242,13 @@ public sealed class ExecutionPlan : ISubgraphCompiler
             }
             for (int o = 0; o < outs.Length; o++)
             {
-                if (step.Outputs[o] < 0) continue;
+                int slot = stepOutputs[o];
+                if (slot < 0) continue;
                 var value = outs[o] ?? throw new OnnxRuntimeException(ErrorCode.RuntimeException,
                     $"{_modelName}: {step.Node.Describe()} produced no value for output {o} ('{step.Node.Outputs[o]}')");
-                slots[step.Outputs[o]] = value;
-                TrackBuffers(value);
+                SlotArray.Store(slots, slot, value);
+                if (value is Tensor { Buffer: { Pool: not null } pooled }) pooled.Retain();
+                else if (value is not Tensor) TrackBuffers(value);
             }
             observer?.OnStep(step.Node, System.Diagnostics.Stopwatch.GetTimestamp() - started);
             // The cached context must not keep this Run's values alive.

@@ -19,8 +19,11 @@ public sealed class KernelContext
     /// <summary>Run-level settings (cancellation, seeds); never null.</summary>
     public RunContext Run { get; internal set; }
 
+    /// <param name="inputs">The input values; must be exactly an <c>OnnxValue?[]</c> (not a covariant Tensor[]), as outputs must.</param>
     public KernelContext(Node node, OnnxValue?[] inputs, OnnxValue?[] outputs, Frame frame, RunContext run)
     {
+        SlotArray.RequireExact(inputs, nameof(inputs));
+        SlotArray.RequireExact(outputs, nameof(outputs));
         Node = node;
         _inputs = inputs;
         _outputs = outputs;
@@ -111,16 +114,19 @@ public sealed class KernelContext
     /// <summary>Clears the per-execution state once the node has run (the plan reuses contexts).</summary>
     internal void EndStep()
     {
-        Array.Clear(_inputs);
-        Array.Clear(_outputs);
+        // Loops, not Array.Clear: these arrays hold one to a few values, below the call's fixed cost.
+        var inputs = _inputs;
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = null;
+        var outputs = _outputs;
+        for (int i = 0; i < outputs.Length; i++) outputs[i] = null;
         _donated = false;
     }
 
     /// <summary>Records any value (a view of an input, a sequence, an optional) as output <paramref name="i"/>.</summary>
     public void SetOutput(int i, OnnxValue? value)
     {
-        if (i >= _outputs.Length) return; // trailing optional outputs the node does not declare
-        _outputs[i] = value;
+        if ((uint)i >= (uint)_outputs.Length) return; // trailing optional outputs the node does not declare
+        SlotArray.Store(_outputs, i, value);
     }
 
     /// <summary>The value already stored as output <paramref name="i"/>, if any.</summary>

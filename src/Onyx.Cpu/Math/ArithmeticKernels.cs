@@ -120,6 +120,28 @@ internal sealed class DivKernel(KernelInfo info) : ArithmeticKernel(info, Arithm
 /// <summary>Broadcast shapes with errors that name the node.</summary>
 internal static class Shapes
 {
+    /// <summary>
+    /// The broadcast of two shapes. Nearly always it is one of them (same shape, a bias, a scalar):
+    /// that input's own array comes back, so the per-op path allocates nothing. Callers treat the
+    /// result as read-only, as they do any tensor's shape.
+    /// </summary>
+    public static int[] Broadcast(KernelContext context, int[] a, int[] b)
+    {
+        if (Covers(a, b)) return a;
+        if (Covers(b, a)) return b;
+        return Broadcast(context, [a, b]);
+    }
+
+    /// <summary>True when <paramref name="small"/> broadcasts to <paramref name="big"/> unchanged (each aligned dim 1 or equal).</summary>
+    private static bool Covers(int[] big, int[] small)
+    {
+        if (small.Length > big.Length) return false;
+        int offset = big.Length - small.Length;
+        for (int i = 0; i < small.Length; i++)
+            if (small[i] != 1 && small[i] != big[offset + i]) return false;
+        return true;
+    }
+
     public static int[] Broadcast(KernelContext context, params int[][] shapes)
     {
         try { return Common.Broadcast.Shape(shapes); }

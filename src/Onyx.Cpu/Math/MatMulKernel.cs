@@ -3,6 +3,7 @@ using Onyx.Core.Execution;
 using Onyx.Cpu.Common;
 using Onyx.Cpu.Nn;
 using Onyx.Kernels.Gemm;
+using Onyx.Kernels.Gemv;
 using Onyx.Tensors;
 
 namespace Onyx.Cpu.MathOps;
@@ -32,6 +33,11 @@ internal sealed unsafe class MatMulKernel : IKernel, IDisposable
         Tensor a = context.Input(0), b = context.Input(1);
         if (a.DType != b.DType) throw context.Error($"A is {a.DType.OnnxName()} but B is {b.DType.OnnxName()}");
         if (a.Rank == 0 || b.Rank == 0) throw context.Error($"MatMul operands must have rank >= 1, got {a.ShapeString} and {b.ShapeString}");
+        if (a.DType == DType.Float32 && b.Rank == 2 && a.Shape[^1] == b.Shape[0])
+        {
+            MultiplyByMatrix(context, a, b);
+            return;
+        }
         int[] aShape = a.Rank == 1 ? [1, a.Shape[0]] : a.Shape;
         int[] bShape = b.Rank == 1 ? [b.Shape[0], 1] : b.Shape;
         int m = aShape[^2], k = aShape[^1], n = bShape[^1];
@@ -100,6 +106,29 @@ internal sealed unsafe class MatMulKernel : IKernel, IDisposable
             default:
                 throw context.Error($"unsupported type {a.DType.OnnxName()}");
         }
+    }
+
+    /// <summary>
+    /// The common float case, B one [K, N] matrix: every batch of A stacks into one tall GEMM, Y's
+    /// shape is A's with the last dim N. Up to <see cref="SmallRowsGemm.MaxRows"/> rows skip the packed
+    /// GEMM (its 12-row tile and A packing cost more than a classifier head's arithmetic).
+    /// </summary>
+    private void MultiplyByMatrix(KernelContext context, Tensor a, Tensor b)
+    {
+        int k = b.Shape[0], n = b.Shape[1];
+        Span<int> yShape = stackalloc int[a.Rank];
+        a.Shape.CopyTo(yShape);
+        yShape[^1] = n;
+        // A 1-D A ([K] -> [N]) has no row dim to keep, so the same rule covers it.
+        Tensor y = context.OutputUninitialized(0, DType.Float32, yShape);
+        if (y.Length == 0) return;
+        int rows = y.Length / n;
+        float* pa = (float*)a.Pointer, pb = (float*)b.Pointer, py = (float*)y.Pointer;
+        var pool = ConvShapes.Pool(context);
+        if (k == 0) y.Span<float>().Clear();
+        else if (rows <= SmallRowsGemm.MaxRows) SmallRowsGemm.Multiply(rows, n, k, pa, k, pb, n, py, n, pool);
+        else if (_packedB is not null && ReferenceEquals(b, _constB)) SGemm.Multiply(false, rows, 1f, pa, k, _packedB, 0f, py, n, default, pool);
+        else SGemm.Multiply(false, false, rows, n, k, 1f, pa, k, pb, n, 0f, py, n, default, pool);
     }
 
     /// <summary>Largest per-batch GEMM (multiply-adds) whose batches are spread over threads rather than split inside.</summary>

@@ -51,7 +51,8 @@ public sealed unsafe class SoftmaxKernel : IKernel
             else if (d == axis || _coerce2D) a *= x.Shape[d];
             else inner *= x.Shape[d];
         }
-        Tensor y = context.Output(0, x.DType, x.Shape);
+        // Every path below writes every element (Hardmax clears its rows first): no zero fill.
+        Tensor y = context.OutputUninitialized(0, x.DType, x.Shape);
         if (x.Length == 0) return;
         if (x.DType == DType.Float32 && _kind == SoftmaxKind.Softmax && inner == 1)
         {

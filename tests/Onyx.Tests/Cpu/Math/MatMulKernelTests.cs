@@ -76,4 +76,35 @@ public sealed class MatMulKernelTests
                 Assert.True(Math.Abs(want[i] - y[i]) <= 1e-4f * (1 + k), $"run {run} element {i}: expected {want[i]}, got {y[i]}");
         }
     }
+    /// <summary>
+    /// A few rows of A against a 2-D B (a classifier head: mnist's [1,256]·[256,10]) run unpacked; a
+    /// 1-D A drops its row dim; five rows go back to the packed GEMM. Constant and fed B alike.
+    /// </summary>
+    [Theory]
+    [InlineData(new[] { 256 }, 10, true)]
+    [InlineData(new[] { 1, 256 }, 10, true)]
+    [InlineData(new[] { 1, 256 }, 10, false)]
+    [InlineData(new[] { 1, 3, 70 }, 33, true)]
+    [InlineData(new[] { 2, 2, 19 }, 65, false)]
+    [InlineData(new[] { 5, 19 }, 17, true)]
+    public void FewRowsMatchLoop(int[] aShape, int n, bool constantB)
+    {
+        var r = new Random(aShape.Sum() + n);
+        int k = aShape[^1], rows = aShape.Aggregate(1, (x, y) => x * y) / k;
+        var a = Random(r, rows * k);
+        var w = Random(r, k * n);
+        int[] yShape = [.. aShape[..^1], n];
+        var builder = new ModelBuilder(13).Input("a", F, aShape.Select(d => (long)d).ToArray()).Output("y", F, yShape.Select(d => (long)d).ToArray());
+        builder = constantB ? builder.Initializer("w", w, k, n) : builder.Input("w", F, k, n);
+        byte[] model = builder.Node("MatMul", ["a", "w"], ["y"]).ToBytes();
+        using var session = new InferenceSession(model, new SessionOptions { IntraOpNumThreads = 1 });
+        var feeds = new List<NamedOnnxValue> { NamedOnnxValue.CreateFromTensor("a", new DenseTensor<float>(a, aShape)) };
+        if (!constantB) feeds.Add(NamedOnnxValue.CreateFromTensor("w", new DenseTensor<float>(w, [k, n])));
+        using var results = session.Run(feeds);
+        var y = results[0].AsTensor<float>();
+        Assert.Equal(yShape, y.Dimensions.ToArray());
+        float[] got = y.ToArray(), want = Reference(a, w, 1, 1, 1, rows, n, k);
+        for (int i = 0; i < got.Length; i++)
+            Assert.True(Math.Abs(want[i] - got[i]) <= 1e-4f * (1 + k), $"element {i}: expected {want[i]}, got {got[i]}");
+    }
 }
