@@ -18,6 +18,7 @@ public unsafe class WinogradTests
         yield return [1, 64, 32, 17, 20, new[] { 0, 1, 2, 1 }];    // asymmetric pads, 16-pixel pack blocks plus tails
         yield return [2, 32, 64, 40, 37, new[] { 1, 1, 1, 1 }];    // many tiles: several blocks per thread
         yield return [1, 48, 32, 3, 3, new[] { 2, 2, 2, 2 }];      // pads bigger than the map
+        yield return [1, 16, 24, 57, 30, new[] { 1, 1, 1, 1 }];    // fewest channels, 24 -> one padded 32-column strip
     }
 
     public static IEnumerable<object[]> Activations()
@@ -67,6 +68,7 @@ public unsafe class WinogradTests
         fixed (float* px = x, pw = wt, pb = b, py = y)
         {
             using var conv = new ConvF32(pw, cout, cin, 1, 1, 3, 3, IsaPath.V512);
+            conv.WinogradMinWork = 0; // odd small shapes too (the default gate sends them to im2col)
             if (prepacked) conv.PackFor(oh * ow, true);
             Assert.Equal(Avx512F.IsSupported, conv.WinogradApplies(g));
             conv.Forward(g, px, py, pb, act, pool, accumulate);
@@ -79,6 +81,32 @@ public unsafe class WinogradTests
         }
         Console.WriteLine($"winograd {batch}x{cin}->{cout} {h}x{w} {act.Activation} acc={accumulate} t={threads}: max abs err {worst:E2}, max |y| {scale:F2}");
         Assert.True(worst <= 1e-5 * Math.Max(1, scale), $"{act.Activation} acc={accumulate} t={threads}: max error {worst} at output scale {scale}");
+    }
+
+    [Fact]
+    public void AStridedCallAfterWinogradStillFindsTheRawFilter()
+    {
+        // The Winograd build keeps the raw weights, so a later call with another geometry can pack the GEMM panels.
+        var rnd = new Random(11);
+        int cin = 32, cout = 40;
+        var wt = ConvF32Tests.Random(rnd, cout * cin * 9);
+        var act = Act(FusedActivation.Relu);
+        fixed (float* pw = wt)
+        {
+            using var conv = new ConvF32(pw, cout, cin, 1, 1, 3, 3, IsaPath.V512);
+            foreach (int stride in new[] { 1, 2 })
+            {
+                int o = ConvF32Tests.Out(30, 3, stride, 1, 1, 1);
+                var g = ConvGeometry.Create(1, cin, cout, 1, [30, 30], [o, o], [3, 3], [stride, stride], [1, 1], [1, 1, 1, 1]);
+                Assert.Equal(stride == 1 && Avx512F.IsSupported, conv.WinogradApplies(g));
+                var x = ConvF32Tests.Random(rnd, cin * 900);
+                var expected = ConvF32Tests.Reference(g, x, wt, null, act);
+                var y = new float[expected.Length];
+                fixed (float* px = x, py = y) conv.Forward(g, px, py, null, act, null);
+                for (int i = 0; i < y.Length; i++)
+                    Assert.True(Math.Abs(expected[i] - y[i]) <= 1e-4f * (1 + Math.Abs(expected[i])), $"stride {stride}: element {i}: expected {expected[i]}, got {y[i]}");
+            }
+        }
     }
 
     [Fact]
@@ -95,20 +123,26 @@ public unsafe class WinogradTests
     }
 
     [Fact]
-    public void SmallChannelCountsAndStridesStayOnTheGemmPaths()
+    public void SmallWorkFewChannelsAndStridesStayOnTheGemmPaths()
     {
         var weights = new float[32 * 32 * 9];
-        var strided = ConvGeometry.Create(1, 32, 32, 1, [9, 9], [5, 5], [3, 3], [2, 2], [1, 1], [1, 1, 1, 1]);
-        var narrow = ConvGeometry.Create(1, 16, 32, 1, [9, 9], [9, 9], [3, 3], [1, 1], [1, 1], [1, 1, 1, 1]);
-        var wide = ConvGeometry.Create(1, 32, 32, 1, [9, 9], [9, 9], [3, 3], [1, 1], [1, 1], [1, 1, 1, 1]);
+        var strided = ConvGeometry.Create(1, 32, 32, 1, [29, 29], [15, 15], [3, 3], [2, 2], [1, 1], [1, 1, 1, 1]);
+        var dilated = ConvGeometry.Create(1, 32, 32, 1, [29, 29], [27, 27], [3, 3], [1, 1], [2, 2], [1, 1, 1, 1]);
+        var small = ConvGeometry.Create(1, 32, 32, 1, [14, 14], [14, 14], [3, 3], [1, 1], [1, 1], [1, 1, 1, 1]);
+        var narrow = ConvGeometry.Create(1, 8, 32, 1, [56, 56], [56, 56], [3, 3], [1, 1], [1, 1], [1, 1, 1, 1]);
+        var wide = ConvGeometry.Create(1, 32, 32, 1, [28, 28], [28, 28], [3, 3], [1, 1], [1, 1], [1, 1, 1, 1]);
         fixed (float* w = weights)
         {
             using var conv32 = new ConvF32(w, 32, 32, 1, 1, 3, 3, IsaPath.V512);
-            using var conv16 = new ConvF32(w, 32, 16, 1, 1, 3, 3, IsaPath.V512);
+            using var conv8 = new ConvF32(w, 32, 8, 1, 1, 3, 3, IsaPath.V512);
             using var scalar = new ConvF32(w, 32, 32, 1, 1, 3, 3, IsaPath.Scalar);
+            using var avx2 = new ConvF32(w, 32, 32, 1, 1, 3, 3, IsaPath.V256);
             Assert.False(conv32.WinogradApplies(strided));
-            Assert.False(conv16.WinogradApplies(narrow));
+            Assert.False(conv32.WinogradApplies(dilated));
+            Assert.False(conv32.WinogradApplies(small));
+            Assert.False(conv8.WinogradApplies(narrow));
             Assert.False(scalar.WinogradApplies(wide));
+            Assert.False(avx2.WinogradApplies(wide));
             Assert.Equal(Avx512F.IsSupported, conv32.WinogradApplies(wide));
         }
     }
