@@ -153,15 +153,19 @@ public sealed unsafe partial class ConvF32
             }
         }
 
-        /// <summary>Transforms tile-channel-block pairs [u0, u1) (index tileInBlock*CB + cb) of the block starting at tile t0 into v.</summary>
+        /// <summary>
+        /// Transforms tile-channel-block pairs [u0, u1) (index cb*rows + tileInBlock) of the block of
+        /// <paramref name="rows"/> tiles starting at tile t0 into v. Channel block outer: consecutive tiles
+        /// read overlapping, adjacent windows of one packed plane (96 -> 24 at 160x160: 9.4 -> 9.2 ms).
+        /// </summary>
         [SkipLocalsInit]
-        public readonly void InputTiles(long t0, long u0, long u1, float* v)
+        public readonly void InputTiles(long t0, int rows, long u0, long u1, float* v)
         {
             Vector512<float>* tmp = stackalloc Vector512<float>[WinogradTiles.Points];
             nint pointStride = (nint)Block * Cp;
             for (long u = u0; u < u1; u++)
             {
-                int tb = (int)(u / CB), cb = (int)(u % CB);
+                int cb = (int)(u / rows), tb = (int)(u % rows);
                 long tile = t0 + tb;
                 int n = (int)(tile / TilesPerImage), rem = (int)(tile % TilesPerImage), ty = rem / TW, tx = rem % TW;
                 float* src = Input + ((((nint)n * CB + cb) * Hp + 4 * ty) * Wp + 4 * tx) * 16;
@@ -255,7 +259,7 @@ public sealed unsafe partial class ConvF32
             for (long t = t0; t < t1; t += r.Block)
             {
                 int rows = (int)Math.Min(r.Block, t1 - t);
-                r.InputTiles(t, 0, (long)rows * r.CB, v);
+                r.InputTiles(t, rows, 0, (long)rows * r.CB, v);
                 r.Gemms(rows, 0, WinogradTiles.Points, v, p);
                 r.OutputTiles(t, 0, (long)rows * r.MB, p);
             }
@@ -277,7 +281,7 @@ public sealed unsafe partial class ConvF32
                 case 0:
                 {
                     long units = (long)Rows * r.CB;
-                    r.InputTiles(0, units * index / Parts, units * (index + 1) / Parts, V);
+                    r.InputTiles(0, Rows, units * index / Parts, units * (index + 1) / Parts, V);
                     break;
                 }
                 case 1:
