@@ -197,6 +197,9 @@ public sealed unsafe partial class ConvF32
             var lo = Vector128.Create(Act.Lo);
             var hi = Vector128.Create(Act.Hi);
             var alpha = Vector128.Create(Act.Alpha);
+            var lo512 = Vector512.Create(Act.Lo);
+            var hi512 = Vector512.Create(Act.Hi);
+            var alpha512 = Vector512.Create(Act.Alpha);
             for (long u = u0; u < u1; u++)
             {
                 int tb = (int)(u / MB), m0 = (int)(u % MB) * 16;
@@ -211,6 +214,19 @@ public sealed unsafe partial class ConvF32
                 for (int l = 0; l < lanes; l++)
                 {
                     float* yc = Y + ((nint)n * M + m0 + l) * outPlane + (nint)oy * OW + ox;
+                    if (rows == 4 && cols == 4)
+                    {
+                        // A whole tile: residual and activation on one 16-pixel vector, then four 4-pixel row stores.
+                        Vector512<float> t = Vector512.Load(chan + l * 16);
+                        if (Accumulate)
+                            t += Vector512.Create(Vector256.Create(Vector128.Load(yc), Vector128.Load(yc + OW)), Vector256.Create(Vector128.Load(yc + 2 * OW), Vector128.Load(yc + 3 * OW)));
+                        t = WinogradTiles.Activate(t, leaky, lo512, hi512, alpha512);
+                        t.GetLower().GetLower().Store(yc);
+                        t.GetLower().GetUpper().Store(yc + OW);
+                        t.GetUpper().GetLower().Store(yc + 2 * OW);
+                        t.GetUpper().GetUpper().Store(yc + 3 * OW);
+                        continue;
+                    }
                     for (int r = 0; r < rows; r++)
                     {
                         float* yr = yc + (nint)r * OW;

@@ -166,6 +166,11 @@ internal static unsafe class WinogradTiles
                 u[i * 6 + j] = gg[i * 3] * G[j * 3] + gg[i * 3 + 1] * G[j * 3 + 1] + gg[i * 3 + 2] * G[j * 3 + 2];
     }
 
+    /// <summary>Activation of a fused store on 16 lanes (NaN passes through, as in <see cref="Activate(Vector128{float}, bool, Vector128{float}, Vector128{float}, Vector128{float})"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Activate(Vector512<float> v, bool leaky, Vector512<float> lo, Vector512<float> hi, Vector512<float> alpha) =>
+        leaky ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * alpha, v) : Avx512F.Min(hi, Avx512F.Max(lo, v));
+
     /// <summary>Activation of a fused store on 4 lanes (vmaxps/vminps with v second pass NaN through, as the scalar activation does).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Activate(Vector128<float> v, bool leaky, Vector128<float> lo, Vector128<float> hi, Vector128<float> alpha) =>
