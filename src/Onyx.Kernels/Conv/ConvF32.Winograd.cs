@@ -141,8 +141,13 @@ public sealed unsafe partial class ConvF32
                     new Span<float>(d + q1 * 16, (Wp - q1) * 16).Clear();
                     float* s = src + (nint)ih * IW - PW;
                     int q = q0;
-                    if (lanes == 16)
+                    if (lanes == 16 && q1 - q0 >= 16)
+                    {
                         for (; q + 16 <= q1; q += 16) WinogradTiles.Transpose16(s + q, inPlane, d + q * 16, 16);
+                        // The last partial run: one more block ending at q1, rewriting a few columns with the same values.
+                        if (q < q1) WinogradTiles.Transpose16(s + q1 - 16, inPlane, d + (q1 - 16) * 16, 16);
+                        q = q1;
+                    }
                     for (; q < q1; q++)
                     {
                         float* o = d + q * 16;
