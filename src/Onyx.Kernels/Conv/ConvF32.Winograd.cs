@@ -28,11 +28,17 @@ public sealed unsafe partial class ConvF32
     /// thread, thread CPU time, direct = im2col + GEMM): it wins from 16 -> 16 channels on 56x56 (0.22 -> 0.18 ms)
     /// to 512 -> 512 on 7x7 (2.4 -> 1.8 ms), 64 -> 64 on 56x56 2.3 -> 1.0 ms; it loses below ~2^19
     /// multiply-adds per tap (32 -> 32 on 14x14, 64 -> 64 on 7x7: 36 small GEMMs cost more than they save).
+    /// Nor where the transformed filter (4x the raw one) would stream from DRAM for few tiles: 512 -> 512 on
+    /// one 7x7 map (4 tiles, 38 MB of U) measured 2.3 -> 2.0-2.2 ms only, for 28 MB more per layer.
     /// </summary>
     internal bool WinogradApplies(in ConvGeometry g) =>
         WinogradEnabled && _isa == IsaPath.V512 && Avx512F.IsSupported && Group == 1 && KD == 1 && KH == 3 && KW == 3
         && g.ID == 1 && g.OD == 1 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1
-        && InPerGroup >= 16 && OutChannels >= 16 && (long)InPerGroup * OutChannels * g.Batch * g.OutSize >= WinogradMinWork;
+        && InPerGroup >= 16 && OutChannels >= 16 && (long)InPerGroup * OutChannels * g.Batch * g.OutSize >= WinogradMinWork
+        && (long)InPerGroup * OutChannels * WinogradTiles.Points * sizeof(float) <= MaxFilterBytesPerTile * g.Batch * ((g.OH + 3) / 4) * ((g.OW + 3) / 4);
+
+    /// <summary>Transformed-filter bytes per output tile above which the filter streaming costs what Winograd saves (256 -> 256 on 14x14: 0.6 MB, a 2.4x win; 512 -> 512 on 7x7: 9.4 MB, ~10%).</summary>
+    private const long MaxFilterBytesPerTile = 4L << 20;
 
     /// <summary>Fewest multiply-adds per filter tap (C x M x output positions) that take the Winograd path; tests lower it to reach odd shapes.</summary>
     internal long WinogradMinWork { get; set; } = 1L << 19;
@@ -50,8 +56,10 @@ public sealed unsafe partial class ConvF32
         long tiles = (long)g.Batch * run.TilesPerImage;
         if (threads == 1 || tiles >= threads * 24L)
         {
-            // Each thread its own tile range, block by block, in its own buffers (its own L2).
-            run.Block = WinogradBlockTiles > 0 ? WinogradBlockTiles : Math.Max(12, 1_500_000 / (WinogradTiles.Points * 4 * (run.Cp + run.Mp)) / 12 * 12);
+            // Each thread its own tile range, block by block, in its own buffers (its own L2). At least 96 tiles a
+            // block (measured, ONYX_WINOGRAD_TB): 256 -> 256 at 14x14 1.00 -> 0.91 ms and 128 -> 128 at 28x28
+            // 0.72 -> 0.69 ms as one block, since every block re-streams the 36 transformed filters.
+            run.Block = WinogradBlockTiles > 0 ? WinogradBlockTiles : Math.Max(96, 1_500_000 / (WinogradTiles.Points * 4 * (run.Cp + run.Mp)) / 12 * 12);
             var body = new WinogradTileBody { Run = run, Parts = threads, Tiles = tiles };
             if (threads > 1) pool!.Run(threads, ref body);
             else body.Invoke(0);
@@ -167,7 +175,7 @@ public sealed unsafe partial class ConvF32
         public readonly void InputTiles(long t0, int rows, long u0, long u1, float* v)
         {
             Vector512<float>* tmp = stackalloc Vector512<float>[WinogradTiles.Points];
-            nint pointStride = (nint)Block * Cp;
+            nint pointStride = (nint)rows * Cp; // points packed tight: 36 sparse streams cost up to 30% (256 -> 256 at 14x14)
             for (long u = u0; u < u1; u++)
             {
                 int cb = (int)(u / rows), tb = (int)(u % rows);
@@ -182,22 +190,22 @@ public sealed unsafe partial class ConvF32
         public readonly void Gemms(int rows, int p0, int p1, float* v, float* products)
         {
             for (int p = p0; p < p1; p++)
-                SGemm.Multiply(false, rows, 1f, v + (nint)p * Block * Cp, Cp, Filter.Points[p], 0f, products + (nint)p * Block * Mp, Mp, default, null);
+                SGemm.Multiply(false, rows, 1f, v + (nint)p * rows * Cp, Cp, Filter.Points[p], 0f, products + (nint)p * rows * Mp, Mp, default, null);
         }
 
         /// <summary>
-        /// Output tiles for tile-channel-block pairs [u0, u1) (index tileInBlock*MB + mb) of the block starting at t0:
+        /// Output tiles for tile-channel-block pairs [u0, u1) (index tileInBlock*MB + mb) of the block of <paramref name="rows"/> tiles starting at t0:
         /// inverse transform + bias, transposed to channel rows, then residual and activation on 4-pixel rows.
         /// </summary>
         [SkipLocalsInit]
-        public readonly void OutputTiles(long t0, long u0, long u1, float* products)
+        public readonly void OutputTiles(long t0, int rows, long u0, long u1, float* products)
         {
             Vector512<float>* tmp = stackalloc Vector512<float>[24];
             float* pix = stackalloc float[256 + 16];
             float* chan = stackalloc float[256 + 16];
             pix = (float*)(((nint)pix + 63) & ~(nint)63);
             chan = (float*)(((nint)chan + 63) & ~(nint)63);
-            nint pointStride = (nint)Block * Mp, outPlane = (nint)OH * OW;
+            nint pointStride = (nint)rows * Mp, outPlane = (nint)OH * OW;
             bool leaky = Act.Activation == FusedActivation.LeakyRelu;
             var lo = Vector128.Create(Act.Lo);
             var hi = Vector128.Create(Act.Hi);
@@ -210,7 +218,7 @@ public sealed unsafe partial class ConvF32
                 int tb = (int)(u / MB), m0 = (int)(u % MB) * 16;
                 long tile = t0 + tb;
                 int n = (int)(tile / TilesPerImage), rem = (int)(tile % TilesPerImage), oy = rem / TW * 4, ox = rem % TW * 4;
-                int lanes = Math.Min(16, M - m0), rows = Math.Min(4, OH - oy), cols = Math.Min(4, OW - ox);
+                int lanes = Math.Min(16, M - m0), valid = Math.Min(4, OH - oy), cols = Math.Min(4, OW - ox);
                 Vector512<float> bias = Bias == null ? Vector512<float>.Zero
                     : lanes == 16 ? Vector512.Load(Bias + m0)
                     : Avx512F.MaskLoad(Bias + m0, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(lanes)).AsSingle(), Vector512<float>.Zero);
@@ -219,7 +227,7 @@ public sealed unsafe partial class ConvF32
                 for (int l = 0; l < lanes; l++)
                 {
                     float* yc = Y + ((nint)n * M + m0 + l) * outPlane + (nint)oy * OW + ox;
-                    if (rows == 4 && cols == 4)
+                    if (valid == 4 && cols == 4)
                     {
                         // A whole tile: residual and activation on one 16-pixel vector, then four 4-pixel row stores.
                         Vector512<float> t = Vector512.Load(chan + l * 16);
@@ -232,7 +240,7 @@ public sealed unsafe partial class ConvF32
                         t.GetUpper().GetUpper().Store(yc + 3 * OW);
                         continue;
                     }
-                    for (int r = 0; r < rows; r++)
+                    for (int r = 0; r < valid; r++)
                     {
                         float* yr = yc + (nint)r * OW;
                         float* cr = chan + l * 16 + r * 4;
@@ -276,13 +284,17 @@ public sealed unsafe partial class ConvF32
         {
             ref WinogradRun r = ref Run;
             long t0 = Tiles * index / Parts, t1 = Tiles * (index + 1) / Parts;
-            float* v = VBuffer((nint)WinogradTiles.Points * r.Block * r.Cp), p = PBuffer((nint)WinogradTiles.Points * r.Block * r.Mp);
-            for (long t = t0; t < t1; t += r.Block)
+            // Equal blocks of at most Block tiles (49 tiles: 25 + 24, not 36 + 13).
+            long blocks = (t1 - t0 + r.Block - 1) / r.Block;
+            if (blocks == 0) return;
+            int block = (int)((t1 - t0 + blocks - 1) / blocks);
+            float* v = VBuffer((nint)WinogradTiles.Points * block * r.Cp), p = PBuffer((nint)WinogradTiles.Points * block * r.Mp);
+            for (long t = t0; t < t1; t += block)
             {
-                int rows = (int)Math.Min(r.Block, t1 - t);
+                int rows = (int)Math.Min(block, t1 - t);
                 r.InputTiles(t, rows, 0, (long)rows * r.CB, v);
                 r.Gemms(rows, 0, WinogradTiles.Points, v, p);
-                r.OutputTiles(t, 0, (long)rows * r.MB, p);
+                r.OutputTiles(t, rows, 0, (long)rows * r.MB, p);
             }
         }
     }
@@ -311,7 +323,7 @@ public sealed unsafe partial class ConvF32
                 default:
                 {
                     long units = (long)Rows * r.MB;
-                    r.OutputTiles(0, units * index / Parts, units * (index + 1) / Parts, P);
+                    r.OutputTiles(0, Rows, units * index / Parts, units * (index + 1) / Parts, P);
                     break;
                 }
             }

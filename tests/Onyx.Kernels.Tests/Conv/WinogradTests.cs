@@ -145,5 +145,13 @@ public unsafe class WinogradTests
             Assert.False(avx2.WinogradApplies(wide));
             Assert.Equal(Avx512F.IsSupported, conv32.WinogradApplies(wide));
         }
+        // 512 -> 512 on one 7x7 map: 38 MB of transformed filter for 4 tiles stays direct; a batch of 4 shares it.
+        var big = new float[512 * 512 * 9];
+        fixed (float* w = big)
+        {
+            using var conv512 = new ConvF32(w, 512, 512, 1, 1, 3, 3, IsaPath.V512);
+            Assert.False(conv512.WinogradApplies(ConvGeometry.Create(1, 512, 512, 1, [7, 7], [7, 7], [3, 3], [1, 1], [1, 1], [1, 1, 1, 1])));
+            Assert.Equal(Avx512F.IsSupported, conv512.WinogradApplies(ConvGeometry.Create(4, 512, 512, 1, [7, 7], [7, 7], [3, 3], [1, 1], [1, 1], [1, 1, 1, 1])));
+        }
     }
 }
