@@ -118,6 +118,7 @@ public sealed unsafe partial class ConvF32
         FreeRaw();
         if (_packed is { } a) foreach (var p in a) p.Dispose();
         if (_transposed is { } b) foreach (var p in b) p.Dispose();
+        DisposeWinograd();
         GC.SuppressFinalize(this);
     }
 

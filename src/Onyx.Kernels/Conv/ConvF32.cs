@@ -61,6 +61,7 @@ public sealed unsafe partial class ConvF32 : IDisposable
         ConvGeometry g = geo;
         if (g.InChannels != InPerGroup * Group || g.OutChannels != OutChannels || g.KD != KD || g.KH != KH || g.KW != KW)
             throw new ArgumentException("geometry does not match the prepared filter");
+        if (TryWinograd(g, x, y, bias, activation, pool, accumulate)) return;
         if (IsDepthwise && g.KD == 1 && g.ID == 1)
         {
             Depthwise(g, x, y, bias, activation, pool, accumulate);
