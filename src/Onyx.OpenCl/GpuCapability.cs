@@ -23,7 +23,7 @@ public static class GpuCapability
         "Softmax", "LogSoftmax", "LayerNormalization", "InstanceNormalization", "GroupNormalization",
         "Concat", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Split", "Resize", "Pad", "Gather",
         "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceSumSquare", "ReduceL2", "ReduceL1",
-        "Constant",
+        "Constant", "Cast", "CastLike", "Shape",
     };
 
     /// <summary>True when the device claims <paramref name="node"/> by op type and attributes.</summary>
@@ -81,17 +81,15 @@ public static class GpuCapability
             case "LayerNormalization":
                 if (node.Outputs.Count(o => o.Length > 0) > 1) return "LayerNormalization Mean/InvStdDev outputs";
                 break;
+            case "Cast":
+                if (CastOp.Target(node) is null) return $"Cast to {(DType)(int)at.GetInt("to", 0)} (the device holds float32/float16/float64/int64/int32/bool)";
+                break;
             case "Constant":
                 if (at.GetTensor("value") is not { DType: DType.Float32 or DType.Int64 or DType.Int32 }) return "non-tensor constant";
                 break;
         }
         if (graph is null) return null;
 
-        if (node.OpType == "Gather" && node.HasInput(1))
-        {
-            if (!IsConstant(graph, node.Inputs[1])) return "Gather with runtime indices (the device holds float tensors only; constant indices are claimed)";
-            if (graph.Initializers.TryGetValue(node.Inputs[1], out var idx) && idx.DType is not (DType.Int32 or DType.Int64)) return $"Gather indices are {idx.DType}";
-        }
         // Inputs that must be constants.
         foreach (int i in ConstantInputs(node))
             if (node.HasInput(i) && !IsConstant(graph, node.Inputs[i])) return $"input {i} ('{node.Inputs[i]}') is not a constant";
@@ -109,15 +107,32 @@ public static class GpuCapability
                     if (xs[axis + d].Value is { } v && v != p.Shape[d]) return $"input {i} broadcasts over the normalised dims";
             }
         }
-        // Data inputs must be float32 when typed.
+        // Data inputs must have a type the op's kernels take (float32 for most), when typed.
         foreach (int i in DataInputs(node))
         {
             if (!node.HasInput(i)) continue;
-            if (graph.TypeOf(node.Inputs[i]) is TensorTypeInfo { ElementType: var dt } && dt != DType.Float32) return $"input {i} is {dt}";
-            if (graph.Initializers.TryGetValue(node.Inputs[i], out var t) && t.DType != DType.Float32) return $"input {i} is {t.DType}";
+            var accepts = InputTypes(node, i);
+            if (graph.TypeOf(node.Inputs[i]) is TensorTypeInfo { ElementType: var dt } && !accepts(dt)) return $"input {i} is {dt}";
+            if (graph.Initializers.TryGetValue(node.Inputs[i], out var t) && !accepts(t.DType)) return $"input {i} is {t.DType}";
         }
         return null;
     }
+
+    /// <summary>True when input <paramref name="i"/> of <paramref name="n"/> may be a tensor of <paramref name="type"/> (checked at subgraph boundaries).</summary>
+    internal static bool Accepts(Node n, int i, DType type) => !DataInputs(n).Contains(i) || InputTypes(n, i)(type);
+
+    /// <summary>
+    /// The element types input <paramref name="i"/> of <paramref name="n"/> may have. Integer tensors live on the
+    /// device (int32 storage), so Gather takes run-time indices; ops that only move or re-label data take any device type.
+    /// </summary>
+    private static Func<DType, bool> InputTypes(Node n, int i) => n.OpType switch
+    {
+        "Cast" or "CastLike" or "Shape" or "Reshape" or "Flatten" or "Squeeze" or "Unsqueeze" or "Identity" or "Dropout" when i == 0 => DeviceTypes.IsSupported,
+        "CastLike" => DeviceTypes.IsSupported,
+        "Gather" when i == 0 => t => t == DType.Float32 || DeviceTypes.IsInt(t),
+        "Gather" => t => t is DType.Int32 or DType.Int64,
+        _ => t => t == DType.Float32,
+    };
 
     private static int? RankOf(Graph graph, string name) =>
         graph.Initializers.TryGetValue(name, out var t) ? t.Rank : graph.TypeOf(name) is TensorTypeInfo { Shape: { } s } ? s.Length : null;
@@ -145,7 +160,6 @@ public static class GpuCapability
     private static int[] ConstantInputs(Node n) => n.OpType switch
     {
         "Reshape" or "Squeeze" or "Unsqueeze" or "Split" => [1],
-        "Gather" => [1], // the device holds float storage only: runtime int indices stay on the CPU
         "Slice" => [1, 2, 3, 4],
         "Resize" => [1, 2, 3],
         "Pad" => [1, 2, 3],
@@ -160,7 +174,7 @@ public static class GpuCapability
     {
         "Conv" or "ConvTranspose" or "Gemm" or "LayerNormalization" or "InstanceNormalization" or "GroupNormalization" => [0, 1, 2],
         "Concat" or "Sum" or "Max" or "Min" => Enumerable.Range(0, n.Inputs.Count).ToArray(),
-        "Add" or "Sub" or "Mul" or "Div" or "Pow" or "PRelu" or "MatMul" => [0, 1],
+        "Add" or "Sub" or "Mul" or "Div" or "Pow" or "PRelu" or "MatMul" or "Gather" or "CastLike" => [0, 1],
         "Constant" => [],
         _ => [0],
     };

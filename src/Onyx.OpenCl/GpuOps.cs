@@ -15,6 +15,9 @@ internal abstract class GpuOp(Node node)
     /// <summary>Makes the op apply the activation of <paramref name="act"/>; false when it cannot.</summary>
     public virtual bool TryFuse(int act, float a, float b) => false;
 
+    /// <summary>The error for a raised device error flag (<see cref="GpuExec.ErrorFlag"/>) carrying <paramref name="value"/>.</summary>
+    public virtual Exception FlagError(int value) => Fail($"the device reported bad data ({value})");
+
     protected Exception Fail(string msg) => new OnnxRuntimeException(ErrorCode.InvalidArgument, $"{Node.Describe()} on GPU: {msg}");
 }
 
@@ -55,7 +58,9 @@ internal static class OpFactory
             "LayerNormalization" => new NormOp(n, instance: false),
             "InstanceNormalization" => new NormOp(n, instance: true),
             "GroupNormalization" => new GroupNormOp(n),
-            "Gather" => new GatherOp(n, c),
+            "Gather" => new GatherOp(n),
+            "Cast" or "CastLike" => new CastOp(n),
+            "Shape" => new ShapeOp(n),
             "Concat" => new ConcatOp(n),
             "Reshape" => new AliasOp(n, AliasKind.Reshape, c),
             "Flatten" => new AliasOp(n, AliasKind.Flatten, c),

@@ -355,15 +355,29 @@ internal static class KernelSource
             }
         }
 
-        /* Gather: y[o, k, i] = x[o, idx[k], i] over outer x K x inner; the axis has A entries. The constant indices
-           live in a float32 buffer (exact below 2^24; checked on the host) and may be negative (counted from the end). */
-        __kernel void gather(__global const DTYPE* x, __global const float* idx, __global DTYPE* y, int n, int K, int inner, int A) {
+        /* Gather: y[o, k, i] = x[o, idx[k], i] over outer x K x inner; the axis has A entries. Negative indices count
+           from the end; one outside [-A, A) writes 0 and raises err = (1, index), which the host turns into the node's error. */
+        __kernel void gather(__global const DTYPE* x, __global const int* idx, __global DTYPE* y, int n, int K, int inner, int A,
+                             __global int* err) {
             int i = get_global_id(0);
             if (i >= n) return;
             int in = i % inner, t = i / inner, k = t % K, o = t / K;
-            int j = (int)idx[k];
+            int j = idx[k];
             if (j < 0) j += A;
+            if (j < 0 || j >= A) { err[0] = 1; err[1] = idx[k]; ST(y, i, 0.0f); return; }
             ST(y, i, LD(x, (o * A + j) * inner + in));
+        }
+
+        /* Gather of integer data (int32 storage); as gather. */
+        __kernel void gather_i(__global const int* x, __global const int* idx, __global int* y, int n, int K, int inner, int A,
+                               __global int* err) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            int in = i % inner, t = i / inner, k = t % K, o = t / K;
+            int j = idx[k];
+            if (j < 0) j += A;
+            if (j < 0 || j >= A) { err[0] = 1; err[1] = idx[k]; y[i] = 0; return; }
+            y[i] = x[(o * A + j) * inner + in];
         }
 
         __kernel void softmax(__global const DTYPE* x, __global DTYPE* y, int outer, int len, int inner, int isLog) {
@@ -481,6 +495,42 @@ internal static class KernelSource
                 ix += s * stride; stride *= id[k];
             }
             if (outside) ST(y, i, value); else ST(y, i, LD(x, ix));
+        }
+
+        /* The nearest half to v, as float (Cast to float16 in float32 storage). */
+        float to_half_rte(float v) {
+            ushort h;
+            vstore_half_rte(v, 0, (__private half*)&h);
+            return vload_half(0, (__private const half*)&h);
+        }
+
+        __kernel void round_half(__global const DTYPE* x, __global DTYPE* y, int n) {
+            int i = get_global_id(0);
+            if (i < n) ST(y, i, to_half_rte(LDF(x, i)));
+        }
+
+        /* float → int32 (toward zero; NaN → 0; outside the int32 range raises err with the value's bits) or → bool. */
+        __kernel void cast_f2i(__global const DTYPE* x, __global int* y, int n, int toBool, __global int* err) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            float v = LDF(x, i);
+            if (toBool) { y[i] = v != 0.0f ? 1 : 0; return; }
+            if (isnan(v)) { y[i] = 0; return; }
+            float t = trunc(v);
+            if (!(t >= -2147483648.0f && t < 2147483648.0f)) { err[0] = 1; err[1] = as_int(v); y[i] = 0; return; }
+            y[i] = (int)t;
+        }
+
+        __kernel void cast_i2f(__global const int* x, __global DTYPE* y, int n, int toHalf) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            float v = (float)x[i];
+            ST(y, i, toHalf ? to_half_rte(v) : v);
+        }
+
+        __kernel void cast_i2b(__global const int* x, __global int* y, int n) {
+            int i = get_global_id(0);
+            if (i < n) y[i] = x[i] != 0 ? 1 : 0;
         }
 
         __kernel void to_storage(__global const float* x, __global DTYPE* y, int n) {

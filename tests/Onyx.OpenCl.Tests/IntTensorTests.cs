@@ -1,0 +1,147 @@
+using Onnx;
+using Onyx.Tensors;
+using static Onyx.OpenCl.Tests.ModelBuilder;
+using static Onyx.OpenCl.Tests.Compare;
+using DataType = Onnx.TensorProto.Types.DataType;
+
+namespace Onyx.OpenCl.Tests;
+
+/// <summary>Integer device tensors: Gather with run-time indices, Cast, Shape — against the CPU provider.</summary>
+public class IntTensorTests
+{
+    /// <summary>Runs on the CPU and on the GPU (FP32 and FP16 storage); float outputs within tolerance, integer ones exact.</summary>
+    private static void CheckTyped(byte[] model, params Tensor[] inputs)
+    {
+        var cpu = Compare.Cpu(model, inputs);
+        foreach (var precision in new[] { GpuPrecision.FP32, GpuPrecision.FP16 })
+        {
+            var gpu = OnGpu(model, precision, inputs);
+            Assert.Equal(cpu.Length, gpu.Length);
+            for (int i = 0; i < cpu.Length; i++)
+            {
+                Assert.Equal(cpu[i].DType, gpu[i].DType);
+                Assert.Equal(cpu[i].Shape, gpu[i].Shape);
+                if (!DeviceTypes.IsFloat(cpu[i].DType))
+                {
+                    // Integers are exact, except that FP16 storage rounds a float input to half before a Cast truncates it.
+                    long[] ei = cpu[i].ToInt64Array(), ai = gpu[i].ToInt64Array();
+                    if (precision == GpuPrecision.FP32) Assert.Equal(ei, ai);
+                    else for (int k = 0; k < ei.Length; k++) Assert.True(Math.Abs(ei[k] - ai[k]) <= 1 + 1e-3 * Math.Abs(ei[k]), $"FP16 output {i} [{k}]: {ai[k]} vs {ei[k]}");
+                    continue;
+                }
+                double[] e = cpu[i].ToDoubleArray(), a = gpu[i].ToDoubleArray();
+                double tol = precision == GpuPrecision.FP32 ? 1e-6 : 3e-3;
+                for (int k = 0; k < e.Length; k++)
+                    Assert.True(Math.Abs(e[k] - a[k]) <= tol * (1 + Math.Abs(e[k])), $"{precision} output {i} [{k}]: {a[k]} vs {e[k]}");
+            }
+        }
+    }
+
+    private static Tensor Longs(long[] v, params int[] shape) => Tensor.FromArray(v, shape);
+
+    /// <summary>Run-time int64/int32 indices (negative, repeated, scalar, 2-D) on any axis.</summary>
+    [GpuTheory]
+    [InlineData(0, false, new[] { 2, 2 }, new long[] { 0, 3, -1, 1 })]
+    [InlineData(1, true, new[] { 3 }, new long[] { 4, -5, 2 })]
+    [InlineData(2, false, new int[0], new long[] { -2 })]
+    [InlineData(-1, true, new[] { 1, 4 }, new long[] { 5, 0, 5, -6 })]
+    public void GatherWithRuntimeIndices(int axis, bool int32, int[] idxShape, long[] idx)
+    {
+        int[] shape = [4, 5, 6];
+        var model = new ModelBuilder().Opset(13).Input("x", shape).Input("i", int32 ? DataType.Int32 : DataType.Int64, idxShape)
+            .Node("Gather", ["x", "i"], ["y"], I("axis", axis)).Output("y").Build();
+        var indices = int32 ? Tensor.FromArray(idx.Select(v => (int)v).ToArray(), idxShape) : Longs(idx, idxShape);
+        CheckTyped(model, T(Random(120, 13), shape), indices);
+        var g = Onyx.Onnx.OnnxModelLoader.Load(model).Graph;
+        Assert.Null(GpuCapability.WhyNot(g.Nodes[0], g));
+    }
+
+    /// <summary>Gather of integer data by integer indices computed on the device (a Gather of a Gather).</summary>
+    [GpuFact]
+    public void GatherOfIntegerDataByDeviceIndices()
+    {
+        var model = new ModelBuilder().Opset(13).Input("d", DataType.Int64, 3, 4).Input("i", DataType.Int64, 2).Input("j", DataType.Int64, 5)
+            .Node("Gather", ["i", "j"], ["k"]).Node("Gather", ["d", "k"], ["y"], I("axis", 1)).Output("y").Build();
+        CheckTyped(model, Longs([10, -11, 12, 13, 20, 21, -22, 23, 30, 31, 32, 1 << 30], 3, 4), Longs([3, -3], 2), Longs([0, 1, -1, 0, 1], 5));
+    }
+
+    /// <summary>An index outside [-A, A) fails the Run naming the node and the index (the kernel writes 0 meanwhile); the next Run is clean.</summary>
+    [GpuFact]
+    public void OutOfRangeIndexIsAClearError()
+    {
+        var model = new ModelBuilder().Opset(13).Input("x", 4, 3).Input("i", DataType.Int64, 3)
+            .Node("Gather", ["x", "i"], ["y"]).Output("y").Build();
+        using var g = GpuSubgraph.Compile(Gpu.Device!, Onyx.Onnx.OnnxModelLoader.Load(model).Graph);
+        var x = T(Random(12, 1), 4, 3);
+        var ex = Assert.Throws<OnnxRuntimeException>(() => g.Run([x, Longs([1, 4, 0], 3)]));
+        Assert.Contains("index 4 is out of range for axis 0 of size 4", ex.Message);
+        Assert.Throws<OnnxRuntimeException>(() => g.Run([x, Longs([-5, 0, 0], 3)]));
+        var y = g.Run([x, Longs([3, -4, 2], 3)])[0].Span<float>();
+        Assert.Equal(x.Span<float>()[9], y[0]);
+        Assert.Equal(x.Span<float>()[0], y[3]);
+        var big = Assert.Throws<OnnxRuntimeException>(() => g.Run([x, Longs([1L << 40, 0, 0], 3)]));
+        Assert.Contains("32-bit", big.Message);
+    }
+
+    [GpuTheory]
+    [InlineData(DataType.Float, DataType.Int64)]
+    [InlineData(DataType.Float, DataType.Int32)]
+    [InlineData(DataType.Float, DataType.Bool)]
+    [InlineData(DataType.Float, DataType.Float16)]
+    [InlineData(DataType.Float, DataType.Double)]
+    [InlineData(DataType.Float16, DataType.Float)]
+    [InlineData(DataType.Double, DataType.Float)]
+    [InlineData(DataType.Int64, DataType.Float)]
+    [InlineData(DataType.Int64, DataType.Int32)]
+    [InlineData(DataType.Int32, DataType.Float16)]
+    [InlineData(DataType.Int64, DataType.Bool)]
+    [InlineData(DataType.Bool, DataType.Float)]
+    [InlineData(DataType.Bool, DataType.Int64)]
+    public void Cast(DataType from, DataType to)
+    {
+        var model = new ModelBuilder().Opset(13).Input("x", from, 3, 7)
+            .Node("Cast", ["x"], ["y"], I("to", (int)to)).Output("y").Build();
+        var v = Random(21, 5, -300, 300);
+        v[0] = 0; v[1] = -0.75f; v[2] = 2.5f; v[3] = 65519.9f; v[4] = 1e-7f;
+        Tensor x = from switch
+        {
+            DataType.Float => T(v, 3, 7),
+            DataType.Float16 => Tensor.FromArray(v.Select(f => (Half)f).ToArray(), 3, 7),
+            DataType.Double => Tensor.FromArray(v.Select(f => (double)f * 1.0000001).ToArray(), 3, 7),
+            DataType.Int64 => Tensor.FromArray(v.Select(f => (long)f).ToArray(), 3, 7),
+            DataType.Int32 => Tensor.FromArray(v.Select(f => (int)f).ToArray(), 3, 7),
+            _ => Tensor.FromArray(v.Select(f => f > 0).ToArray(), 3, 7),
+        };
+        CheckTyped(model, x);
+        var g = Onyx.Onnx.OnnxModelLoader.Load(model).Graph;
+        Assert.Null(GpuCapability.WhyNot(g.Nodes[0], g));
+    }
+
+    /// <summary>A float too large for the device's int32 storage is an error, not a silent wrap.</summary>
+    [GpuFact]
+    public void CastOfAFloatBeyondInt32IsAnError()
+    {
+        var model = new ModelBuilder().Opset(13).Input("x", 2).Node("Cast", ["x"], ["y"], I("to", (int)DataType.Int64)).Output("y").Build();
+        using var g = GpuSubgraph.Compile(Gpu.Device!, Onyx.Onnx.OnnxModelLoader.Load(model).Graph);
+        var ex = Assert.Throws<OnnxRuntimeException>(() => g.Run([T([1f, 3e9f], 2)]));
+        Assert.Contains("3E+09", ex.Message);
+        Assert.Equal([1L, -2L], g.Run([T([1.9f, -2.9f], 2)])[0].ToInt64Array());
+    }
+
+    /// <summary>Shape (with start/end) feeding a Cast and float arithmetic, a CastLike, and a Shape output of its own.</summary>
+    [GpuTheory]
+    [InlineData(0, 4)]
+    [InlineData(1, -1)]
+    [InlineData(-3, 10)]
+    public void ShapeAndCastLike(int start, int end)
+    {
+        var model = new ModelBuilder().Opset(15).Input("x", 2, 3, 5, 7)
+            .Node("Shape", ["x"], ["s"], I("start", start), I("end", end))
+            .Node("Cast", ["s"], ["sf"], I("to", (int)DataType.Float))
+            .Node("ReduceSum", ["x"], ["r"], I("keepdims", 0))
+            .Node("Add", ["sf", "r"], ["y"])
+            .Node("CastLike", ["y", "s"], ["yi"])
+            .Output("s").Output("y").Output("yi").Build();
+        CheckTyped(model, T(Random(210, 3), 2, 3, 5, 7));
+    }
+}
