@@ -24,6 +24,7 @@ public static class GpuCapability
         "Concat", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Split", "Resize", "Pad", "Gather",
         "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceSumSquare", "ReduceL2", "ReduceL1",
         "Constant", "Cast", "CastLike", "Shape",
+        "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor", "Not", "Where", "Expand",
     };
 
     /// <summary>True when the device claims <paramref name="node"/> by op type and attributes.</summary>
@@ -131,6 +132,10 @@ public static class GpuCapability
         "CastLike" => DeviceTypes.IsSupported,
         "Gather" when i == 0 => t => t == DType.Float32 || DeviceTypes.IsInt(t),
         "Gather" => t => t is DType.Int32 or DType.Int64,
+        "Equal" or "Less" or "LessOrEqual" or "Greater" or "GreaterOrEqual" or "Expand" => t => t == DType.Float32 || DeviceTypes.IsInt(t),
+        "Where" when i == 0 => t => t == DType.Bool,
+        "Where" => t => t == DType.Float32 || DeviceTypes.IsInt(t),
+        "And" or "Or" or "Xor" or "Not" => t => t == DType.Bool,
         _ => t => t == DType.Float32,
     };
 
@@ -159,14 +164,13 @@ public static class GpuCapability
 
     private static int[] ConstantInputs(Node n) => n.OpType switch
     {
-        "Reshape" or "Squeeze" or "Unsqueeze" or "Split" => [1],
-        "Slice" => [1, 2, 3, 4],
+        // Shape-like int inputs of Reshape/Squeeze/Unsqueeze/Split/Slice/Pad/Reduce* may be run-time tensors: their
+        // values are read on the host (boundary inputs and Shape results carry a host copy; others are read back).
         "Resize" => [1, 2, 3],
-        "Pad" => [1, 2, 3],
+        "Pad" => [2],
         "Clip" => [1, 2],
         "BatchNormalization" => [1, 2, 3, 4],
         "LayerNormalization" or "InstanceNormalization" => [1, 2],
-        "ReduceMean" or "ReduceSum" or "ReduceMax" or "ReduceMin" or "ReduceSumSquare" or "ReduceL2" or "ReduceL1" => [1],
         _ => [],
     };
 
@@ -175,6 +179,8 @@ public static class GpuCapability
         "Conv" or "ConvTranspose" or "Gemm" or "LayerNormalization" or "InstanceNormalization" or "GroupNormalization" => [0, 1, 2],
         "Concat" or "Sum" or "Max" or "Min" => Enumerable.Range(0, n.Inputs.Count).ToArray(),
         "Add" or "Sub" or "Mul" or "Div" or "Pow" or "PRelu" or "MatMul" or "Gather" or "CastLike" => [0, 1],
+        "Equal" or "Less" or "LessOrEqual" or "Greater" or "GreaterOrEqual" or "And" or "Or" or "Xor" => [0, 1],
+        "Where" => [0, 1, 2],
         "Constant" => [],
         _ => [0],
     };

@@ -15,10 +15,23 @@ internal abstract class GpuOp(Node node)
     /// <summary>Makes the op apply the activation of <paramref name="act"/>; false when it cannot.</summary>
     public virtual bool TryFuse(int act, float a, float b) => false;
 
+    /// <summary>
+    /// The int values of shape-like input <paramref name="i"/> (shape, axes, starts, pads, split), null when absent:
+    /// a constant's values, else the run-time tensor's host copy (boundary inputs, Shape results), else a read-back.
+    /// </summary>
+    protected long[]? Ints(GpuExec e, IConstants c, int i)
+    {
+        if (!Node.HasInput(i)) return null;
+        if (c.Get(Node.Inputs[i]) is { } t) return t.ToInt64Array();
+        var d = e.Get(Node.Inputs[i]);
+        if (!d.IsInt) throw Fail($"input {i} ('{Node.Inputs[i]}') is {d.Type}, expected int64/int32");
+        return Array.ConvertAll(e.HostInts(d), v => (long)v);
+    }
+
     /// <summary>The error for a raised device error flag (<see cref="GpuExec.ErrorFlag"/>) carrying <paramref name="value"/>.</summary>
     public virtual Exception FlagError(int value) => Fail($"the device reported bad data ({value})");
 
-    protected Exception Fail(string msg) => new OnnxRuntimeException(ErrorCode.InvalidArgument, $"{Node.Describe()} on GPU: {msg}");
+    internal Exception Fail(string msg) => new OnnxRuntimeException(ErrorCode.InvalidArgument, $"{Node.Describe()} on GPU: {msg}");
 }
 
 /// <summary>Host-side constant access for op constructors.</summary>
@@ -61,6 +74,17 @@ internal static class OpFactory
             "Gather" => new GatherOp(n),
             "Cast" or "CastLike" => new CastOp(n),
             "Shape" => new ShapeOp(n),
+            "Equal" => new CompareOp(n, 0),
+            "Less" => new CompareOp(n, 1),
+            "LessOrEqual" => new CompareOp(n, 2),
+            "Greater" => new CompareOp(n, 3),
+            "GreaterOrEqual" => new CompareOp(n, 4),
+            "And" => new CompareOp(n, 5),
+            "Or" => new CompareOp(n, 6),
+            "Xor" => new CompareOp(n, 7),
+            "Not" => new NotOp(n),
+            "Where" => new WhereOp(n),
+            "Expand" => new ExpandOp(n, c),
             "Concat" => new ConcatOp(n),
             "Reshape" => new AliasOp(n, AliasKind.Reshape, c),
             "Flatten" => new AliasOp(n, AliasKind.Flatten, c),
@@ -177,25 +201,34 @@ internal sealed class BinaryOp(Node n, int op) : GpuOp(n)
 
     private DevTensor RunPair(GpuExec e, DevTensor a, DevTensor b)
     {
-        int rank = Math.Max(a.Shape.Length, b.Shape.Length);
+        var bc = Broadcast(this, a.Shape, b.Shape);
+        var y = e.Alloc(bc.Shape);
+        e.Launch1("binary", y.Length, a, b, y, y.Length, op, bc.Dims, bc.Sa, bc.Sb, bc.Plain, bc.Fast);
+        if (_act > 0) e.Launch1("unary", y.Length, y, y, y.Length, _act, 0f, 0f);
+        return y;
+    }
+
+    /// <summary>Numpy broadcasting of two shapes as the binary-style kernels take it (padded dims, strides, fast-path mode).</summary>
+    internal readonly record struct Bcast(int[] Shape, int[] Dims, int[] Sa, int[] Sb, int Plain, int[] Fast);
+
+    internal static Bcast Broadcast(GpuOp op, int[] a, int[] b)
+    {
+        int rank = Math.Max(a.Length, b.Length);
         var shape = new int[rank];
-        var da = GpuExec.Pad8(a.Shape, 1);
-        var db = GpuExec.Pad8(b.Shape, 1);
+        var da = GpuExec.Pad8(a, 1);
+        var db = GpuExec.Pad8(b, 1);
         var dy = new int[8];
         for (int k = 0; k < 8; k++)
         {
-            if (da[k] != db[k] && da[k] != 1 && db[k] != 1) throw Fail($"shapes [{string.Join(",", a.Shape)}] and [{string.Join(",", b.Shape)}] do not broadcast");
+            if (da[k] != db[k] && da[k] != 1 && db[k] != 1) throw op.Fail($"shapes [{string.Join(",", a)}] and [{string.Join(",", b)}] do not broadcast");
             dy[k] = da[k] == 1 ? db[k] : da[k];
         }
         for (int k = 0; k < rank; k++) shape[k] = dy[8 - rank + k];
-        var y = e.Alloc(shape);
         int[] sa = BroadcastStrides(da, dy), sb = BroadcastStrides(db, dy);
-        int plain = a.Shape.AsSpan().SequenceEqual(b.Shape) ? 1 : 0;
+        int plain = a.AsSpan().SequenceEqual(b) ? 1 : 0;
         var fast = new int[4];
         if (plain == 0 && Collapse(da, dy, out fast[0], out fast[1]) && Collapse(db, dy, out fast[2], out fast[3])) plain = 2;
-        e.Launch1("binary", y.Length, a, b, y, y.Length, op, dy, sa, sb, plain, fast);
-        if (_act > 0) e.Launch1("unary", y.Length, y, y, y.Length, _act, 0f, 0f);
-        return y;
+        return new Bcast(shape, dy, sa, sb, plain, fast);
     }
 
     /// <summary>
@@ -219,7 +252,7 @@ internal sealed class BinaryOp(Node n, int op) : GpuOp(n)
         return true;
     }
 
-    private static int[] BroadcastStrides(int[] d, int[] dy)
+    internal static int[] BroadcastStrides(int[] d, int[] dy)
     {
         var s = new int[8];
         int acc = 1;
@@ -591,13 +624,27 @@ internal sealed class ConcatOp(Node n) : GpuOp(n)
         int axis = OpFactory.Axis(Node.Attributes.GetInt("axis"), rank);
         var shape = first.Shape.ToArray();
         shape[axis] = inputs.Sum(t => t.Shape[axis]);
-        var y = e.Alloc(shape);
+        if (inputs.All(t => t.Host is not null))
+        {
+            // Shape arithmetic (Shape → Concat → Reshape): concatenate the host copies; nothing runs on the device.
+            var host = new List<int>();
+            int outer = Tensor.ElementCount(shape.AsSpan(0, axis));
+            for (int o = 0; o < outer; o++)
+                foreach (var t in inputs)
+                {
+                    int block = t.Length / Math.Max(1, outer);
+                    host.AddRange(t.Host!.AsSpan(o * block, block).ToArray());
+                }
+            e.Values[Out] = e.Ints(host.ToArray(), shape, first.Type);
+            return;
+        }
+        var y = e.Alloc(shape, first.Type);
         var ys = GpuExec.Strides(shape);
         int offset = 0;
         foreach (var t in inputs)
         {
             if (t.Length > 0)
-                e.Launch1("strided_copy", t.Length, t, y, t.Length, GpuExec.Dims8(t.Shape), GpuExec.Pad8(GpuExec.Strides(t.Shape)), 0, GpuExec.Pad8(ys), offset * ys[axis]);
+                e.Launch1(t.IsInt ? "strided_copy_i" : "strided_copy", t.Length, t, y, t.Length, GpuExec.Dims8(t.Shape), GpuExec.Pad8(GpuExec.Strides(t.Shape)), 0, GpuExec.Pad8(ys), offset * ys[axis]);
             offset += t.Shape[axis];
         }
         e.Values[Out] = y;
@@ -610,22 +657,26 @@ internal enum AliasKind { Identity, Reshape, Flatten, Squeeze, Unsqueeze }
 internal sealed class AliasOp : GpuOp
 {
     private readonly AliasKind _kind;
-    private readonly long[]? _shapeOrAxes;
+    private readonly IConstants _c;
 
     public AliasOp(Node n, AliasKind kind, IConstants c) : base(n)
     {
         _kind = kind;
-        _shapeOrAxes = kind switch
-        {
-            AliasKind.Reshape => n.OpsetVersion is > 0 and < 5 ? n.Attributes.GetInts("shape") : OpFactory.ConstInts(n, c, 1),
-            AliasKind.Squeeze or AliasKind.Unsqueeze => n.OpsetVersion is > 0 and < 13 ? n.Attributes.GetInts("axes") : OpFactory.ConstInts(n, c, 1),
-            _ => null,
-        };
+        _c = c;
     }
+
+    /// <summary>Reshape's shape or (Un)Squeeze's axes: an attribute before opset 5/13, else input 1 (constant or run-time).</summary>
+    private long[]? ShapeOrAxes(GpuExec e) => _kind switch
+    {
+        AliasKind.Reshape => Node.OpsetVersion is > 0 and < 5 ? Node.Attributes.GetInts("shape") : Ints(e, _c, 1),
+        AliasKind.Squeeze or AliasKind.Unsqueeze => Node.OpsetVersion is > 0 and < 13 ? Node.Attributes.GetInts("axes") : Ints(e, _c, 1),
+        _ => null,
+    };
 
     public override void Run(GpuExec e)
     {
         var x = e.Get(Node.Inputs[0]);
+        var _shapeOrAxes = ShapeOrAxes(e);
         var s = x.Shape;
         int[] shape;
         switch (_kind)
@@ -685,36 +736,35 @@ internal sealed class TransposeOp(Node n) : GpuOp(n)
         var shape = new int[rank];
         var src = new int[rank];
         for (int i = 0; i < rank; i++) { shape[i] = x.Shape[perm[i]]; src[i] = xs[perm[i]]; }
-        var y = e.Alloc(shape);
-        e.Launch1("strided_copy", y.Length, x, y, y.Length, GpuExec.Dims8(shape), GpuExec.Pad8(src), 0, GpuExec.Pad8(GpuExec.Strides(shape)), 0);
+        var y = e.Alloc(shape, x.Type);
+        e.Launch1(x.IsInt ? "strided_copy_i" : "strided_copy", y.Length, x, y, y.Length, GpuExec.Dims8(shape), GpuExec.Pad8(src), 0, GpuExec.Pad8(GpuExec.Strides(shape)), 0);
         e.Values[Out] = y;
     }
 }
 
 internal sealed class SliceOp : GpuOp
 {
-    private readonly long[] _starts, _ends;
-    private readonly long[]? _axes, _steps;
+    private readonly IConstants _c;
 
-    public SliceOp(Node n, IConstants c) : base(n)
-    {
-        if (n.OpsetVersion is > 0 and < 10)
-        {
-            _starts = n.Attributes.GetInts("starts")!;
-            _ends = n.Attributes.GetInts("ends")!;
-            _axes = n.Attributes.GetInts("axes");
-        }
-        else
-        {
-            _starts = OpFactory.ConstInts(n, c, 1)!;
-            _ends = OpFactory.ConstInts(n, c, 2)!;
-            _axes = OpFactory.ConstInts(n, c, 3);
-            _steps = OpFactory.ConstInts(n, c, 4);
-        }
-    }
+    public SliceOp(Node n, IConstants c) : base(n) => _c = c;
 
     public override void Run(GpuExec e)
     {
+        long[] _starts, _ends;
+        long[]? _axes, _steps = null;
+        if (Node.OpsetVersion is > 0 and < 10)
+        {
+            _starts = Node.Attributes.GetInts("starts")!;
+            _ends = Node.Attributes.GetInts("ends")!;
+            _axes = Node.Attributes.GetInts("axes");
+        }
+        else
+        {
+            _starts = Ints(e, _c, 1)!;
+            _ends = Ints(e, _c, 2)!;
+            _axes = Ints(e, _c, 3);
+            _steps = Ints(e, _c, 4);
+        }
         var x = e.Get(Node.Inputs[0]);
         int rank = x.Shape.Length;
         var shape = x.Shape.ToArray();
@@ -743,24 +793,22 @@ internal sealed class SliceOp : GpuOp
             src[ax] = (int)(xs[ax] * step);
             if (count > 0) offset += (int)(st * xs[ax]);
         }
-        var y = e.Alloc(shape);
-        e.Launch1("strided_copy", y.Length, x, y, y.Length, GpuExec.Dims8(shape), GpuExec.Pad8(src), offset, GpuExec.Pad8(GpuExec.Strides(shape)), 0);
+        var y = e.Alloc(shape, x.Type);
+        e.Launch1(x.IsInt ? "strided_copy_i" : "strided_copy", y.Length, x, y, y.Length, GpuExec.Dims8(shape), GpuExec.Pad8(src), offset, GpuExec.Pad8(GpuExec.Strides(shape)), 0);
         e.Values[Out] = y;
     }
 }
 
 internal sealed class SplitOp : GpuOp
 {
-    private readonly long[]? _split;
+    private readonly IConstants _c;
 
-    public SplitOp(Node n, IConstants c) : base(n)
-    {
-        _split = n.OpsetVersion is > 0 and < 13 ? n.Attributes.GetInts("split") : OpFactory.ConstInts(n, c, 1);
-        if (_split is { Length: 0 }) _split = null;
-    }
+    public SplitOp(Node n, IConstants c) : base(n) => _c = c;
 
     public override void Run(GpuExec e)
     {
+        var _split = Node.OpsetVersion is > 0 and < 13 ? Node.Attributes.GetInts("split") : Ints(e, _c, 1);
+        if (_split is { Length: 0 }) _split = null;
         var x = e.Get(Node.Inputs[0]);
         int rank = x.Shape.Length;
         int axis = OpFactory.Axis(Node.Attributes.GetInt("axis", 0), rank);
@@ -778,8 +826,8 @@ internal sealed class SplitOp : GpuOp
         {
             var shape = x.Shape.ToArray();
             shape[axis] = sizes[i];
-            var y = e.Alloc(shape);
-            e.Launch1("strided_copy", y.Length, x, y, y.Length, GpuExec.Dims8(shape), GpuExec.Pad8(xs), offset * xs[axis], GpuExec.Pad8(GpuExec.Strides(shape)), 0);
+            var y = e.Alloc(shape, x.Type);
+            e.Launch1(x.IsInt ? "strided_copy_i" : "strided_copy", y.Length, x, y, y.Length, GpuExec.Dims8(shape), GpuExec.Pad8(xs), offset * xs[axis], GpuExec.Pad8(GpuExec.Strides(shape)), 0);
             offset += sizes[i];
             if (Node.HasOutput(i)) e.Values[Node.Outputs[i]] = y;
         }
@@ -850,22 +898,23 @@ internal sealed class ResizeOp : GpuOp
 
 internal sealed class ReduceOp : GpuOp
 {
-    private readonly long[]? _axes;
-    private readonly bool _keepDims, _noopEmpty;
+    private readonly bool _keepDims, _noopEmpty, _axesInput;
     private readonly int _op;
+    private readonly IConstants _c;
 
     public ReduceOp(Node n, IConstants c, int op) : base(n)
     {
         _op = op;
+        _c = c;
         _keepDims = n.Attributes.GetInt("keepdims", 1) != 0;
         _noopEmpty = n.Attributes.GetInt("noop_with_empty_axes", 0) != 0;
-        bool axesInput = n.OpType == "ReduceSum" ? n.OpsetVersion >= 13 : n.OpsetVersion >= 18;
-        _axes = axesInput ? OpFactory.ConstInts(n, c, 1) : n.Attributes.GetInts("axes");
-        if (_axes is { Length: 0 }) _axes = null;
+        _axesInput = n.OpType == "ReduceSum" ? n.OpsetVersion >= 13 : n.OpsetVersion >= 18;
     }
 
     public override void Run(GpuExec e)
     {
+        var _axes = _axesInput ? Ints(e, _c, 1) : Node.Attributes.GetInts("axes");
+        if (_axes is { Length: 0 }) _axes = null;
         var x = e.Get(Node.Inputs[0]);
         int rank = x.Shape.Length;
         if (_axes is null && _noopEmpty) { e.Values[Out] = x; return; }
@@ -890,13 +939,14 @@ internal sealed class ReduceOp : GpuOp
 
 internal sealed class PadOp : GpuOp
 {
-    private readonly long[] _pads;
+    private readonly long[]? _pads;
     private readonly float _value;
     private readonly int _mode;
-    private readonly long[]? _axes;
+    private readonly IConstants _c;
 
     public PadOp(Node n, IConstants c) : base(n)
     {
+        _c = c;
         var at = n.Attributes;
         _mode = at.GetString("mode", "constant") switch
         {
@@ -910,14 +960,15 @@ internal sealed class PadOp : GpuOp
         }
         else
         {
-            _pads = OpFactory.ConstInts(n, c, 1)!;
             _value = OpFactory.ConstFloats(n, c, 2) is { Length: > 0 } v ? v[0] : 0f;
-            _axes = OpFactory.ConstInts(n, c, 3);
         }
     }
 
     public override void Run(GpuExec e)
     {
+        bool inputs = Node.OpsetVersion is not (> 0 and < 11);
+        var _pads = inputs ? Ints(e, _c, 1)! : this._pads!;
+        var _axes = inputs ? Ints(e, _c, 3) : null;
         var x = e.Get(Node.Inputs[0]);
         int rank = x.Shape.Length;
         var lead = new int[rank];

@@ -137,6 +137,84 @@ internal static class KernelSource
             ST(y, i, bin_op(LD(a, ia), LD(b, ib), op));
         }
 
+        /* Comparisons (0 ==, 1 <, 2 <=, 3 >, 4 >=) and, on int storage, logic (5 and, 6 or, 7 xor) into bool (int 0/1);
+           broadcasting as in binary. */
+        int cmp_op(float x, float y, int op) {
+            switch (op) {
+                case 0: return x == y;
+                case 1: return x < y;
+                case 2: return x <= y;
+                case 3: return x > y;
+                case 4: return x >= y;
+            }
+            return 0;
+        }
+
+        int cmp_op_i(int x, int y, int op) {
+            switch (op) {
+                case 0: return x == y;
+                case 1: return x < y;
+                case 2: return x <= y;
+                case 3: return x > y;
+                case 4: return x >= y;
+                case 5: return (x != 0) && (y != 0);
+                case 6: return (x != 0) || (y != 0);
+                case 7: return (x != 0) != (y != 0);
+            }
+            return 0;
+        }
+
+        int2 bcast_index(int i, int8 dims, int8 sa, int8 sb, int plain, int4 fast) {
+            if (plain == 1) return (int2)(i, i);
+            if (plain == 2) return (int2)((i / fast.s0) % fast.s1, (i / fast.s2) % fast.s3);
+            int r = i, ia = 0, ib = 0;
+            int d[8] = { dims.s0, dims.s1, dims.s2, dims.s3, dims.s4, dims.s5, dims.s6, dims.s7 };
+            int xa[8] = { sa.s0, sa.s1, sa.s2, sa.s3, sa.s4, sa.s5, sa.s6, sa.s7 };
+            int xb[8] = { sb.s0, sb.s1, sb.s2, sb.s3, sb.s4, sb.s5, sb.s6, sb.s7 };
+            for (int k = 7; k >= 0; k--) { int q = r % d[k]; r /= d[k]; ia += q * xa[k]; ib += q * xb[k]; }
+            return (int2)(ia, ib);
+        }
+
+        __kernel void compare(__global const DTYPE* a, __global const DTYPE* b, __global int* y, int n, int op,
+                              int8 dims, int8 sa, int8 sb, int plain, int4 fast) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            int2 ix = bcast_index(i, dims, sa, sb, plain, fast);
+            y[i] = cmp_op(LDF(a, ix.x), LDF(b, ix.y), op);
+        }
+
+        __kernel void compare_i(__global const int* a, __global const int* b, __global int* y, int n, int op,
+                                int8 dims, int8 sa, int8 sb, int plain, int4 fast) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            int2 ix = bcast_index(i, dims, sa, sb, plain, fast);
+            y[i] = cmp_op_i(a[ix.x], b[ix.y], op);
+        }
+
+        __kernel void not_i(__global const int* x, __global int* y, int n) {
+            int i = get_global_id(0);
+            if (i < n) y[i] = x[i] == 0 ? 1 : 0;
+        }
+
+        /* Where: out = c ? x : y with three-way broadcasting (element strides sc/sx/sy per output dim, 0 = broadcast). */
+        __kernel void where_f(__global const int* c, __global const DTYPE* x, __global const DTYPE* y, __global DTYPE* o, int n,
+                              int8 dims, int8 sc, int8 sx, int8 sy) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            int2 cx = bcast_index(i, dims, sc, sx, 0, (int4)(1, 1, 1, 1));
+            int2 cy = bcast_index(i, dims, sc, sy, 0, (int4)(1, 1, 1, 1));
+            ST(o, i, c[cx.x] != 0 ? LD(x, cx.y) : LD(y, cy.y));
+        }
+
+        __kernel void where_i(__global const int* c, __global const int* x, __global const int* y, __global int* o, int n,
+                              int8 dims, int8 sc, int8 sx, int8 sy) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            int2 cx = bcast_index(i, dims, sc, sx, 0, (int4)(1, 1, 1, 1));
+            int2 cy = bcast_index(i, dims, sc, sy, 0, (int4)(1, 1, 1, 1));
+            o[i] = c[cx.x] != 0 ? x[cx.y] : y[cy.y];
+        }
+
         /* Conv 2D, NCHW. p0 = N C H W M OH OW group; p1 = KH KW sh sw ph pw dh dw. One output per work item. */
         __kernel void conv2d(__global const DTYPE* x, __global const DTYPE* w, __global const DTYPE* bias, __global DTYPE* y,
                              int8 p0, int8 p1, int hasBias, int act, float a, float b) {
@@ -403,6 +481,18 @@ internal static class KernelSource
             int r = i, ix = offX, iy = offY;
             for (int k = 7; k >= 0; k--) { int q = r % d[k]; r /= d[k]; ix += q * ax[k]; iy += q * ay[k]; }
             ST(y, iy, LD(x, ix));
+        }
+
+        /* strided_copy of int storage (Concat/Transpose/Slice/Split/Expand of integer tensors). */
+        __kernel void strided_copy_i(__global const int* x, __global int* y, int n, int8 dims, int8 sx, int offX, int8 sy, int offY) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            int d[8] = { dims.s0, dims.s1, dims.s2, dims.s3, dims.s4, dims.s5, dims.s6, dims.s7 };
+            int ax[8] = { sx.s0, sx.s1, sx.s2, sx.s3, sx.s4, sx.s5, sx.s6, sx.s7 };
+            int ay[8] = { sy.s0, sy.s1, sy.s2, sy.s3, sy.s4, sy.s5, sy.s6, sy.s7 };
+            int r = i, ix = offX, iy = offY;
+            for (int k = 7; k >= 0; k--) { int q = r % d[k]; r /= d[k]; ix += q * ax[k]; iy += q * ay[k]; }
+            y[iy] = x[ix];
         }
 
         /* Resize NCHW on H, W. p = N C H W OH OW isLinear coordMode; sc = (scaleH, scaleW); nearestMode. */

@@ -145,3 +145,60 @@ public class IntTensorTests
         CheckTyped(model, T(Random(210, 3), 2, 3, 5, 7));
     }
 }
+
+/// <summary>Shape-like inputs given at run time, comparisons into bool tensors, Where, Not/And, Expand.</summary>
+public class RuntimeShapeAndLogicTests
+{
+    private static Tensor Longs(long[] v, params int[] shape) => Tensor.FromArray(v, shape);
+
+    /// <summary>Reshape/Unsqueeze/Slice/ReduceSum/Split/Pad/Expand reading their shape-like input from the subgraph's int64 inputs.</summary>
+    [GpuFact]
+    public void ShapeLikeInputsAtRunTime()
+    {
+        var model = new ModelBuilder().Opset(18).Input("x", 2, 3, 4)
+            .Input("shape", DataType.Int64, 2).Input("axes", DataType.Int64, 1).Input("starts", DataType.Int64, 2).Input("ends", DataType.Int64, 2)
+            .Input("raxes", DataType.Int64, 1).Input("split", DataType.Int64, 2).Input("pads", DataType.Int64, 6).Input("eshape", DataType.Int64, 4)
+            .Node("Reshape", ["x", "shape"], ["r"])
+            .Node("Unsqueeze", ["r", "axes"], ["u"])
+            .Node("Slice", ["x", "starts", "ends"], ["s"])
+            .Node("ReduceSum", ["s", "raxes"], ["rs"], I("keepdims", 1))
+            .Node("Split", ["x", "split"], ["p0", "p1"], I("axis", 2))
+            .Node("Pad", ["p1", "pads"], ["pd"])
+            .Node("Expand", ["rs", "eshape"], ["ex"])
+            .Output("u").Output("rs").Output("p0").Output("pd").Output("ex").Build();
+        RuntimeCheck(model, T(Random(24, 21), 2, 3, 4), Longs([4, -1], 2), Longs([1], 1), Longs([0, 1], 2), Longs([2, 100], 2),
+            Longs([-1], 1), Longs([1, 3], 2), Longs([0, 1, 0, 1, 0, 2], 6), Longs([3, 1, 2, 1], 4));
+    }
+
+    /// <summary>Comparisons of floats and of int64s (broadcast), logic on bools, Where picking floats and ints.</summary>
+    [GpuFact]
+    public void ComparisonsLogicAndWhere()
+    {
+        var model = new ModelBuilder().Opset(16).Input("a", 3, 4).Input("b", 4).Input("i", DataType.Int64, 3, 1).Input("j", DataType.Int64, 4)
+            .Node("Less", ["a", "b"], ["lt"]).Node("GreaterOrEqual", ["a", "b"], ["ge"]).Node("Equal", ["i", "j"], ["eq"])
+            .Node("Greater", ["i", "j"], ["gt"]).Node("LessOrEqual", ["a", "b"], ["le"])
+            .Node("Or", ["lt", "eq"], ["or"]).Node("Not", ["or"], ["not"]).Node("And", ["ge", "gt"], ["and"]).Node("Xor", ["le", "gt"], ["xor"])
+            .Node("Where", ["not", "a", "b"], ["w"]).Node("Where", ["and", "i", "j"], ["wi"])
+            .Output("lt").Output("eq").Output("not").Output("xor").Output("w").Output("wi").Build();
+        var a = Random(12, 22);
+        var b = Random(4, 23);
+        a[5] = b[1]; // an equal pair
+        RuntimeCheck(model, T(a, 3, 4), T(b, 4), Longs([1, -2, 3], 3, 1), Longs([3, 1, 1, -2], 4));
+    }
+
+    private static void RuntimeCheck(byte[] model, params Tensor[] inputs)
+    {
+        var cpu = Compare.Cpu(model, inputs);
+        var gpu = OnGpu(model, GpuPrecision.FP32, inputs);
+        Assert.Equal(cpu.Length, gpu.Length);
+        for (int i = 0; i < cpu.Length; i++)
+        {
+            Assert.Equal(cpu[i].DType, gpu[i].DType);
+            Assert.Equal(cpu[i].Shape, gpu[i].Shape);
+            if (cpu[i].DType == Tensors.DType.Float32) Close(cpu[i], gpu[i], 1e-5f, 1e-5f);
+            else Assert.Equal(cpu[i].ToInt64Array(), gpu[i].ToInt64Array());
+        }
+        var g = Onyx.Onnx.OnnxModelLoader.Load(model).Graph;
+        Assert.All(g.Nodes, n => Assert.Null(GpuCapability.WhyNot(n, g)));
+    }
+}
