@@ -45,7 +45,7 @@ internal sealed class CastOp(Node n) : GpuOp(n)
 }
 
 /// <summary>
-/// ONNX Shape (with opset-15 start/end): the device tensor's shape is known on the host, so the result is a small
+/// ONNX Shape (with opset-15 start/end) and Size: the device tensor's shape is known on the host, so the result is a small
 /// int64 tensor created with its host copy; consumers that read shapes (Reshape, Slice, …) never wait for the device.
 /// </summary>
 internal sealed class ShapeOp(Node n) : GpuOp(n)
@@ -53,6 +53,11 @@ internal sealed class ShapeOp(Node n) : GpuOp(n)
     public override void Run(GpuExec e)
     {
         var s = e.Get(Node.Inputs[0]).Shape;
+        if (Node.OpType == "Size")
+        {
+            e.Values[Out] = e.Ints([Tensor.ElementCount(s)], [], DType.Int64);
+            return;
+        }
         int r = s.Length;
         long start = Node.Attributes.GetInt("start", 0), end = Node.Attributes.GetInt("end", r);
         if (start < 0) start += r;
@@ -60,5 +65,27 @@ internal sealed class ShapeOp(Node n) : GpuOp(n)
         start = Math.Clamp(start, 0, r);
         end = Math.Clamp(end, start, r);
         e.Values[Out] = e.Ints(s[(int)start..(int)end], [(int)(end - start)], DType.Int64);
+    }
+}
+
+/// <summary>ONNX ConstantOfShape: a float fill kernel, or (integer value) a host-known int tensor.</summary>
+internal sealed class ConstantOfShapeOp(Node n, IConstants c) : GpuOp(n)
+{
+    private readonly Tensor _value = n.Attributes.GetTensor("value") ?? Tensor.Scalar(0f);
+
+    public override void Run(GpuExec e)
+    {
+        var shape = Array.ConvertAll(Ints(e, c, 0) ?? [], v => checked((int)v));
+        if (shape.Any(d => d < 0)) throw Fail($"negative dimension in [{string.Join(",", shape)}]");
+        if (DeviceTypes.IsInt(_value.DType))
+        {
+            var v = new int[Tensor.ElementCount(shape)];
+            Array.Fill(v, DeviceTypes.ToInt32(_value, Node.Name)[0]);
+            e.Values[Out] = e.Ints(v, shape, _value.DType);
+            return;
+        }
+        var y = e.Alloc(shape, DType.Float32);
+        e.Launch1("fill", y.Length, y, y.Length, (float)_value.ToDoubleArray()[0]);
+        e.Values[Out] = y;
     }
 }

@@ -28,6 +28,22 @@ internal sealed class GatherOp(Node n) : GpuOp(n)
         for (int i = 0; i < axis; i++) shape[i] = x.Shape[i];
         for (int i = 0; i < idx.Shape.Length; i++) shape[axis + i] = idx.Shape[i];
         for (int i = axis + 1; i < rank; i++) shape[idx.Shape.Length + i - 1] = x.Shape[i];
+        if (x.Host is { } hx && idx.Host is { } hi)
+        {
+            // Shape arithmetic (Shape → Gather): on the host, keeping a host copy.
+            int outer = Tensor.ElementCount(x.Shape.AsSpan(0, axis));
+            var v = new int[outer * hi.Length * inner];
+            for (int o = 0, w = 0; o < outer; o++)
+                foreach (int raw in hi)
+                {
+                    int j = raw < 0 ? raw + a : raw;
+                    if (j < 0 || j >= a) throw FlagError(raw);
+                    Array.Copy(hx, (o * a + j) * inner, v, w, inner);
+                    w += inner;
+                }
+            e.Values[Out] = e.Ints(v, shape, x.Type);
+            return;
+        }
         var y = e.Alloc(shape, x.Type);
         if (y.Length > 0)
             e.Launch1(x.IsInt ? "gather_i" : "gather", y.Length, x, idx, y, y.Length, idx.Length, inner, a, e.ErrorFlag(this));

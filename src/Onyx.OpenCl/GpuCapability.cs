@@ -23,7 +23,7 @@ public static class GpuCapability
         "Softmax", "LogSoftmax", "LayerNormalization", "InstanceNormalization", "GroupNormalization",
         "Concat", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Split", "Resize", "Pad", "Gather",
         "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceSumSquare", "ReduceL2", "ReduceL1",
-        "Constant", "Cast", "CastLike", "Shape",
+        "Constant", "Cast", "CastLike", "Shape", "Size", "ConstantOfShape",
         "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor", "Not", "Where", "Expand",
     };
 
@@ -85,8 +85,13 @@ public static class GpuCapability
             case "Cast":
                 if (CastOp.Target(node) is null) return $"Cast to {(DType)(int)at.GetInt("to", 0)} (the device holds float32/float16/float64/int64/int32/bool)";
                 break;
+            case "ConstantOfShape":
+                if (at.GetTensor("value") is { } fillValue && !(fillValue.DType == DType.Float32 || DeviceTypes.IsInt(fillValue.DType)))
+                    return $"ConstantOfShape of {fillValue.DType}";
+                break;
             case "Constant":
-                if (at.GetTensor("value") is not { DType: DType.Float32 or DType.Int64 or DType.Int32 }) return "non-tensor constant";
+                if (ConstantValue(node) is not { } cv) return "Constant without a value/value_float(s)/value_int(s) attribute";
+                if (cv.DType is not (DType.Float32 or DType.Int64 or DType.Int32)) return $"{cv.DType} constant";
                 break;
         }
         if (graph is null) return null;
@@ -119,6 +124,18 @@ public static class GpuCapability
         return null;
     }
 
+    /// <summary>The tensor of a Constant node (value, value_float(s), value_int(s)); null for other forms.</summary>
+    public static Tensor? ConstantValue(Node n)
+    {
+        var a = n.Attributes;
+        if (a.Has("value")) return a.GetTensor("value");
+        if (a.Has("value_float")) return Tensor.Scalar(a.GetFloat("value_float"));
+        if (a.GetFloats("value_floats") is { } fs) return Tensor.FromArray(fs, fs.Length);
+        if (a.Has("value_int")) return Tensor.Scalar(a.GetInt("value_int"));
+        if (a.GetInts("value_ints") is { } ls) return Tensor.FromArray(ls, ls.Length);
+        return null;
+    }
+
     /// <summary>True when input <paramref name="i"/> of <paramref name="n"/> may be a tensor of <paramref name="type"/> (checked at subgraph boundaries).</summary>
     internal static bool Accepts(Node n, int i, DType type) => !DataInputs(n).Contains(i) || InputTypes(n, i)(type);
 
@@ -128,11 +145,13 @@ public static class GpuCapability
     /// </summary>
     private static Func<DType, bool> InputTypes(Node n, int i) => n.OpType switch
     {
-        "Cast" or "CastLike" or "Shape" or "Reshape" or "Flatten" or "Squeeze" or "Unsqueeze" or "Identity" or "Dropout" when i == 0 => DeviceTypes.IsSupported,
+        "Cast" or "CastLike" or "Shape" or "Size" or "Reshape" or "Flatten" or "Squeeze" or "Unsqueeze" or "Identity" or "Dropout" when i == 0 => DeviceTypes.IsSupported,
         "CastLike" => DeviceTypes.IsSupported,
         "Gather" when i == 0 => t => t == DType.Float32 || DeviceTypes.IsInt(t),
         "Gather" => t => t is DType.Int32 or DType.Int64,
-        "Equal" or "Less" or "LessOrEqual" or "Greater" or "GreaterOrEqual" or "Expand" => t => t == DType.Float32 || DeviceTypes.IsInt(t),
+        "ConstantOfShape" => DeviceTypes.IsInt,
+        "Equal" or "Less" or "LessOrEqual" or "Greater" or "GreaterOrEqual" or "Expand" or "Concat" or "Slice" or "Transpose" or "Split" => t => t == DType.Float32 || DeviceTypes.IsInt(t),
+        "Add" or "Sub" or "Mul" or "Div" or "Max" or "Min" or "Sum" => t => t is DType.Float32 or DType.Int64 or DType.Int32,
         "Where" when i == 0 => t => t == DType.Bool,
         "Where" => t => t == DType.Float32 || DeviceTypes.IsInt(t),
         "And" or "Or" or "Xor" or "Not" => t => t == DType.Bool,

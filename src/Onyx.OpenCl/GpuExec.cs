@@ -89,6 +89,30 @@ internal sealed unsafe class GpuExec
         return r;
     }
 
+    /// <summary>
+    /// y[i] = x[offset + Σ q_k·src_k] over <paramref name="shape"/> (Transpose, Slice, Split, Expand): on the host when
+    /// x is an integer tensor with a host copy (shape arithmetic stays host-known), else by the strided-copy kernel.
+    /// </summary>
+    public DevTensor StridedCopy(DevTensor x, int[] shape, int[] src, int offset)
+    {
+        var dims = Dims8(shape);
+        var sx = Pad8(src);
+        if (x.Host is { } h)
+        {
+            var v = new int[Tensor.ElementCount(shape)];
+            for (int i = 0; i < v.Length; i++)
+            {
+                int r = i, ix = offset;
+                for (int k = 7; k >= 0; k--) { ix += r % dims[k] * sx[k]; r /= dims[k]; }
+                v[i] = h[ix];
+            }
+            return Ints(v, shape, x.Type);
+        }
+        var y = Alloc(shape, x.Type);
+        Launch1(x.IsInt ? "strided_copy_i" : "strided_copy", y.Length, x, y, y.Length, dims, sx, offset, Pad8(Strides(shape)), 0);
+        return y;
+    }
+
     private readonly List<(GpuOp Op, int[] Flag, nint Mem)> _flags = [];
     private readonly List<Action> _finish = [];
 

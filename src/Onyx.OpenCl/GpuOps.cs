@@ -73,7 +73,8 @@ internal static class OpFactory
             "GroupNormalization" => new GroupNormOp(n),
             "Gather" => new GatherOp(n),
             "Cast" or "CastLike" => new CastOp(n),
-            "Shape" => new ShapeOp(n),
+            "Shape" or "Size" => new ShapeOp(n),
+            "ConstantOfShape" => new ConstantOfShapeOp(n, c),
             "Equal" => new CompareOp(n, 0),
             "Less" => new CompareOp(n, 1),
             "LessOrEqual" => new CompareOp(n, 2),
@@ -202,9 +203,41 @@ internal sealed class BinaryOp(Node n, int op) : GpuOp(n)
     private DevTensor RunPair(GpuExec e, DevTensor a, DevTensor b)
     {
         var bc = Broadcast(this, a.Shape, b.Shape);
+        if (a.IsInt || b.IsInt)
+        {
+            if (a.IsInt != b.IsInt) throw Fail($"operands are {a.Type} and {b.Type}");
+            // Shape arithmetic on host-known ints stays on the host (and keeps a host copy for Reshape & co.).
+            if (a.Host is { } ha && b.Host is { } hb) return e.Ints(HostBinary(bc, ha, hb, op), bc.Shape, a.Type);
+            var yi = e.Alloc(bc.Shape, a.Type);
+            e.Launch1("binary_i", yi.Length, a, b, yi, yi.Length, op, bc.Dims, bc.Sa, bc.Sb, bc.Plain, bc.Fast);
+            return yi;
+        }
         var y = e.Alloc(bc.Shape);
         e.Launch1("binary", y.Length, a, b, y, y.Length, op, bc.Dims, bc.Sa, bc.Sb, bc.Plain, bc.Fast);
         if (_act > 0) e.Launch1("unary", y.Length, y, y, y.Length, _act, 0f, 0f);
+        return y;
+    }
+
+    /// <summary>The int kernel's arithmetic (binary_i) on the host: 32-bit wrap-around, division truncating, by zero giving 0.</summary>
+    private static int[] HostBinary(Bcast bc, int[] a, int[] b, int op)
+    {
+        var y = new int[Tensor.ElementCount(bc.Shape)];
+        for (int i = 0; i < y.Length; i++)
+        {
+            int r = i, ia = 0, ib = 0;
+            for (int k = 7; k >= 0; k--) { int q = r % bc.Dims[k]; r /= bc.Dims[k]; ia += q * bc.Sa[k]; ib += q * bc.Sb[k]; }
+            int x = a[ia], v = b[ib];
+            y[i] = op switch
+            {
+                BinAdd => unchecked(x + v),
+                BinSub => unchecked(x - v),
+                BinMul => unchecked(x * v),
+                BinDiv => v == 0 ? 0 : x == int.MinValue && v == -1 ? x : x / v,
+                BinMax => Math.Max(x, v),
+                BinMin => Math.Min(x, v),
+                _ => throw new NotSupportedException($"integer binary op {op}"),
+            };
+        }
         return y;
     }
 
@@ -736,9 +769,7 @@ internal sealed class TransposeOp(Node n) : GpuOp(n)
         var shape = new int[rank];
         var src = new int[rank];
         for (int i = 0; i < rank; i++) { shape[i] = x.Shape[perm[i]]; src[i] = xs[perm[i]]; }
-        var y = e.Alloc(shape, x.Type);
-        e.Launch1(x.IsInt ? "strided_copy_i" : "strided_copy", y.Length, x, y, y.Length, GpuExec.Dims8(shape), GpuExec.Pad8(src), 0, GpuExec.Pad8(GpuExec.Strides(shape)), 0);
-        e.Values[Out] = y;
+        e.Values[Out] = e.StridedCopy(x, shape, src, 0);
     }
 }
 
@@ -793,9 +824,7 @@ internal sealed class SliceOp : GpuOp
             src[ax] = (int)(xs[ax] * step);
             if (count > 0) offset += (int)(st * xs[ax]);
         }
-        var y = e.Alloc(shape, x.Type);
-        e.Launch1(x.IsInt ? "strided_copy_i" : "strided_copy", y.Length, x, y, y.Length, GpuExec.Dims8(shape), GpuExec.Pad8(src), offset, GpuExec.Pad8(GpuExec.Strides(shape)), 0);
-        e.Values[Out] = y;
+        e.Values[Out] = e.StridedCopy(x, shape, src, offset);
     }
 }
 
@@ -826,8 +855,7 @@ internal sealed class SplitOp : GpuOp
         {
             var shape = x.Shape.ToArray();
             shape[axis] = sizes[i];
-            var y = e.Alloc(shape, x.Type);
-            e.Launch1(x.IsInt ? "strided_copy_i" : "strided_copy", y.Length, x, y, y.Length, GpuExec.Dims8(shape), GpuExec.Pad8(xs), offset * xs[axis], GpuExec.Pad8(GpuExec.Strides(shape)), 0);
+            var y = e.StridedCopy(x, shape, xs, offset * xs[axis]);
             offset += sizes[i];
             if (Node.HasOutput(i)) e.Values[Node.Outputs[i]] = y;
         }

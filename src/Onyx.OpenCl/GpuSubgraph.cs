@@ -42,7 +42,7 @@ public sealed unsafe class GpuSubgraph : IDisposable, IConstants
         OutputNames = outputs.ToArray();
         _constants = new Dictionary<string, Tensor>(initializers, StringComparer.Ordinal);
         foreach (var n in nodes)
-            if (n.OpType == "Constant" && n.Attributes.GetTensor("value") is { } v) _constants[n.Outputs[0]] = v;
+            if (n.OpType == "Constant" && GpuCapability.ConstantValue(n) is { } v) _constants[n.Outputs[0]] = v;
         _program = device.Program(precision, forceFloatCompute);
         foreach (var n in nodes)
             for (int i = 0; i < n.Inputs.Count; i++)

@@ -175,6 +175,25 @@ internal static class KernelSource
             return (int2)(ia, ib);
         }
 
+        /* Integer arithmetic on int32 storage (Add Sub Mul Div Max Min; shape math): wraps on overflow, division
+           truncates, by zero gives 0. Broadcasting as in binary. */
+        __kernel void binary_i(__global const int* a, __global const int* b, __global int* y, int n, int op,
+                               int8 dims, int8 sa, int8 sb, int plain, int4 fast) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            int2 ix = bcast_index(i, dims, sa, sb, plain, fast);
+            int x = a[ix.x], v = b[ix.y], r = 0;
+            switch (op) {
+                case 0: r = (int)((uint)x + (uint)v); break;
+                case 1: r = (int)((uint)x - (uint)v); break;
+                case 2: r = (int)((uint)x * (uint)v); break;
+                case 3: r = v == 0 ? 0 : (x == INT_MIN && v == -1 ? x : x / v); break;
+                case 5: r = max(x, v); break;
+                case 6: r = min(x, v); break;
+            }
+            y[i] = r;
+        }
+
         __kernel void compare(__global const DTYPE* a, __global const DTYPE* b, __global int* y, int n, int op,
                               int8 dims, int8 sa, int8 sb, int plain, int4 fast) {
             int i = get_global_id(0);
@@ -621,6 +640,11 @@ internal static class KernelSource
         __kernel void cast_i2b(__global const int* x, __global int* y, int n) {
             int i = get_global_id(0);
             if (i < n) y[i] = x[i] != 0 ? 1 : 0;
+        }
+
+        __kernel void fill(__global DTYPE* y, int n, float v) {
+            int i = get_global_id(0);
+            if (i < n) ST(y, i, v);
         }
 
         __kernel void to_storage(__global const float* x, __global DTYPE* y, int n) {

@@ -60,11 +60,6 @@ internal sealed class ExpandOp(Node n, IConstants c) : GpuOp(n)
         var x = e.Get(Node.Inputs[0]);
         var target = Ints(e, c, 1) ?? throw Fail("no shape");
         var bc = BinaryOp.Broadcast(this, x.Shape, target.Select(v => (int)v).ToArray());
-        var y = e.Alloc(bc.Shape, x.Type);
-        int rank = bc.Shape.Length;
-        var src = bc.Sa.AsSpan(8 - rank).ToArray();
-        e.Launch1(x.IsInt ? "strided_copy_i" : "strided_copy", y.Length, x, y, y.Length, GpuExec.Dims8(bc.Shape), GpuExec.Pad8(src), 0,
-            GpuExec.Pad8(GpuExec.Strides(bc.Shape)), 0);
-        e.Values[Out] = y;
+        e.Values[Out] = e.StridedCopy(x, bc.Shape, bc.Sa.AsSpan(8 - bc.Shape.Length).ToArray(), 0);
     }
 }
