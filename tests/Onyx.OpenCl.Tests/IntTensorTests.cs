@@ -202,3 +202,69 @@ public class RuntimeShapeAndLogicTests
         Assert.All(g.Nodes, n => Assert.Null(GpuCapability.WhyNot(n, g)));
     }
 }
+
+/// <summary>Exporter-style shape arithmetic and integer kernels: host-known ints stay on the host, device ints run the _i kernels.</summary>
+public class ShapeArithmeticTests
+{
+    /// <summary>Shape → Gather → Unsqueeze → Concat → Reshape, Size, ConstantOfShape (int and float), int Sub/Div on host values.</summary>
+    [GpuFact]
+    public void ShapeChainsRunOnTheHostAndMatchTheCpu()
+    {
+        var model = new ModelBuilder().Opset(13).Input("x", 2, 3, 4)
+            .Indices("zero", false, [], 0).Indices("minus1", false, [1], -1).Indices("two", false, [1], 2).Indices("ax0", false, [1], 0)
+            .Node("Shape", ["x"], ["s"])
+            .Node("Gather", ["s", "zero"], ["n"])
+            .Node("Unsqueeze", ["n", "ax0"], ["n1"])
+            .Node("Concat", ["n1", "minus1"], ["target"], I("axis", 0))
+            .Node("Reshape", ["x", "target"], ["r"])
+            .Node("Size", ["x"], ["size"])
+            .Node("Div", ["size", "two"], ["half"])
+            .Node("Sub", ["half", "n1"], ["len"])
+            .Node("ConstantOfShape", ["len"], ["ones"], T0("value", 1L))
+            .Node("ConstantOfShape", ["n1"], ["zeros"])
+            .Output("r").Output("size").Output("len").Output("ones").Output("zeros").Build();
+        Check(model, T(Random(24, 31), 2, 3, 4));
+    }
+
+    /// <summary>Integers computed on the device (Cast of floats) through binary_i, compare_i, strided_copy_i and gather_i.</summary>
+    [GpuFact]
+    public void DeviceIntegerKernels()
+    {
+        var model = new ModelBuilder().Opset(13).Input("a", 3, 5).Input("b", 5)
+            .Indices("perm_idx", false, [2], 4, -5)
+            .Node("Cast", ["a"], ["ai"], I("to", (int)DataType.Int64)).Node("Cast", ["b"], ["bi"], I("to", (int)DataType.Int64))
+            .Node("Add", ["ai", "bi"], ["add"]).Node("Mul", ["add", "bi"], ["mul"]).Node("Div", ["mul", "bi"], ["div"])
+            .Node("Max", ["div", "ai"], ["max"]).Node("Sub", ["max", "bi"], ["sub"])
+            .Node("Transpose", ["sub"], ["t"]).Node("Slice", ["t", "zero", "three", "one"], ["sl"])
+            .Node("Gather", ["sl", "perm_idx"], ["g"]).Node("Greater", ["g", "zero2"], ["gt"])
+            .Indices("zero", false, [1], 1).Indices("three", false, [1], 3).Indices("one", false, [1], 1).Indices("zero2", false, [], 0)
+            .Output("sub").Output("g").Output("gt").Build();
+        var a = Random(15, 32, -20, 20);
+        var b = Random(5, 33, -6, 6);
+        for (int i = 0; i < b.Length; i++) if (MathF.Abs(b[i]) < 1) b[i] = 1.5f; // no integer division by zero (undefined in ONNX)
+        Check(model, T(a, 3, 5), T(b, 5));
+    }
+
+    private static void Check(byte[] model, params Tensor[] inputs)
+    {
+        var cpu = Compare.Cpu(model, inputs);
+        var gpu = OnGpu(model, GpuPrecision.FP32, inputs);
+        for (int i = 0; i < cpu.Length; i++)
+        {
+            Assert.Equal(cpu[i].DType, gpu[i].DType);
+            Assert.Equal(cpu[i].Shape, gpu[i].Shape);
+            if (cpu[i].DType == Tensors.DType.Float32) Close(cpu[i], gpu[i], 1e-6f, 1e-6f);
+            else Assert.Equal(cpu[i].ToInt64Array(), gpu[i].ToInt64Array());
+        }
+        var g = Onyx.Onnx.OnnxModelLoader.Load(model).Graph;
+        Assert.All(g.Nodes, n => Assert.Null(GpuCapability.WhyNot(n, g)));
+    }
+
+    private static AttributeProto T0(string name, long v)
+    {
+        var t = new TensorProto { DataType = (int)DataType.Int64 };
+        t.Dims.Add(1);
+        t.Int64Data.Add(v);
+        return new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Tensor, T = t };
+    }
+}
