@@ -17,7 +17,7 @@ public static class GpuCapability
         "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Exp", "Log", "Sqrt", "Abs", "Neg",
         "Reciprocal", "Floor", "Ceil", "Elu", "Selu", "Softplus", "Softsign", "Erf", "Gelu", "Sin", "Cos", "Mish", "Sign",
         "Round", "Identity", "Dropout",
-        "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "PRelu",
+        "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "PRelu", "Mod",
         "Conv", "ConvTranspose", "MatMul", "Gemm",
         "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization",
         "Softmax", "LogSoftmax", "LayerNormalization", "InstanceNormalization", "GroupNormalization",
@@ -77,10 +77,12 @@ public static class GpuCapability
             case "Pad":
                 if (at.GetString("mode", "constant") is not ("constant" or "edge" or "reflect")) return "pad mode";
                 break;
-            case "Gelu":
+            case "Mod":
+                // Float Mod needs fmod=1 (ONNX); the float kernel computes fmod.
+                if (at.GetInt("fmod", 0) == 0 && graph is not null && graph.TypeOf(node.Inputs[0]) is TensorTypeInfo { ElementType: DType.Float32 }) return "float Mod without fmod=1";
                 break;
             case "LayerNormalization":
-                if (node.Outputs.Count(o => o.Length > 0) > 1) return "LayerNormalization Mean/InvStdDev outputs";
+                if (at.GetInt("stash_type", 1) != 1) return "stash_type other than float";
                 break;
             case "Cast":
                 if (CastOp.Target(node) is null) return $"Cast to {(DType)(int)at.GetInt("to", 0)} (the device holds float32/float16/float64/int64/int32/bool)";
@@ -107,10 +109,12 @@ public static class GpuCapability
             var xs = ShapeOf(graph, node.Inputs[0]);
             for (int i = 1; i < 3; i++)
             {
-                if (!node.HasInput(i) || !graph.Initializers.TryGetValue(node.Inputs[i], out var p)) continue;
-                if (p.Rank != xr - axis) return $"input {i} does not span the normalised dims";
-                for (int d = 0; d < p.Rank && xs is not null; d++)
-                    if (xs[axis + d].Value is { } v && v != p.Shape[d]) return $"input {i} broadcasts over the normalised dims";
+                if (!node.HasInput(i)) continue;
+                // Constant or run-time (a graph input): its static shape must be known and span the normalised dims.
+                if (ShapeOf(graph, node.Inputs[i]) is not { } p || p.Any(d => d.Value is null)) return $"input {i} has no static shape";
+                if (p.Length != xr - axis) return $"input {i} does not span the normalised dims";
+                for (int d = 0; d < p.Length && xs is not null; d++)
+                    if (xs[axis + d].Value is { } v && v != p[d].Value) return $"input {i} broadcasts over the normalised dims";
             }
         }
         // Data inputs must have a type the op's kernels take (float32 for most), when typed.
@@ -151,7 +155,7 @@ public static class GpuCapability
         "Gather" => t => t is DType.Int32 or DType.Int64,
         "ConstantOfShape" => DeviceTypes.IsInt,
         "Equal" or "Less" or "LessOrEqual" or "Greater" or "GreaterOrEqual" or "Expand" or "Concat" or "Slice" or "Transpose" or "Split" => t => t == DType.Float32 || DeviceTypes.IsInt(t),
-        "Add" or "Sub" or "Mul" or "Div" or "Max" or "Min" or "Sum" => t => t is DType.Float32 or DType.Int64 or DType.Int32,
+        "Add" or "Sub" or "Mul" or "Div" or "Max" or "Min" or "Sum" or "Mod" => t => t is DType.Float32 or DType.Int64 or DType.Int32,
         "Where" when i == 0 => t => t == DType.Bool,
         "Where" => t => t == DType.Float32 || DeviceTypes.IsInt(t),
         "And" or "Or" or "Xor" or "Not" => t => t == DType.Bool,
@@ -189,7 +193,6 @@ public static class GpuCapability
         "Pad" => [2],
         "Clip" => [1, 2],
         "BatchNormalization" => [1, 2, 3, 4],
-        "LayerNormalization" or "InstanceNormalization" => [1, 2],
         _ => [],
     };
 
@@ -197,7 +200,7 @@ public static class GpuCapability
     {
         "Conv" or "ConvTranspose" or "Gemm" or "LayerNormalization" or "InstanceNormalization" or "GroupNormalization" => [0, 1, 2],
         "Concat" or "Sum" or "Max" or "Min" => Enumerable.Range(0, n.Inputs.Count).ToArray(),
-        "Add" or "Sub" or "Mul" or "Div" or "Pow" or "PRelu" or "MatMul" or "Gather" or "CastLike" => [0, 1],
+        "Add" or "Sub" or "Mul" or "Div" or "Pow" or "PRelu" or "MatMul" or "Gather" or "CastLike" or "Mod" => [0, 1],
         "Equal" or "Less" or "LessOrEqual" or "Greater" or "GreaterOrEqual" or "And" or "Or" or "Xor" => [0, 1],
         "Where" => [0, 1, 2],
         "Constant" => [],

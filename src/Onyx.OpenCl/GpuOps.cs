@@ -57,6 +57,7 @@ internal static class OpFactory
             "Min" => new BinaryOp(n, BinMin),
             "Sum" => new BinaryOp(n, BinAdd),
             "PRelu" => new BinaryOp(n, BinPRelu),
+            "Mod" => new BinaryOp(n, n.Attributes.GetInt("fmod", 0) != 0 ? BinFmod : BinMod),
             "Conv" => new ConvOp(n, c, transpose: false),
             "ConvTranspose" => new ConvOp(n, c, transpose: true),
             "MatMul" => new MatMulOp(n, gemm: false),
@@ -235,6 +236,8 @@ internal sealed class BinaryOp(Node n, int op) : GpuOp(n)
                 BinDiv => v == 0 ? 0 : x == int.MinValue && v == -1 ? x : x / v,
                 BinMax => Math.Max(x, v),
                 BinMin => Math.Min(x, v),
+                BinMod => v is 0 or -1 ? 0 : ((x % v) is var m && m != 0 && (m < 0) != (v < 0) ? m + v : m),
+                BinFmod => v is 0 or -1 ? 0 : x % v,
                 _ => throw new NotSupportedException($"integer binary op {op}"),
             };
         }
@@ -642,8 +645,23 @@ internal sealed class NormOp(Node n, bool instance) : GpuOp(n)
                 throw Fail($"Scale/B of {scale.Length} elements for rows of {len} (a broadcast Scale is not supported)");
         }
         var y = e.Alloc(x.Shape);
-        e.Launch1("norm_rows", rows, x, scale, bias, y, rows, len, eps, perChannel, hasBias ? 1 : 0);
+        // LayerNormalization's optional Mean/InvStdDev: one value per row, shaped as X with the normalised dims 1.
+        bool stats = !instance && (Node.HasOutput(1) || Node.HasOutput(2));
+        DevTensor mean = y, inv = y;
+        if (stats)
+        {
+            int axis = OpFactory.Axis(Node.Attributes.GetInt("axis", -1), rank);
+            var statShape = x.Shape.Select((d, i) => i < axis ? d : 1).ToArray();
+            mean = e.Alloc(statShape);
+            inv = e.Alloc(statShape);
+        }
+        e.Launch1("norm_rows", rows, x, scale, bias, y, rows, len, eps, perChannel, hasBias ? 1 : 0, mean, inv, stats ? 1 : 0);
         e.Values[Out] = y;
+        if (stats)
+        {
+            if (Node.HasOutput(1)) e.Values[Node.Outputs[1]] = mean;
+            if (Node.HasOutput(2)) e.Values[Node.Outputs[2]] = inv;
+        }
     }
 }
 

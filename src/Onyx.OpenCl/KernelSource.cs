@@ -48,7 +48,8 @@ internal static class KernelSource
         ActSoftsign = 27, ActGeluTanh = 28;
 
     // Binary op codes.
-    public const int BinAdd = 0, BinSub = 1, BinMul = 2, BinDiv = 3, BinPow = 4, BinMax = 5, BinMin = 6, BinPRelu = 7;
+    public const int BinAdd = 0, BinSub = 1, BinMul = 2, BinDiv = 3, BinPow = 4, BinMax = 5, BinMin = 6, BinPRelu = 7,
+        BinMod = 8, BinFmod = 9; // Mod: integers with the divisor's sign (fmod=0) or C's (fmod=1); floats always fmod
 
     private const string Body = """
         float act_f(float v, int act, float a, float b) {
@@ -116,6 +117,7 @@ internal static class KernelSource
                 case 5: return fmax(x, y);
                 case 6: return fmin(x, y);
                 case 7: return x >= (CT)0 ? x : x * y;
+                case 8: case 9: return (CT)fmod((float)x, (float)y);
             }
             return x;
         }
@@ -175,7 +177,7 @@ internal static class KernelSource
             return (int2)(ia, ib);
         }
 
-        /* Integer arithmetic on int32 storage (Add Sub Mul Div Max Min; shape math): wraps on overflow, division
+        /* Integer arithmetic on int32 storage (Add Sub Mul Div Max Min Mod; shape math): wraps on overflow, division
            truncates, by zero gives 0. Broadcasting as in binary. */
         __kernel void binary_i(__global const int* a, __global const int* b, __global int* y, int n, int op,
                                int8 dims, int8 sa, int8 sb, int plain, int4 fast) {
@@ -190,6 +192,8 @@ internal static class KernelSource
                 case 3: r = v == 0 ? 0 : (x == INT_MIN && v == -1 ? x : x / v); break;
                 case 5: r = max(x, v); break;
                 case 6: r = min(x, v); break;
+                case 8: r = (v == 0 || v == -1) ? 0 : x % v; if (r != 0 && ((r < 0) != (v < 0))) r += v; break;
+                case 9: r = (v == 0 || v == -1) ? 0 : x % v; break;
             }
             y[i] = r;
         }
@@ -413,8 +417,10 @@ internal static class KernelSource
         /* Normalisation over rows of len elements: y = (x - mean) / sqrt(var + eps) * scale + bias. perChannel 0
            (LayerNormalization): scale/bias indexed by the position in the row; perChannel C > 0
            (InstanceNormalization): by the row's channel, row % C. Two passes in float per row. */
+        /* Layer/Instance normalisation per row; with stats, also LayerNormalization's Mean and InvStdDev per row. */
         __kernel void norm_rows(__global const DTYPE* x, __global const DTYPE* scale, __global const DTYPE* bias, __global DTYPE* y,
-                                int rows, int len, float eps, int perChannel, int hasBias) {
+                                int rows, int len, float eps, int perChannel, int hasBias,
+                                __global DTYPE* meanOut, __global DTYPE* invOut, int stats) {
             int r = get_global_id(0);
             if (r >= rows) return;
             int base = r * len;
@@ -424,6 +430,7 @@ internal static class KernelSource
             float var = 0.0f;
             for (int j = 0; j < len; j++) { float d = LDF(x, base + j) - mean; var += d * d; }
             float inv = rsqrt(var / (float)len + eps);
+            if (stats) { ST(meanOut, r, mean); ST(invOut, r, inv); }
             for (int j = 0; j < len; j++) {
                 int si = perChannel > 0 ? r % perChannel : j;
                 float v = (LDF(x, base + j) - mean) * inv * LDF(scale, si);

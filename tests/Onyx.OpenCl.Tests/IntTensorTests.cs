@@ -268,3 +268,52 @@ public class ShapeArithmeticTests
         return new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Tensor, T = t };
     }
 }
+
+/// <summary>LayerNormalization's Mean/InvStdDev outputs with a run-time Scale; Mod on integers and floats.</summary>
+public class NormStatsAndModTests
+{
+    [GpuTheory]
+    [InlineData(-1)]
+    [InlineData(1)]
+    public void LayerNormalizationStatisticsAndRuntimeScale(int axis)
+    {
+        int[] norm = axis == -1 ? [5] : [4, 5];
+        var model = new ModelBuilder().Opset(17).Input("x", 3, 4, 5).Input("s", norm).Input("b", norm)
+            .Node("LayerNormalization", ["x", "s", "b"], ["y", "mean", "inv"], I("axis", axis), F("epsilon", 1e-3f))
+            .Output("y").Output("mean").Output("inv").Build();
+        int len = norm.Aggregate(1, (p, d) => p * d);
+        var inputs = new[] { T(Random(60, 41, -2, 3), 3, 4, 5), T(Random(len, 42), norm), T(Random(len, 43), norm) };
+        var cpu = Compare.Cpu(model, inputs);
+        var gpu = OnGpu(model, GpuPrecision.FP32, inputs);
+        for (int i = 0; i < 3; i++) Close(cpu[i], gpu[i], 1e-5f, 1e-4f);
+        var g = Onyx.Onnx.OnnxModelLoader.Load(model).Graph;
+        Assert.Null(GpuCapability.WhyNot(g.Nodes[0], g));
+    }
+
+    [GpuTheory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void ModOfIntegersOnTheDeviceAndTheHost(int fmod)
+    {
+        // a, b are host-known (boundary inputs: the host path); a2 = Cast(float) is device-computed (binary_i).
+        var model = new ModelBuilder().Opset(13).Input("a", DataType.Int64, 8).Input("b", DataType.Int64, 8).Input("f", 8)
+            .Node("Mod", ["a", "b"], ["host"], I("fmod", fmod))
+            .Node("Cast", ["f"], ["a2"], I("to", (int)DataType.Int64))
+            .Node("Mod", ["a2", "b"], ["dev"], I("fmod", fmod))
+            .Output("host").Output("dev").Build();
+        long[] a = [7, -7, 7, -7, 0, 13, -13, 5], b = [3, 3, -3, -3, 4, 5, -5, 7];
+        var inputs = new[] { Tensor.FromArray(a, 8), Tensor.FromArray(b, 8), T(a.Select(v => (float)v).ToArray(), 8) };
+        var cpu = Compare.Cpu(model, inputs);
+        var gpu = OnGpu(model, GpuPrecision.FP32, inputs);
+        Assert.Equal(cpu[0].ToInt64Array(), gpu[0].ToInt64Array());
+        Assert.Equal(cpu[1].ToInt64Array(), gpu[1].ToInt64Array());
+    }
+
+    [GpuFact]
+    public void FloatFmod()
+    {
+        var model = new ModelBuilder().Opset(13).Input("a", 4, 3).Input("b", 3).Node("Mod", ["a", "b"], ["y"], I("fmod", 1)).Output("y").Build();
+        var inputs = new[] { T(Random(12, 44, -9, 9), 4, 3), T([2.5f, -1.5f, 4f], 3) };
+        Close(Compare.Cpu(model, inputs)[0], OnGpu(model, GpuPrecision.FP32, inputs)[0], 1e-6f, 1e-6f);
+    }
+}
