@@ -727,7 +727,7 @@ internal sealed class AliasOp : GpuOp
     public override void Run(GpuExec e)
     {
         var x = e.Get(Node.Inputs[0]);
-        var _shapeOrAxes = ShapeOrAxes(e);
+        var shapeOrAxes = ShapeOrAxes(e);
         var s = x.Shape;
         int[] shape;
         switch (_kind)
@@ -742,7 +742,7 @@ internal sealed class AliasOp : GpuOp
                 }
             case AliasKind.Reshape:
                 {
-                    var req = _shapeOrAxes!;
+                    var req = shapeOrAxes!;
                     bool allowZero = Node.Attributes.GetInt("allowzero", 0) != 0;
                     shape = new int[req.Length];
                     int known = 1, infer = -1;
@@ -757,14 +757,14 @@ internal sealed class AliasOp : GpuOp
                 }
             case AliasKind.Squeeze:
                 {
-                    var axes = _shapeOrAxes?.Select(a => OpFactory.Axis(a, s.Length)).ToHashSet();
+                    var axes = shapeOrAxes?.Select(a => OpFactory.Axis(a, s.Length)).ToHashSet();
                     shape = s.Where((d, i) => axes is null ? d != 1 : !axes.Contains(i)).ToArray();
                     break;
                 }
             default:
                 {
-                    int outRank = s.Length + _shapeOrAxes!.Length;
-                    var axes = _shapeOrAxes.Select(a => OpFactory.Axis(a, outRank)).ToHashSet();
+                    int outRank = s.Length + shapeOrAxes!.Length;
+                    var axes = shapeOrAxes.Select(a => OpFactory.Axis(a, outRank)).ToHashSet();
                     shape = new int[outRank];
                     int j = 0;
                     for (int i = 0; i < outRank; i++) shape[i] = axes.Contains(i) ? 1 : s[j++];
@@ -799,20 +799,20 @@ internal sealed class SliceOp : GpuOp
 
     public override void Run(GpuExec e)
     {
-        long[] _starts, _ends;
-        long[]? _axes, _steps = null;
+        long[] starts, ends;
+        long[]? axes, steps = null;
         if (Node.OpsetVersion is > 0 and < 10)
         {
-            _starts = Node.Attributes.GetInts("starts")!;
-            _ends = Node.Attributes.GetInts("ends")!;
-            _axes = Node.Attributes.GetInts("axes");
+            starts = Node.Attributes.GetInts("starts")!;
+            ends = Node.Attributes.GetInts("ends")!;
+            axes = Node.Attributes.GetInts("axes");
         }
         else
         {
-            _starts = Ints(e, _c, 1)!;
-            _ends = Ints(e, _c, 2)!;
-            _axes = Ints(e, _c, 3);
-            _steps = Ints(e, _c, 4);
+            starts = Ints(e, _c, 1)!;
+            ends = Ints(e, _c, 2)!;
+            axes = Ints(e, _c, 3);
+            steps = Ints(e, _c, 4);
         }
         var x = e.Get(Node.Inputs[0]);
         int rank = x.Shape.Length;
@@ -820,11 +820,11 @@ internal sealed class SliceOp : GpuOp
         var xs = GpuExec.Strides(x.Shape);
         var src = xs.ToArray();
         int offset = 0;
-        for (int i = 0; i < _starts.Length; i++)
+        for (int i = 0; i < starts.Length; i++)
         {
-            int ax = OpFactory.Axis(_axes?[i] ?? i, rank);
-            long dim = x.Shape[ax], step = _steps?[i] ?? 1;
-            long st = _starts[i], en = _ends[i];
+            int ax = OpFactory.Axis(axes?[i] ?? i, rank);
+            long dim = x.Shape[ax], step = steps?[i] ?? 1;
+            long st = starts[i], en = ends[i];
             if (st < 0) st += dim;
             if (en < 0) en += dim;
             long count;
@@ -854,14 +854,14 @@ internal sealed class SplitOp : GpuOp
 
     public override void Run(GpuExec e)
     {
-        var _split = Node.OpsetVersion is > 0 and < 13 ? Node.Attributes.GetInts("split") : Ints(e, _c, 1);
-        if (_split is { Length: 0 }) _split = null;
+        var split = Node.OpsetVersion is > 0 and < 13 ? Node.Attributes.GetInts("split") : Ints(e, _c, 1);
+        if (split is { Length: 0 }) split = null;
         var x = e.Get(Node.Inputs[0]);
         int rank = x.Shape.Length;
         int axis = OpFactory.Axis(Node.Attributes.GetInt("axis", 0), rank);
         int parts = Node.Outputs.Count, dim = x.Shape[axis];
         var sizes = new int[parts];
-        if (_split is not null) for (int i = 0; i < parts; i++) sizes[i] = (int)_split[i];
+        if (split is not null) for (int i = 0; i < parts; i++) sizes[i] = (int)split[i];
         else
         {
             int chunk = (dim + parts - 1) / parts;
@@ -959,14 +959,14 @@ internal sealed class ReduceOp : GpuOp
 
     public override void Run(GpuExec e)
     {
-        var _axes = _axesInput ? Ints(e, _c, 1) : Node.Attributes.GetInts("axes");
-        if (_axes is { Length: 0 }) _axes = null;
+        var axes = _axesInput ? Ints(e, _c, 1) : Node.Attributes.GetInts("axes");
+        if (axes is { Length: 0 }) axes = null;
         var x = e.Get(Node.Inputs[0]);
         int rank = x.Shape.Length;
-        if (_axes is null && _noopEmpty) { e.Values[Out] = x; return; }
+        if (axes is null && _noopEmpty) { e.Values[Out] = x; return; }
         var red = new bool[rank];
-        if (_axes is null) Array.Fill(red, true);
-        else foreach (var a in _axes) red[OpFactory.Axis(a, rank)] = true;
+        if (axes is null) Array.Fill(red, true);
+        else foreach (var a in axes) red[OpFactory.Axis(a, rank)] = true;
         var xs = GpuExec.Strides(x.Shape);
         var odims = new List<int>(); var os = new List<int>(); var rd = new List<int>(); var rs = new List<int>();
         var outShape = new List<int>();
@@ -985,7 +985,7 @@ internal sealed class ReduceOp : GpuOp
 
 internal sealed class PadOp : GpuOp
 {
-    private readonly long[]? _pads;
+    private readonly long[]? _attrPads; // opset < 11
     private readonly float _value;
     private readonly int _mode;
     private readonly IConstants _c;
@@ -1001,7 +1001,7 @@ internal sealed class PadOp : GpuOp
         };
         if (n.OpsetVersion is > 0 and < 11)
         {
-            _pads = at.GetInts("pads")!;
+            _attrPads = at.GetInts("pads")!;
             _value = at.GetFloat("value", 0f);
         }
         else
@@ -1013,17 +1013,17 @@ internal sealed class PadOp : GpuOp
     public override void Run(GpuExec e)
     {
         bool inputs = Node.OpsetVersion is not (> 0 and < 11);
-        var _pads = inputs ? Ints(e, _c, 1)! : this._pads!;
-        var _axes = inputs ? Ints(e, _c, 3) : null;
+        var pads = inputs ? Ints(e, _c, 1)! : _attrPads!;
+        var axesIn = inputs ? Ints(e, _c, 3) : null;
         var x = e.Get(Node.Inputs[0]);
         int rank = x.Shape.Length;
         var lead = new int[rank];
         var shape = x.Shape.ToArray();
-        var axes = _axes?.Select(a => OpFactory.Axis(a, rank)).ToArray() ?? Enumerable.Range(0, rank).ToArray();
+        var axes = axesIn?.Select(a => OpFactory.Axis(a, rank)).ToArray() ?? Enumerable.Range(0, rank).ToArray();
         for (int i = 0; i < axes.Length; i++)
         {
-            lead[axes[i]] = (int)_pads[i];
-            shape[axes[i]] += (int)(_pads[i] + _pads[i + axes.Length]);
+            lead[axes[i]] = (int)pads[i];
+            shape[axes[i]] += (int)(pads[i] + pads[i + axes.Length]);
         }
         if (lead.Any(v => v < 0)) throw Fail("negative pads are not supported");
         var y = e.Alloc(shape);
