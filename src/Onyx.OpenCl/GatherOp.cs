@@ -4,50 +4,52 @@ using Onyx.Tensors;
 namespace Onyx.OpenCl;
 
 /// <summary>
-/// ONNX Gather on float data along any axis with constant int32/int64 indices (any rank, negative counted
-/// from the end). The indices travel as a float32 constant of the subgraph (<see cref="IndexKey"/>), uploaded
-/// once: device tensors hold only float storage, and floats are exact for every index below 2^24.
+/// ONNX Gather along any axis, on float or integer data, with int32/int64 indices of any rank that live on the
+/// device: constants (uploaded once), subgraph inputs (a transformer's input_ids) or values computed there.
+/// Negative indices count from the end. An index outside [-A, A) makes the kernel write 0 (as ONNX Runtime's CUDA
+/// Gather does) and raise the run's error flag, so the Run fails with the node and the index, as on the CPU.
 /// </summary>
-internal sealed class GatherOp : GpuOp
+internal sealed class GatherOp(Node n) : GpuOp(n)
 {
-    private readonly long[] _indices;
-
-    /// <summary>The subgraph constant holding the indices as float32.</summary>
-    public string IndexKey { get; }
-    public Tensor IndexTensor { get; }
-
-    public GatherOp(Node n, IConstants c) : base(n)
-    {
-        var t = c.Get(n.Inputs[1]) ?? throw new NotSupportedException($"{n.Describe()}: indices ('{n.Inputs[1]}') must be a constant for the GPU device");
-        _indices = t.ToInt64Array();
-        var f = new float[_indices.Length];
-        for (int i = 0; i < f.Length; i++)
-        {
-            if (Math.Abs(_indices[i]) >= 1 << 24) throw new NotSupportedException($"{n.Describe()}: index {_indices[i]} is too large for the GPU device");
-            f[i] = _indices[i];
-        }
-        IndexTensor = Tensor.FromArray(f, t.Shape.ToArray());
-        IndexKey = "\u0001gather_idx:" + n.Inputs[1];
-    }
+    private int _axisSize;
 
     public override void Run(GpuExec e)
     {
         var x = e.Get(Node.Inputs[0]);
+        var idx = e.Get(Node.Inputs[1]);
+        if (!idx.IsInt) throw Fail($"indices are {idx.Type}");
         int rank = x.Shape.Length;
         if (rank == 0) throw Fail("data must have rank ≥ 1");
         int axis = OpFactory.Axis(Node.Attributes.GetInt("axis", 0), rank);
         if (axis < 0 || axis >= rank) throw Fail($"axis {Node.Attributes.GetInt("axis", 0)} is out of range for rank {rank}");
-        int a = x.Shape[axis];
-        foreach (long v in _indices)
-            if (v < -a || v >= a) throw Fail($"index {v} is out of range for axis {axis} of size {a}");
-        int outer = Tensor.ElementCount(x.Shape.AsSpan(0, axis)), inner = Tensor.ElementCount(x.Shape.AsSpan(axis + 1));
-        var idxShape = IndexTensor.Shape;
-        var shape = new int[rank - 1 + idxShape.Length];
+        int a = _axisSize = x.Shape[axis];
+        int inner = Tensor.ElementCount(x.Shape.AsSpan(axis + 1));
+        var shape = new int[rank - 1 + idx.Shape.Length];
         for (int i = 0; i < axis; i++) shape[i] = x.Shape[i];
-        for (int i = 0; i < idxShape.Length; i++) shape[axis + i] = idxShape[i];
-        for (int i = axis + 1; i < rank; i++) shape[idxShape.Length + i - 1] = x.Shape[i];
-        var y = e.Alloc(shape);
-        e.Launch1("gather", y.Length, x, e.Get(IndexKey), y, y.Length, _indices.Length, inner, a);
+        for (int i = 0; i < idx.Shape.Length; i++) shape[axis + i] = idx.Shape[i];
+        for (int i = axis + 1; i < rank; i++) shape[idx.Shape.Length + i - 1] = x.Shape[i];
+        if (x.Host is { } hx && idx.Host is { } hi)
+        {
+            // Shape arithmetic (Shape → Gather): on the host, keeping a host copy.
+            int outer = Tensor.ElementCount(x.Shape.AsSpan(0, axis));
+            var v = new int[outer * hi.Length * inner];
+            for (int o = 0, w = 0; o < outer; o++)
+                foreach (int raw in hi)
+                {
+                    int j = raw < 0 ? raw + a : raw;
+                    if (j < 0 || j >= a) throw FlagError(raw);
+                    Array.Copy(hx, (o * a + j) * inner, v, w, inner);
+                    w += inner;
+                }
+            e.Values[Out] = e.Ints(v, shape, x.Type);
+            return;
+        }
+        var y = e.Alloc(shape, x.Type);
+        if (y.Length > 0)
+            e.Launch1(x.IsInt ? "gather_i" : "gather", y.Length, x, idx, y, y.Length, idx.Length, inner, a, e.ErrorFlag(this));
         e.Values[Out] = y;
     }
+
+    public override Exception FlagError(int value) =>
+        Fail($"index {value} is out of range for axis {Node.Attributes.GetInt("axis", 0)} of size {_axisSize} (valid: {-_axisSize}..{_axisSize - 1})");
 }

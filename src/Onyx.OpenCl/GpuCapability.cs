@@ -17,13 +17,14 @@ public static class GpuCapability
         "Relu", "Clip", "LeakyRelu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Exp", "Log", "Sqrt", "Abs", "Neg",
         "Reciprocal", "Floor", "Ceil", "Elu", "Selu", "Softplus", "Softsign", "Erf", "Gelu", "Sin", "Cos", "Mish", "Sign",
         "Round", "Identity", "Dropout",
-        "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "PRelu",
+        "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "PRelu", "Mod",
         "Conv", "ConvTranspose", "MatMul", "Gemm",
         "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization",
         "Softmax", "LogSoftmax", "LayerNormalization", "InstanceNormalization", "GroupNormalization",
         "Concat", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Split", "Resize", "Pad", "Gather",
         "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceSumSquare", "ReduceL2", "ReduceL1",
-        "Constant",
+        "Constant", "Cast", "CastLike", "Shape", "Size", "ConstantOfShape",
+        "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And", "Or", "Xor", "Not", "Where", "Expand",
     };
 
     /// <summary>True when the device claims <paramref name="node"/> by op type and attributes.</summary>
@@ -76,22 +77,27 @@ public static class GpuCapability
             case "Pad":
                 if (at.GetString("mode", "constant") is not ("constant" or "edge" or "reflect")) return "pad mode";
                 break;
-            case "Gelu":
+            case "Mod":
+                // Float Mod needs fmod=1 (ONNX); the float kernel computes fmod.
+                if (at.GetInt("fmod", 0) == 0 && graph is not null && graph.TypeOf(node.Inputs[0]) is TensorTypeInfo { ElementType: DType.Float32 }) return "float Mod without fmod=1";
                 break;
             case "LayerNormalization":
-                if (node.Outputs.Count(o => o.Length > 0) > 1) return "LayerNormalization Mean/InvStdDev outputs";
+                if (at.GetInt("stash_type", 1) != 1) return "stash_type other than float";
+                break;
+            case "Cast":
+                if (CastOp.Target(node) is null) return $"Cast to {(DType)(int)at.GetInt("to", 0)} (the device holds float32/float16/float64/int64/int32/bool)";
+                break;
+            case "ConstantOfShape":
+                if (at.GetTensor("value") is { } fillValue && !(fillValue.DType == DType.Float32 || DeviceTypes.IsInt(fillValue.DType)))
+                    return $"ConstantOfShape of {fillValue.DType}";
                 break;
             case "Constant":
-                if (at.GetTensor("value") is not { DType: DType.Float32 or DType.Int64 or DType.Int32 }) return "non-tensor constant";
+                if (ConstantValue(node) is not { } cv) return "Constant without a value/value_float(s)/value_int(s) attribute";
+                if (cv.DType is not (DType.Float32 or DType.Int64 or DType.Int32)) return $"{cv.DType} constant";
                 break;
         }
         if (graph is null) return null;
 
-        if (node.OpType == "Gather" && node.HasInput(1))
-        {
-            if (!IsConstant(graph, node.Inputs[1])) return "Gather with runtime indices (the device holds float tensors only; constant indices are claimed)";
-            if (graph.Initializers.TryGetValue(node.Inputs[1], out var idx) && idx.DType is not (DType.Int32 or DType.Int64)) return $"Gather indices are {idx.DType}";
-        }
         // Inputs that must be constants.
         foreach (int i in ConstantInputs(node))
             if (node.HasInput(i) && !IsConstant(graph, node.Inputs[i])) return $"input {i} ('{node.Inputs[i]}') is not a constant";
@@ -103,21 +109,58 @@ public static class GpuCapability
             var xs = ShapeOf(graph, node.Inputs[0]);
             for (int i = 1; i < 3; i++)
             {
-                if (!node.HasInput(i) || !graph.Initializers.TryGetValue(node.Inputs[i], out var p)) continue;
-                if (p.Rank != xr - axis) return $"input {i} does not span the normalised dims";
-                for (int d = 0; d < p.Rank && xs is not null; d++)
-                    if (xs[axis + d].Value is { } v && v != p.Shape[d]) return $"input {i} broadcasts over the normalised dims";
+                if (!node.HasInput(i)) continue;
+                // Constant or run-time (a graph input): its static shape must be known and span the normalised dims.
+                if (ShapeOf(graph, node.Inputs[i]) is not { } p || p.Any(d => d.Value is null)) return $"input {i} has no static shape";
+                if (p.Length != xr - axis) return $"input {i} does not span the normalised dims";
+                for (int d = 0; d < p.Length && xs is not null; d++)
+                    if (xs[axis + d].Value is { } v && v != p[d].Value) return $"input {i} broadcasts over the normalised dims";
             }
         }
-        // Data inputs must be float32 when typed.
+        // Data inputs must have a type the op's kernels take (float32 for most), when typed.
         foreach (int i in DataInputs(node))
         {
             if (!node.HasInput(i)) continue;
-            if (graph.TypeOf(node.Inputs[i]) is TensorTypeInfo { ElementType: var dt } && dt != DType.Float32) return $"input {i} is {dt}";
-            if (graph.Initializers.TryGetValue(node.Inputs[i], out var t) && t.DType != DType.Float32) return $"input {i} is {t.DType}";
+            var accepts = InputTypes(node, i);
+            if (graph.TypeOf(node.Inputs[i]) is TensorTypeInfo { ElementType: var dt } && !accepts(dt)) return $"input {i} is {dt}";
+            if (graph.Initializers.TryGetValue(node.Inputs[i], out var t) && !accepts(t.DType)) return $"input {i} is {t.DType}";
         }
         return null;
     }
+
+    /// <summary>The tensor of a Constant node (value, value_float(s), value_int(s)); null for other forms.</summary>
+    public static Tensor? ConstantValue(Node n)
+    {
+        var a = n.Attributes;
+        if (a.Has("value")) return a.GetTensor("value");
+        if (a.Has("value_float")) return Tensor.Scalar(a.GetFloat("value_float"));
+        if (a.GetFloats("value_floats") is { } fs) return Tensor.FromArray(fs, fs.Length);
+        if (a.Has("value_int")) return Tensor.Scalar(a.GetInt("value_int"));
+        if (a.GetInts("value_ints") is { } ls) return Tensor.FromArray(ls, ls.Length);
+        return null;
+    }
+
+    /// <summary>True when input <paramref name="i"/> of <paramref name="n"/> may be a tensor of <paramref name="type"/> (checked at subgraph boundaries).</summary>
+    internal static bool Accepts(Node n, int i, DType type) => !DataInputs(n).Contains(i) || InputTypes(n, i)(type);
+
+    /// <summary>
+    /// The element types input <paramref name="i"/> of <paramref name="n"/> may have. Integer tensors live on the
+    /// device (int32 storage), so Gather takes run-time indices; ops that only move or re-label data take any device type.
+    /// </summary>
+    private static Func<DType, bool> InputTypes(Node n, int i) => n.OpType switch
+    {
+        "Cast" or "CastLike" or "Shape" or "Size" or "Reshape" or "Flatten" or "Squeeze" or "Unsqueeze" or "Identity" or "Dropout" when i == 0 => DeviceTypes.IsSupported,
+        "CastLike" => DeviceTypes.IsSupported,
+        "Gather" when i == 0 => t => t == DType.Float32 || DeviceTypes.IsInt(t),
+        "Gather" => t => t is DType.Int32 or DType.Int64,
+        "ConstantOfShape" => DeviceTypes.IsInt,
+        "Equal" or "Less" or "LessOrEqual" or "Greater" or "GreaterOrEqual" or "Expand" or "Concat" or "Slice" or "Transpose" or "Split" => t => t == DType.Float32 || DeviceTypes.IsInt(t),
+        "Add" or "Sub" or "Mul" or "Div" or "Max" or "Min" or "Sum" or "Mod" => t => t is DType.Float32 or DType.Int64 or DType.Int32,
+        "Where" when i == 0 => t => t == DType.Bool,
+        "Where" => t => t == DType.Float32 || DeviceTypes.IsInt(t),
+        "And" or "Or" or "Xor" or "Not" => t => t == DType.Bool,
+        _ => t => t == DType.Float32,
+    };
 
     private static int? RankOf(Graph graph, string name) =>
         graph.Initializers.TryGetValue(name, out var t) ? t.Rank : graph.TypeOf(name) is TensorTypeInfo { Shape: { } s } ? s.Length : null;
@@ -144,15 +187,12 @@ public static class GpuCapability
 
     private static int[] ConstantInputs(Node n) => n.OpType switch
     {
-        "Reshape" or "Squeeze" or "Unsqueeze" or "Split" => [1],
-        "Gather" => [1], // the device holds float storage only: runtime int indices stay on the CPU
-        "Slice" => [1, 2, 3, 4],
+        // Shape-like int inputs of Reshape/Squeeze/Unsqueeze/Split/Slice/Pad/Reduce* may be run-time tensors: their
+        // values are read on the host (boundary inputs and Shape results carry a host copy; others are read back).
         "Resize" => [1, 2, 3],
-        "Pad" => [1, 2, 3],
+        "Pad" => [2],
         "Clip" => [1, 2],
         "BatchNormalization" => [1, 2, 3, 4],
-        "LayerNormalization" or "InstanceNormalization" => [1, 2],
-        "ReduceMean" or "ReduceSum" or "ReduceMax" or "ReduceMin" or "ReduceSumSquare" or "ReduceL2" or "ReduceL1" => [1],
         _ => [],
     };
 
@@ -160,7 +200,9 @@ public static class GpuCapability
     {
         "Conv" or "ConvTranspose" or "Gemm" or "LayerNormalization" or "InstanceNormalization" or "GroupNormalization" => [0, 1, 2],
         "Concat" or "Sum" or "Max" or "Min" => Enumerable.Range(0, n.Inputs.Count).ToArray(),
-        "Add" or "Sub" or "Mul" or "Div" or "Pow" or "PRelu" or "MatMul" => [0, 1],
+        "Add" or "Sub" or "Mul" or "Div" or "Pow" or "PRelu" or "MatMul" or "Gather" or "CastLike" or "Mod" => [0, 1],
+        "Equal" or "Less" or "LessOrEqual" or "Greater" or "GreaterOrEqual" or "And" or "Or" or "Xor" => [0, 1],
+        "Where" => [0, 1, 2],
         "Constant" => [],
         _ => [0],
     };

@@ -15,7 +15,23 @@ internal abstract class GpuOp(Node node)
     /// <summary>Makes the op apply the activation of <paramref name="act"/>; false when it cannot.</summary>
     public virtual bool TryFuse(int act, float a, float b) => false;
 
-    protected Exception Fail(string msg) => new OnnxRuntimeException(ErrorCode.InvalidArgument, $"{Node.Describe()} on GPU: {msg}");
+    /// <summary>
+    /// The int values of shape-like input <paramref name="i"/> (shape, axes, starts, pads, split), null when absent:
+    /// a constant's values, else the run-time tensor's host copy (boundary inputs, Shape results), else a read-back.
+    /// </summary>
+    protected long[]? Ints(GpuExec e, IConstants c, int i)
+    {
+        if (!Node.HasInput(i)) return null;
+        if (c.Get(Node.Inputs[i]) is { } t) return t.ToInt64Array();
+        var d = e.Get(Node.Inputs[i]);
+        if (!d.IsInt) throw Fail($"input {i} ('{Node.Inputs[i]}') is {d.Type}, expected int64/int32");
+        return Array.ConvertAll(e.HostInts(d), v => (long)v);
+    }
+
+    /// <summary>The error for a raised device error flag (<see cref="GpuExec.ErrorFlag"/>) carrying <paramref name="value"/>.</summary>
+    public virtual Exception FlagError(int value) => Fail($"the device reported bad data ({value})");
+
+    internal Exception Fail(string msg) => new OnnxRuntimeException(ErrorCode.InvalidArgument, $"{Node.Describe()} on GPU: {msg}");
 }
 
 /// <summary>Host-side constant access for op constructors.</summary>
@@ -41,6 +57,7 @@ internal static class OpFactory
             "Min" => new BinaryOp(n, BinMin),
             "Sum" => new BinaryOp(n, BinAdd),
             "PRelu" => new BinaryOp(n, BinPRelu),
+            "Mod" => new BinaryOp(n, n.Attributes.GetInt("fmod", 0) != 0 ? BinFmod : BinMod),
             "Conv" => new ConvOp(n, c, transpose: false),
             "ConvTranspose" => new ConvOp(n, c, transpose: true),
             "MatMul" => new MatMulOp(n, gemm: false),
@@ -55,7 +72,21 @@ internal static class OpFactory
             "LayerNormalization" => new NormOp(n, instance: false),
             "InstanceNormalization" => new NormOp(n, instance: true),
             "GroupNormalization" => new GroupNormOp(n),
-            "Gather" => new GatherOp(n, c),
+            "Gather" => new GatherOp(n),
+            "Cast" or "CastLike" => new CastOp(n),
+            "Shape" or "Size" => new ShapeOp(n),
+            "ConstantOfShape" => new ConstantOfShapeOp(n, c),
+            "Equal" => new CompareOp(n, 0),
+            "Less" => new CompareOp(n, 1),
+            "LessOrEqual" => new CompareOp(n, 2),
+            "Greater" => new CompareOp(n, 3),
+            "GreaterOrEqual" => new CompareOp(n, 4),
+            "And" => new CompareOp(n, 5),
+            "Or" => new CompareOp(n, 6),
+            "Xor" => new CompareOp(n, 7),
+            "Not" => new NotOp(n),
+            "Where" => new WhereOp(n),
+            "Expand" => new ExpandOp(n, c),
             "Concat" => new ConcatOp(n),
             "Reshape" => new AliasOp(n, AliasKind.Reshape, c),
             "Flatten" => new AliasOp(n, AliasKind.Flatten, c),
@@ -172,25 +203,68 @@ internal sealed class BinaryOp(Node n, int op) : GpuOp(n)
 
     private DevTensor RunPair(GpuExec e, DevTensor a, DevTensor b)
     {
-        int rank = Math.Max(a.Shape.Length, b.Shape.Length);
+        var bc = Broadcast(this, a.Shape, b.Shape);
+        if (a.IsInt || b.IsInt)
+        {
+            if (a.IsInt != b.IsInt) throw Fail($"operands are {a.Type} and {b.Type}");
+            // Shape arithmetic on host-known ints stays on the host (and keeps a host copy for Reshape & co.).
+            if (a.Host is { } ha && b.Host is { } hb) return e.Ints(HostBinary(bc, ha, hb, op), bc.Shape, a.Type);
+            var yi = e.Alloc(bc.Shape, a.Type);
+            e.Launch1("binary_i", yi.Length, a, b, yi, yi.Length, op, bc.Dims, bc.Sa, bc.Sb, bc.Plain, bc.Fast);
+            return yi;
+        }
+        var y = e.Alloc(bc.Shape);
+        e.Launch1("binary", y.Length, a, b, y, y.Length, op, bc.Dims, bc.Sa, bc.Sb, bc.Plain, bc.Fast);
+        if (_act > 0) e.Launch1("unary", y.Length, y, y, y.Length, _act, 0f, 0f);
+        return y;
+    }
+
+    /// <summary>The int kernel's arithmetic (binary_i) on the host: 32-bit wrap-around, division truncating, by zero giving 0.</summary>
+    private static int[] HostBinary(Bcast bc, int[] a, int[] b, int op)
+    {
+        var y = new int[Tensor.ElementCount(bc.Shape)];
+        for (int i = 0; i < y.Length; i++)
+        {
+            int r = i, ia = 0, ib = 0;
+            for (int k = 7; k >= 0; k--) { int q = r % bc.Dims[k]; r /= bc.Dims[k]; ia += q * bc.Sa[k]; ib += q * bc.Sb[k]; }
+            int x = a[ia], v = b[ib];
+            y[i] = op switch
+            {
+                BinAdd => unchecked(x + v),
+                BinSub => unchecked(x - v),
+                BinMul => unchecked(x * v),
+                BinDiv => v == 0 ? 0 : x == int.MinValue && v == -1 ? x : x / v,
+                BinMax => Math.Max(x, v),
+                BinMin => Math.Min(x, v),
+                BinMod => v is 0 or -1 ? 0 : ((x % v) is var m && m != 0 && (m < 0) != (v < 0) ? m + v : m),
+                BinFmod => v is 0 or -1 ? 0 : x % v,
+                _ => throw new NotSupportedException($"integer binary op {op}"),
+            };
+        }
+        return y;
+    }
+
+    /// <summary>Numpy broadcasting of two shapes as the binary-style kernels take it (padded dims, strides, fast-path mode).</summary>
+    internal readonly record struct Bcast(int[] Shape, int[] Dims, int[] Sa, int[] Sb, int Plain, int[] Fast);
+
+    internal static Bcast Broadcast(GpuOp op, int[] a, int[] b)
+    {
+        int rank = Math.Max(a.Length, b.Length);
         var shape = new int[rank];
-        var da = GpuExec.Pad8(a.Shape, 1);
-        var db = GpuExec.Pad8(b.Shape, 1);
+        var da = GpuExec.Pad8(a, 1);
+        var db = GpuExec.Pad8(b, 1);
         var dy = new int[8];
         for (int k = 0; k < 8; k++)
         {
-            if (da[k] != db[k] && da[k] != 1 && db[k] != 1) throw Fail($"shapes [{string.Join(",", a.Shape)}] and [{string.Join(",", b.Shape)}] do not broadcast");
+            if (da[k] != db[k] && da[k] != 1 && db[k] != 1) throw op.Fail($"shapes [{string.Join(",", a)}] and [{string.Join(",", b)}] do not broadcast");
             dy[k] = da[k] == 1 ? db[k] : da[k];
         }
         for (int k = 0; k < rank; k++) shape[k] = dy[8 - rank + k];
-        var y = e.Alloc(shape);
         int[] sa = BroadcastStrides(da, dy), sb = BroadcastStrides(db, dy);
-        int plain = a.Shape.AsSpan().SequenceEqual(b.Shape) ? 1 : 0;
+        int plain = a.AsSpan().SequenceEqual(b) ? 1 : 0;
         var fast = new int[4];
         if (plain == 0 && Collapse(da, dy, out fast[0], out fast[1]) && Collapse(db, dy, out fast[2], out fast[3])) plain = 2;
-        e.Launch1("binary", y.Length, a, b, y, y.Length, op, dy, sa, sb, plain, fast);
-        if (_act > 0) e.Launch1("unary", y.Length, y, y, y.Length, _act, 0f, 0f);
-        return y;
+        return new Bcast(shape, dy, sa, sb, plain, fast);
     }
 
     /// <summary>
@@ -214,7 +288,7 @@ internal sealed class BinaryOp(Node n, int op) : GpuOp(n)
         return true;
     }
 
-    private static int[] BroadcastStrides(int[] d, int[] dy)
+    internal static int[] BroadcastStrides(int[] d, int[] dy)
     {
         var s = new int[8];
         int acc = 1;
@@ -571,8 +645,23 @@ internal sealed class NormOp(Node n, bool instance) : GpuOp(n)
                 throw Fail($"Scale/B of {scale.Length} elements for rows of {len} (a broadcast Scale is not supported)");
         }
         var y = e.Alloc(x.Shape);
-        e.Launch1("norm_rows", rows, x, scale, bias, y, rows, len, eps, perChannel, hasBias ? 1 : 0);
+        // LayerNormalization's optional Mean/InvStdDev: one value per row, shaped as X with the normalised dims 1.
+        bool stats = !instance && (Node.HasOutput(1) || Node.HasOutput(2));
+        DevTensor mean = y, inv = y;
+        if (stats)
+        {
+            int axis = OpFactory.Axis(Node.Attributes.GetInt("axis", -1), rank);
+            var statShape = x.Shape.Select((d, i) => i < axis ? d : 1).ToArray();
+            mean = e.Alloc(statShape);
+            inv = e.Alloc(statShape);
+        }
+        e.Launch1("norm_rows", rows, x, scale, bias, y, rows, len, eps, perChannel, hasBias ? 1 : 0, mean, inv, stats ? 1 : 0);
         e.Values[Out] = y;
+        if (stats)
+        {
+            if (Node.HasOutput(1)) e.Values[Node.Outputs[1]] = mean;
+            if (Node.HasOutput(2)) e.Values[Node.Outputs[2]] = inv;
+        }
     }
 }
 
@@ -586,13 +675,27 @@ internal sealed class ConcatOp(Node n) : GpuOp(n)
         int axis = OpFactory.Axis(Node.Attributes.GetInt("axis"), rank);
         var shape = first.Shape.ToArray();
         shape[axis] = inputs.Sum(t => t.Shape[axis]);
-        var y = e.Alloc(shape);
+        if (inputs.All(t => t.Host is not null))
+        {
+            // Shape arithmetic (Shape → Concat → Reshape): concatenate the host copies; nothing runs on the device.
+            var host = new List<int>();
+            int outer = Tensor.ElementCount(shape.AsSpan(0, axis));
+            for (int o = 0; o < outer; o++)
+                foreach (var t in inputs)
+                {
+                    int block = t.Length / Math.Max(1, outer);
+                    host.AddRange(t.Host!.AsSpan(o * block, block).ToArray());
+                }
+            e.Values[Out] = e.Ints(host.ToArray(), shape, first.Type);
+            return;
+        }
+        var y = e.Alloc(shape, first.Type);
         var ys = GpuExec.Strides(shape);
         int offset = 0;
         foreach (var t in inputs)
         {
             if (t.Length > 0)
-                e.Launch1("strided_copy", t.Length, t, y, t.Length, GpuExec.Dims8(t.Shape), GpuExec.Pad8(GpuExec.Strides(t.Shape)), 0, GpuExec.Pad8(ys), offset * ys[axis]);
+                e.Launch1(t.IsInt ? "strided_copy_i" : "strided_copy", t.Length, t, y, t.Length, GpuExec.Dims8(t.Shape), GpuExec.Pad8(GpuExec.Strides(t.Shape)), 0, GpuExec.Pad8(ys), offset * ys[axis]);
             offset += t.Shape[axis];
         }
         e.Values[Out] = y;
@@ -605,22 +708,26 @@ internal enum AliasKind { Identity, Reshape, Flatten, Squeeze, Unsqueeze }
 internal sealed class AliasOp : GpuOp
 {
     private readonly AliasKind _kind;
-    private readonly long[]? _shapeOrAxes;
+    private readonly IConstants _c;
 
     public AliasOp(Node n, AliasKind kind, IConstants c) : base(n)
     {
         _kind = kind;
-        _shapeOrAxes = kind switch
-        {
-            AliasKind.Reshape => n.OpsetVersion is > 0 and < 5 ? n.Attributes.GetInts("shape") : OpFactory.ConstInts(n, c, 1),
-            AliasKind.Squeeze or AliasKind.Unsqueeze => n.OpsetVersion is > 0 and < 13 ? n.Attributes.GetInts("axes") : OpFactory.ConstInts(n, c, 1),
-            _ => null,
-        };
+        _c = c;
     }
+
+    /// <summary>Reshape's shape or (Un)Squeeze's axes: an attribute before opset 5/13, else input 1 (constant or run-time).</summary>
+    private long[]? ShapeOrAxes(GpuExec e) => _kind switch
+    {
+        AliasKind.Reshape => Node.OpsetVersion is > 0 and < 5 ? Node.Attributes.GetInts("shape") : Ints(e, _c, 1),
+        AliasKind.Squeeze or AliasKind.Unsqueeze => Node.OpsetVersion is > 0 and < 13 ? Node.Attributes.GetInts("axes") : Ints(e, _c, 1),
+        _ => null,
+    };
 
     public override void Run(GpuExec e)
     {
         var x = e.Get(Node.Inputs[0]);
+        var shapeOrAxes = ShapeOrAxes(e);
         var s = x.Shape;
         int[] shape;
         switch (_kind)
@@ -635,7 +742,7 @@ internal sealed class AliasOp : GpuOp
                 }
             case AliasKind.Reshape:
                 {
-                    var req = _shapeOrAxes!;
+                    var req = shapeOrAxes!;
                     bool allowZero = Node.Attributes.GetInt("allowzero", 0) != 0;
                     shape = new int[req.Length];
                     int known = 1, infer = -1;
@@ -650,14 +757,14 @@ internal sealed class AliasOp : GpuOp
                 }
             case AliasKind.Squeeze:
                 {
-                    var axes = _shapeOrAxes?.Select(a => OpFactory.Axis(a, s.Length)).ToHashSet();
+                    var axes = shapeOrAxes?.Select(a => OpFactory.Axis(a, s.Length)).ToHashSet();
                     shape = s.Where((d, i) => axes is null ? d != 1 : !axes.Contains(i)).ToArray();
                     break;
                 }
             default:
                 {
-                    int outRank = s.Length + _shapeOrAxes!.Length;
-                    var axes = _shapeOrAxes.Select(a => OpFactory.Axis(a, outRank)).ToHashSet();
+                    int outRank = s.Length + shapeOrAxes!.Length;
+                    var axes = shapeOrAxes.Select(a => OpFactory.Axis(a, outRank)).ToHashSet();
                     shape = new int[outRank];
                     int j = 0;
                     for (int i = 0; i < outRank; i++) shape[i] = axes.Contains(i) ? 1 : s[j++];
@@ -680,47 +787,44 @@ internal sealed class TransposeOp(Node n) : GpuOp(n)
         var shape = new int[rank];
         var src = new int[rank];
         for (int i = 0; i < rank; i++) { shape[i] = x.Shape[perm[i]]; src[i] = xs[perm[i]]; }
-        var y = e.Alloc(shape);
-        e.Launch1("strided_copy", y.Length, x, y, y.Length, GpuExec.Dims8(shape), GpuExec.Pad8(src), 0, GpuExec.Pad8(GpuExec.Strides(shape)), 0);
-        e.Values[Out] = y;
+        e.Values[Out] = e.StridedCopy(x, shape, src, 0);
     }
 }
 
 internal sealed class SliceOp : GpuOp
 {
-    private readonly long[] _starts, _ends;
-    private readonly long[]? _axes, _steps;
+    private readonly IConstants _c;
 
-    public SliceOp(Node n, IConstants c) : base(n)
-    {
-        if (n.OpsetVersion is > 0 and < 10)
-        {
-            _starts = n.Attributes.GetInts("starts")!;
-            _ends = n.Attributes.GetInts("ends")!;
-            _axes = n.Attributes.GetInts("axes");
-        }
-        else
-        {
-            _starts = OpFactory.ConstInts(n, c, 1)!;
-            _ends = OpFactory.ConstInts(n, c, 2)!;
-            _axes = OpFactory.ConstInts(n, c, 3);
-            _steps = OpFactory.ConstInts(n, c, 4);
-        }
-    }
+    public SliceOp(Node n, IConstants c) : base(n) => _c = c;
 
     public override void Run(GpuExec e)
     {
+        long[] starts, ends;
+        long[]? axes, steps = null;
+        if (Node.OpsetVersion is > 0 and < 10)
+        {
+            starts = Node.Attributes.GetInts("starts")!;
+            ends = Node.Attributes.GetInts("ends")!;
+            axes = Node.Attributes.GetInts("axes");
+        }
+        else
+        {
+            starts = Ints(e, _c, 1)!;
+            ends = Ints(e, _c, 2)!;
+            axes = Ints(e, _c, 3);
+            steps = Ints(e, _c, 4);
+        }
         var x = e.Get(Node.Inputs[0]);
         int rank = x.Shape.Length;
         var shape = x.Shape.ToArray();
         var xs = GpuExec.Strides(x.Shape);
         var src = xs.ToArray();
         int offset = 0;
-        for (int i = 0; i < _starts.Length; i++)
+        for (int i = 0; i < starts.Length; i++)
         {
-            int ax = OpFactory.Axis(_axes?[i] ?? i, rank);
-            long dim = x.Shape[ax], step = _steps?[i] ?? 1;
-            long st = _starts[i], en = _ends[i];
+            int ax = OpFactory.Axis(axes?[i] ?? i, rank);
+            long dim = x.Shape[ax], step = steps?[i] ?? 1;
+            long st = starts[i], en = ends[i];
             if (st < 0) st += dim;
             if (en < 0) en += dim;
             long count;
@@ -738,30 +842,26 @@ internal sealed class SliceOp : GpuOp
             src[ax] = (int)(xs[ax] * step);
             if (count > 0) offset += (int)(st * xs[ax]);
         }
-        var y = e.Alloc(shape);
-        e.Launch1("strided_copy", y.Length, x, y, y.Length, GpuExec.Dims8(shape), GpuExec.Pad8(src), offset, GpuExec.Pad8(GpuExec.Strides(shape)), 0);
-        e.Values[Out] = y;
+        e.Values[Out] = e.StridedCopy(x, shape, src, offset);
     }
 }
 
 internal sealed class SplitOp : GpuOp
 {
-    private readonly long[]? _split;
+    private readonly IConstants _c;
 
-    public SplitOp(Node n, IConstants c) : base(n)
-    {
-        _split = n.OpsetVersion is > 0 and < 13 ? n.Attributes.GetInts("split") : OpFactory.ConstInts(n, c, 1);
-        if (_split is { Length: 0 }) _split = null;
-    }
+    public SplitOp(Node n, IConstants c) : base(n) => _c = c;
 
     public override void Run(GpuExec e)
     {
+        var split = Node.OpsetVersion is > 0 and < 13 ? Node.Attributes.GetInts("split") : Ints(e, _c, 1);
+        if (split is { Length: 0 }) split = null;
         var x = e.Get(Node.Inputs[0]);
         int rank = x.Shape.Length;
         int axis = OpFactory.Axis(Node.Attributes.GetInt("axis", 0), rank);
         int parts = Node.Outputs.Count, dim = x.Shape[axis];
         var sizes = new int[parts];
-        if (_split is not null) for (int i = 0; i < parts; i++) sizes[i] = (int)_split[i];
+        if (split is not null) for (int i = 0; i < parts; i++) sizes[i] = (int)split[i];
         else
         {
             int chunk = (dim + parts - 1) / parts;
@@ -773,8 +873,7 @@ internal sealed class SplitOp : GpuOp
         {
             var shape = x.Shape.ToArray();
             shape[axis] = sizes[i];
-            var y = e.Alloc(shape);
-            e.Launch1("strided_copy", y.Length, x, y, y.Length, GpuExec.Dims8(shape), GpuExec.Pad8(xs), offset * xs[axis], GpuExec.Pad8(GpuExec.Strides(shape)), 0);
+            var y = e.StridedCopy(x, shape, xs, offset * xs[axis]);
             offset += sizes[i];
             if (Node.HasOutput(i)) e.Values[Node.Outputs[i]] = y;
         }
@@ -845,28 +944,29 @@ internal sealed class ResizeOp : GpuOp
 
 internal sealed class ReduceOp : GpuOp
 {
-    private readonly long[]? _axes;
-    private readonly bool _keepDims, _noopEmpty;
+    private readonly bool _keepDims, _noopEmpty, _axesInput;
     private readonly int _op;
+    private readonly IConstants _c;
 
     public ReduceOp(Node n, IConstants c, int op) : base(n)
     {
         _op = op;
+        _c = c;
         _keepDims = n.Attributes.GetInt("keepdims", 1) != 0;
         _noopEmpty = n.Attributes.GetInt("noop_with_empty_axes", 0) != 0;
-        bool axesInput = n.OpType == "ReduceSum" ? n.OpsetVersion >= 13 : n.OpsetVersion >= 18;
-        _axes = axesInput ? OpFactory.ConstInts(n, c, 1) : n.Attributes.GetInts("axes");
-        if (_axes is { Length: 0 }) _axes = null;
+        _axesInput = n.OpType == "ReduceSum" ? n.OpsetVersion >= 13 : n.OpsetVersion >= 18;
     }
 
     public override void Run(GpuExec e)
     {
+        var axes = _axesInput ? Ints(e, _c, 1) : Node.Attributes.GetInts("axes");
+        if (axes is { Length: 0 }) axes = null;
         var x = e.Get(Node.Inputs[0]);
         int rank = x.Shape.Length;
-        if (_axes is null && _noopEmpty) { e.Values[Out] = x; return; }
+        if (axes is null && _noopEmpty) { e.Values[Out] = x; return; }
         var red = new bool[rank];
-        if (_axes is null) Array.Fill(red, true);
-        else foreach (var a in _axes) red[OpFactory.Axis(a, rank)] = true;
+        if (axes is null) Array.Fill(red, true);
+        else foreach (var a in axes) red[OpFactory.Axis(a, rank)] = true;
         var xs = GpuExec.Strides(x.Shape);
         var odims = new List<int>(); var os = new List<int>(); var rd = new List<int>(); var rs = new List<int>();
         var outShape = new List<int>();
@@ -885,13 +985,14 @@ internal sealed class ReduceOp : GpuOp
 
 internal sealed class PadOp : GpuOp
 {
-    private readonly long[] _pads;
+    private readonly long[]? _attrPads; // opset < 11
     private readonly float _value;
     private readonly int _mode;
-    private readonly long[]? _axes;
+    private readonly IConstants _c;
 
     public PadOp(Node n, IConstants c) : base(n)
     {
+        _c = c;
         var at = n.Attributes;
         _mode = at.GetString("mode", "constant") switch
         {
@@ -900,28 +1001,29 @@ internal sealed class PadOp : GpuOp
         };
         if (n.OpsetVersion is > 0 and < 11)
         {
-            _pads = at.GetInts("pads")!;
+            _attrPads = at.GetInts("pads")!;
             _value = at.GetFloat("value", 0f);
         }
         else
         {
-            _pads = OpFactory.ConstInts(n, c, 1)!;
             _value = OpFactory.ConstFloats(n, c, 2) is { Length: > 0 } v ? v[0] : 0f;
-            _axes = OpFactory.ConstInts(n, c, 3);
         }
     }
 
     public override void Run(GpuExec e)
     {
+        bool inputs = Node.OpsetVersion is not (> 0 and < 11);
+        var pads = inputs ? Ints(e, _c, 1)! : _attrPads!;
+        var axesIn = inputs ? Ints(e, _c, 3) : null;
         var x = e.Get(Node.Inputs[0]);
         int rank = x.Shape.Length;
         var lead = new int[rank];
         var shape = x.Shape.ToArray();
-        var axes = _axes?.Select(a => OpFactory.Axis(a, rank)).ToArray() ?? Enumerable.Range(0, rank).ToArray();
+        var axes = axesIn?.Select(a => OpFactory.Axis(a, rank)).ToArray() ?? Enumerable.Range(0, rank).ToArray();
         for (int i = 0; i < axes.Length; i++)
         {
-            lead[axes[i]] = (int)_pads[i];
-            shape[axes[i]] += (int)(_pads[i] + _pads[i + axes.Length]);
+            lead[axes[i]] = (int)pads[i];
+            shape[axes[i]] += (int)(pads[i] + pads[i + axes.Length]);
         }
         if (lead.Any(v => v < 0)) throw Fail("negative pads are not supported");
         var y = e.Alloc(shape);

@@ -20,6 +20,7 @@ public sealed unsafe class GpuSubgraph : IDisposable, IConstants
     private readonly Dictionary<string, Tensor> _constants;
     private readonly Dictionary<string, DevTensor> _uploaded = new(StringComparer.Ordinal);
     private readonly bool _fp16;
+    private readonly Dictionary<string, List<(Node Node, int Index)>> _consumers = new(StringComparer.Ordinal);
 
     public IReadOnlyList<string> InputNames { get; }
     public IReadOnlyList<string> OutputNames { get; }
@@ -41,8 +42,11 @@ public sealed unsafe class GpuSubgraph : IDisposable, IConstants
         OutputNames = outputs.ToArray();
         _constants = new Dictionary<string, Tensor>(initializers, StringComparer.Ordinal);
         foreach (var n in nodes)
-            if (n.OpType == "Constant" && n.Attributes.GetTensor("value") is { } v) _constants[n.Outputs[0]] = v;
+            if (n.OpType == "Constant" && GpuCapability.ConstantValue(n) is { } v) _constants[n.Outputs[0]] = v;
         _program = device.Program(precision, forceFloatCompute);
+        foreach (var n in nodes)
+            for (int i = 0; i < n.Inputs.Count; i++)
+                if (n.Inputs[i].Length > 0) (_consumers.TryGetValue(n.Inputs[i], out var l) ? l : _consumers[n.Inputs[i]] = []).Add((n, i));
 
         var uses = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var n in nodes) foreach (var i in n.Inputs) if (i.Length > 0) uses[i] = uses.GetValueOrDefault(i) + 1;
@@ -67,7 +71,6 @@ public sealed unsafe class GpuSubgraph : IDisposable, IConstants
             var op = OpFactory.Create(n, this);
             _ops.Add(op);
             foreach (var o in n.Outputs) if (o.Length > 0) byProducedValue[o] = op;
-            if (op is GatherOp gather) _constants[gather.IndexKey] = gather.IndexTensor;
             if (op is BatchNormOp bn)
             {
                 _constants["\u0001bn_scale:" + n.Inputs[1] + "|" + n.Outputs[0]] = Tensor.FromArray(bn.Scale, bn.Scale.Length);
@@ -151,9 +154,12 @@ public sealed unsafe class GpuSubgraph : IDisposable, IConstants
                 for (int i = 0; i < result.Length; i++)
                 {
                     var v = e.Values.TryGetValue(OutputNames[i], out var d) ? d : Constant(OutputNames[i]);
-                    result[i] = deviceOutputs ? e.ToDeviceFloat(v, _fp16) : e.DownloadAsync(v, _fp16);
+                    // IO buffers are float32; any other output type comes back as a host tensor.
+                    result[i] = deviceOutputs && v.Type == DType.Float32 ? e.ToDeviceFloat(v, _fp16) : e.DownloadAsync(v, _fp16);
                 }
+                e.ReadFlags();
                 _device.Wait(Throttle);
+                e.Finish();
                 done = true;
                 return result;
             }
@@ -200,10 +206,13 @@ public sealed unsafe class GpuSubgraph : IDisposable, IConstants
     {
         switch (value)
         {
-            case Tensor t when t.DType == DType.Float32:
-                return e.Upload(t, _fp16);
+            case Tensor t when DeviceTypes.IsSupported(t.DType):
+                foreach (var (n, i) in _consumers.GetValueOrDefault(name) ?? [])
+                    if (!GpuCapability.Accepts(n, i, t.DType))
+                        throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"GPU subgraph input '{name}' is {t.DType}; {n.Describe()} takes float32 there");
+                return e.Upload(t, _fp16, name);
             case Tensor t:
-                throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"GPU subgraph input '{name}' must be float32, got {t.DType}");
+                throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"GPU subgraph input '{name}' is {t.DType}; the device holds float32/float16/float64/int64/int32/bool tensors");
             case OpenClBuffer b:
                 if (b.Context != _device.Context)
                     throw new OnnxRuntimeException(ErrorCode.InvalidArgument,
@@ -217,35 +226,32 @@ public sealed unsafe class GpuSubgraph : IDisposable, IConstants
         }
     }
 
-    /// <summary>A float constant as a device tensor, uploaded once.</summary>
+    /// <summary>A constant as a device tensor, uploaded once (integer constants as int32 with their host copy).</summary>
     private DevTensor Constant(string name)
     {
         if (_uploaded.TryGetValue(name, out var d)) return d;
         if (!_constants.TryGetValue(name, out var t))
             throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"GPU subgraph: value '{name}' is neither an input, a constant nor produced before use");
-        bool paramsFloat = name.StartsWith('\u0001'); // folded BatchNorm params stay float32
-        if (t.DType != DType.Float32)
+        if (DeviceTypes.IsInt(t.DType))
         {
-            if (t.DType is DType.Float16 or DType.Float64) t = ToFloat(t);
-            else throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"GPU subgraph: constant '{name}' is {t.DType}; only float tensors live on the device");
+            var ints = DeviceTypes.ToInt32(t, name);
+            d = new DevTensor(GpuExec.CreateInts(_device, ints), t.Shape, t.DType, ints);
+            _uploaded[name] = d;
+            return d;
         }
+        bool paramsFloat = name.StartsWith('\u0001'); // folded BatchNorm params stay float32
+        DType type = t.DType;
+        if (!DeviceTypes.IsFloat(type))
+            throw new OnnxRuntimeException(ErrorCode.InvalidArgument, $"GPU subgraph: constant '{name}' is {t.DType}; the device holds float and int64/int32/bool tensors");
+        t = DeviceTypes.ToFloat32(t);
         int err;
         int es = paramsFloat || !_fp16 ? 4 : 2;
         nint mem = _device.Api.CreateBuffer(_device.Context, MemFlags.ReadWrite, (nuint)Math.Max(4, t.Length * es), null, &err);
         _device.Check(err, "clCreateBuffer(constant)");
         GpuExec.UploadInto(_device, mem, t, _fp16 && !paramsFloat);
-        d = new DevTensor(mem, t.Shape);
+        d = new DevTensor(mem, t.Shape, paramsFloat ? DType.Float32 : type);
         _uploaded[name] = d;
         return d;
-    }
-
-    private static Tensor ToFloat(Tensor t)
-    {
-        var r = Tensor.Allocate(DType.Float32, t.Shape);
-        var d = t.ToDoubleArray();
-        var s = r.Span<float>();
-        for (int i = 0; i < d.Length; i++) s[i] = (float)d[i];
-        return r;
     }
 
     public void Dispose()

@@ -48,7 +48,8 @@ internal static class KernelSource
         ActSoftsign = 27, ActGeluTanh = 28;
 
     // Binary op codes.
-    public const int BinAdd = 0, BinSub = 1, BinMul = 2, BinDiv = 3, BinPow = 4, BinMax = 5, BinMin = 6, BinPRelu = 7;
+    public const int BinAdd = 0, BinSub = 1, BinMul = 2, BinDiv = 3, BinPow = 4, BinMax = 5, BinMin = 6, BinPRelu = 7,
+        BinMod = 8, BinFmod = 9; // Mod: integers with the divisor's sign (fmod=0) or C's (fmod=1); floats always fmod
 
     private const string Body = """
         float act_f(float v, int act, float a, float b) {
@@ -116,6 +117,7 @@ internal static class KernelSource
                 case 5: return fmax(x, y);
                 case 6: return fmin(x, y);
                 case 7: return x >= (CT)0 ? x : x * y;
+                case 8: case 9: return (CT)fmod((float)x, (float)y);
             }
             return x;
         }
@@ -135,6 +137,105 @@ internal static class KernelSource
             int xb[8] = { sb.s0, sb.s1, sb.s2, sb.s3, sb.s4, sb.s5, sb.s6, sb.s7 };
             for (int k = 7; k >= 0; k--) { int q = r % d[k]; r /= d[k]; ia += q * xa[k]; ib += q * xb[k]; }
             ST(y, i, bin_op(LD(a, ia), LD(b, ib), op));
+        }
+
+        /* Comparisons (0 ==, 1 <, 2 <=, 3 >, 4 >=) and, on int storage, logic (5 and, 6 or, 7 xor) into bool (int 0/1);
+           broadcasting as in binary. */
+        int cmp_op(float x, float y, int op) {
+            switch (op) {
+                case 0: return x == y;
+                case 1: return x < y;
+                case 2: return x <= y;
+                case 3: return x > y;
+                case 4: return x >= y;
+            }
+            return 0;
+        }
+
+        int cmp_op_i(int x, int y, int op) {
+            switch (op) {
+                case 0: return x == y;
+                case 1: return x < y;
+                case 2: return x <= y;
+                case 3: return x > y;
+                case 4: return x >= y;
+                case 5: return (x != 0) && (y != 0);
+                case 6: return (x != 0) || (y != 0);
+                case 7: return (x != 0) != (y != 0);
+            }
+            return 0;
+        }
+
+        int2 bcast_index(int i, int8 dims, int8 sa, int8 sb, int plain, int4 fast) {
+            if (plain == 1) return (int2)(i, i);
+            if (plain == 2) return (int2)((i / fast.s0) % fast.s1, (i / fast.s2) % fast.s3);
+            int r = i, ia = 0, ib = 0;
+            int d[8] = { dims.s0, dims.s1, dims.s2, dims.s3, dims.s4, dims.s5, dims.s6, dims.s7 };
+            int xa[8] = { sa.s0, sa.s1, sa.s2, sa.s3, sa.s4, sa.s5, sa.s6, sa.s7 };
+            int xb[8] = { sb.s0, sb.s1, sb.s2, sb.s3, sb.s4, sb.s5, sb.s6, sb.s7 };
+            for (int k = 7; k >= 0; k--) { int q = r % d[k]; r /= d[k]; ia += q * xa[k]; ib += q * xb[k]; }
+            return (int2)(ia, ib);
+        }
+
+        /* Integer arithmetic on int32 storage (Add Sub Mul Div Max Min Mod; shape math): wraps on overflow, division
+           truncates, by zero gives 0. Broadcasting as in binary. */
+        __kernel void binary_i(__global const int* a, __global const int* b, __global int* y, int n, int op,
+                               int8 dims, int8 sa, int8 sb, int plain, int4 fast) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            int2 ix = bcast_index(i, dims, sa, sb, plain, fast);
+            int x = a[ix.x], v = b[ix.y], r = 0;
+            switch (op) {
+                case 0: r = (int)((uint)x + (uint)v); break;
+                case 1: r = (int)((uint)x - (uint)v); break;
+                case 2: r = (int)((uint)x * (uint)v); break;
+                case 3: r = v == 0 ? 0 : (x == INT_MIN && v == -1 ? x : x / v); break;
+                case 5: r = max(x, v); break;
+                case 6: r = min(x, v); break;
+                case 8: r = (v == 0 || v == -1) ? 0 : x % v; if (r != 0 && ((r < 0) != (v < 0))) r += v; break;
+                case 9: r = (v == 0 || v == -1) ? 0 : x % v; break;
+            }
+            y[i] = r;
+        }
+
+        __kernel void compare(__global const DTYPE* a, __global const DTYPE* b, __global int* y, int n, int op,
+                              int8 dims, int8 sa, int8 sb, int plain, int4 fast) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            int2 ix = bcast_index(i, dims, sa, sb, plain, fast);
+            y[i] = cmp_op(LDF(a, ix.x), LDF(b, ix.y), op);
+        }
+
+        __kernel void compare_i(__global const int* a, __global const int* b, __global int* y, int n, int op,
+                                int8 dims, int8 sa, int8 sb, int plain, int4 fast) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            int2 ix = bcast_index(i, dims, sa, sb, plain, fast);
+            y[i] = cmp_op_i(a[ix.x], b[ix.y], op);
+        }
+
+        __kernel void not_i(__global const int* x, __global int* y, int n) {
+            int i = get_global_id(0);
+            if (i < n) y[i] = x[i] == 0 ? 1 : 0;
+        }
+
+        /* Where: out = c ? x : y with three-way broadcasting (element strides sc/sx/sy per output dim, 0 = broadcast). */
+        __kernel void where_f(__global const int* c, __global const DTYPE* x, __global const DTYPE* y, __global DTYPE* o, int n,
+                              int8 dims, int8 sc, int8 sx, int8 sy) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            int2 cx = bcast_index(i, dims, sc, sx, 0, (int4)(1, 1, 1, 1));
+            int2 cy = bcast_index(i, dims, sc, sy, 0, (int4)(1, 1, 1, 1));
+            ST(o, i, c[cx.x] != 0 ? LD(x, cx.y) : LD(y, cy.y));
+        }
+
+        __kernel void where_i(__global const int* c, __global const int* x, __global const int* y, __global int* o, int n,
+                              int8 dims, int8 sc, int8 sx, int8 sy) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            int2 cx = bcast_index(i, dims, sc, sx, 0, (int4)(1, 1, 1, 1));
+            int2 cy = bcast_index(i, dims, sc, sy, 0, (int4)(1, 1, 1, 1));
+            o[i] = c[cx.x] != 0 ? x[cx.y] : y[cy.y];
         }
 
         /* Conv 2D, NCHW. p0 = N C H W M OH OW group; p1 = KH KW sh sw ph pw dh dw. One output per work item. */
@@ -316,8 +417,10 @@ internal static class KernelSource
         /* Normalisation over rows of len elements: y = (x - mean) / sqrt(var + eps) * scale + bias. perChannel 0
            (LayerNormalization): scale/bias indexed by the position in the row; perChannel C > 0
            (InstanceNormalization): by the row's channel, row % C. Two passes in float per row. */
+        /* Layer/Instance normalisation per row; with stats, also LayerNormalization's Mean and InvStdDev per row. */
         __kernel void norm_rows(__global const DTYPE* x, __global const DTYPE* scale, __global const DTYPE* bias, __global DTYPE* y,
-                                int rows, int len, float eps, int perChannel, int hasBias) {
+                                int rows, int len, float eps, int perChannel, int hasBias,
+                                __global DTYPE* meanOut, __global DTYPE* invOut, int stats) {
             int r = get_global_id(0);
             if (r >= rows) return;
             int base = r * len;
@@ -327,6 +430,7 @@ internal static class KernelSource
             float var = 0.0f;
             for (int j = 0; j < len; j++) { float d = LDF(x, base + j) - mean; var += d * d; }
             float inv = rsqrt(var / (float)len + eps);
+            if (stats) { ST(meanOut, r, mean); ST(invOut, r, inv); }
             for (int j = 0; j < len; j++) {
                 int si = perChannel > 0 ? r % perChannel : j;
                 float v = (LDF(x, base + j) - mean) * inv * LDF(scale, si);
@@ -355,15 +459,29 @@ internal static class KernelSource
             }
         }
 
-        /* Gather: y[o, k, i] = x[o, idx[k], i] over outer x K x inner; the axis has A entries. The constant indices
-           live in a float32 buffer (exact below 2^24; checked on the host) and may be negative (counted from the end). */
-        __kernel void gather(__global const DTYPE* x, __global const float* idx, __global DTYPE* y, int n, int K, int inner, int A) {
+        /* Gather: y[o, k, i] = x[o, idx[k], i] over outer x K x inner; the axis has A entries. Negative indices count
+           from the end; one outside [-A, A) writes 0 and raises err = (1, index), which the host turns into the node's error. */
+        __kernel void gather(__global const DTYPE* x, __global const int* idx, __global DTYPE* y, int n, int K, int inner, int A,
+                             __global int* err) {
             int i = get_global_id(0);
             if (i >= n) return;
             int in = i % inner, t = i / inner, k = t % K, o = t / K;
-            int j = (int)idx[k];
+            int j = idx[k];
             if (j < 0) j += A;
+            if (j < 0 || j >= A) { err[0] = 1; err[1] = idx[k]; ST(y, i, 0.0f); return; }
             ST(y, i, LD(x, (o * A + j) * inner + in));
+        }
+
+        /* Gather of integer data (int32 storage); as gather. */
+        __kernel void gather_i(__global const int* x, __global const int* idx, __global int* y, int n, int K, int inner, int A,
+                               __global int* err) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            int in = i % inner, t = i / inner, k = t % K, o = t / K;
+            int j = idx[k];
+            if (j < 0) j += A;
+            if (j < 0 || j >= A) { err[0] = 1; err[1] = idx[k]; y[i] = 0; return; }
+            y[i] = x[(o * A + j) * inner + in];
         }
 
         __kernel void softmax(__global const DTYPE* x, __global DTYPE* y, int outer, int len, int inner, int isLog) {
@@ -389,6 +507,18 @@ internal static class KernelSource
             int r = i, ix = offX, iy = offY;
             for (int k = 7; k >= 0; k--) { int q = r % d[k]; r /= d[k]; ix += q * ax[k]; iy += q * ay[k]; }
             ST(y, iy, LD(x, ix));
+        }
+
+        /* strided_copy of int storage (Concat/Transpose/Slice/Split/Expand of integer tensors). */
+        __kernel void strided_copy_i(__global const int* x, __global int* y, int n, int8 dims, int8 sx, int offX, int8 sy, int offY) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            int d[8] = { dims.s0, dims.s1, dims.s2, dims.s3, dims.s4, dims.s5, dims.s6, dims.s7 };
+            int ax[8] = { sx.s0, sx.s1, sx.s2, sx.s3, sx.s4, sx.s5, sx.s6, sx.s7 };
+            int ay[8] = { sy.s0, sy.s1, sy.s2, sy.s3, sy.s4, sy.s5, sy.s6, sy.s7 };
+            int r = i, ix = offX, iy = offY;
+            for (int k = 7; k >= 0; k--) { int q = r % d[k]; r /= d[k]; ix += q * ax[k]; iy += q * ay[k]; }
+            y[iy] = x[ix];
         }
 
         /* Resize NCHW on H, W. p = N C H W OH OW isLinear coordMode; sc = (scaleH, scaleW); nearestMode. */
@@ -481,6 +611,47 @@ internal static class KernelSource
                 ix += s * stride; stride *= id[k];
             }
             if (outside) ST(y, i, value); else ST(y, i, LD(x, ix));
+        }
+
+        /* The nearest half to v, as float (Cast to float16 in float32 storage). */
+        float to_half_rte(float v) {
+            ushort h;
+            vstore_half_rte(v, 0, (__private half*)&h);
+            return vload_half(0, (__private const half*)&h);
+        }
+
+        __kernel void round_half(__global const DTYPE* x, __global DTYPE* y, int n) {
+            int i = get_global_id(0);
+            if (i < n) ST(y, i, to_half_rte(LDF(x, i)));
+        }
+
+        /* float → int32 (toward zero; NaN → 0; outside the int32 range raises err with the value's bits) or → bool. */
+        __kernel void cast_f2i(__global const DTYPE* x, __global int* y, int n, int toBool, __global int* err) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            float v = LDF(x, i);
+            if (toBool) { y[i] = v != 0.0f ? 1 : 0; return; }
+            if (isnan(v)) { y[i] = 0; return; }
+            float t = trunc(v);
+            if (!(t >= -2147483648.0f && t < 2147483648.0f)) { err[0] = 1; err[1] = as_int(v); y[i] = 0; return; }
+            y[i] = (int)t;
+        }
+
+        __kernel void cast_i2f(__global const int* x, __global DTYPE* y, int n, int toHalf) {
+            int i = get_global_id(0);
+            if (i >= n) return;
+            float v = (float)x[i];
+            ST(y, i, toHalf ? to_half_rte(v) : v);
+        }
+
+        __kernel void cast_i2b(__global const int* x, __global int* y, int n) {
+            int i = get_global_id(0);
+            if (i < n) y[i] = x[i] != 0 ? 1 : 0;
+        }
+
+        __kernel void fill(__global DTYPE* y, int n, float v) {
+            int i = get_global_id(0);
+            if (i < n) ST(y, i, v);
         }
 
         __kernel void to_storage(__global const float* x, __global DTYPE* y, int n) {

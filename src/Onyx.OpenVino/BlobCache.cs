@@ -10,7 +10,17 @@ using Onyx.Tensors;
 namespace Onyx.OpenVino;
 
 /// <summary>What a cache blob holds: the compiled (optimized) subgraph and how it was made.</summary>
-public sealed record CompiledBlob(Graph Graph, IReadOnlyList<string> Lowered, int Folded);
+public sealed record CompiledBlob(Graph Graph, IReadOnlyList<string> Lowered, int Folded)
+{
+    /// <summary>The device the subgraph was compiled for ("CPU", "GPU.0", …).</summary>
+    public string DeviceId { get; init; } = "CPU";
+
+    /// <summary>That device's fingerprint (<see cref="DeviceInfo.Fingerprint"/>).</summary>
+    public string Fingerprint { get; init; } = "";
+
+    /// <summary>For a subgraph compiled for a GPU.N device, the precision its kernels ran in; null for the CPU.</summary>
+    public OpenCl.GpuPrecision? GpuPrecision { get; init; }
+}
 
 /// <summary>
 /// The model cache: one blob per compiled subgraph, named by a SHA-256 of the subgraph (structure and
@@ -21,7 +31,7 @@ public sealed record CompiledBlob(Graph Graph, IReadOnlyList<string> Lowered, in
 public sealed class BlobCache
 {
     private static readonly byte[] s_magic = "ONYXOVB\0"u8.ToArray();
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2; // 2: the device id and GPU precision the subgraph was compiled for
 
     /// <summary>The folder.</summary>
     public string Folder { get; }
@@ -81,9 +91,10 @@ public sealed class BlobCache
 
     /// <summary>
     /// Checks and decodes a blob. <paramref name="key"/> null skips the key check (EPContext payloads,
-    /// whose source subgraph is not at hand); everything else is still verified.
+    /// whose source subgraph is not at hand); <paramref name="device"/> null skips the device check (EPContext:
+    /// the caller picks the device from <see cref="CompiledBlob.DeviceId"/>); everything else is still verified.
     /// </summary>
-    public static CompiledBlob? Parse(byte[] bytes, string? key, DeviceInfo device, out string? problem)
+    public static CompiledBlob? Parse(byte[] bytes, string? key, DeviceInfo? device, out string? problem)
     {
         problem = null;
         try
@@ -97,7 +108,16 @@ public sealed class BlobCache
             string version = r.ReadString();
             if (version != OnyxVersion) return Reject(out problem, $"written by Onyx {version}, this is {OnyxVersion}");
             string fingerprint = r.ReadString();
-            if (fingerprint != device.Fingerprint) return Reject(out problem, $"compiled for another device ({fingerprint})");
+            if (device is not null && fingerprint != device.Fingerprint) return Reject(out problem, $"compiled for another device ({fingerprint})");
+            string deviceId = r.ReadString();
+            string gpuPrecision = r.ReadString();
+            OpenCl.GpuPrecision? gpu = gpuPrecision switch
+            {
+                "" => null,
+                "FP32" => OpenCl.GpuPrecision.FP32,
+                "FP16" => OpenCl.GpuPrecision.FP16,
+                _ => throw new FormatException($"unknown GPU precision '{gpuPrecision}'"),
+            };
             string blobKey = r.ReadString();
             if (key is not null && blobKey != key) return Reject(out problem, "compiled from another model or with other options (key mismatch)");
             int folded = r.ReadInt32();
@@ -117,7 +137,7 @@ public sealed class BlobCache
             foreach (var name in lowered)
                 if (graph.Initializers.TryGetValue(name, out var t) && t.DType is DType.Float16 or DType.BFloat16)
                     graph.Initializers[name] = GraphSerializer.ToFloat(t);
-            return new CompiledBlob(graph, lowered, folded);
+            return new CompiledBlob(graph, lowered, folded) { DeviceId = deviceId, Fingerprint = fingerprint, GpuPrecision = gpu };
         }
         catch (Exception e) when (e is IOException or EndOfStreamException or InvalidProtocolBufferException or OnnxRuntimeException
             or ArgumentException or FormatException)
@@ -142,8 +162,13 @@ public sealed class BlobCache
         File.Move(tmp, path, overwrite: true);
     }
 
-    /// <summary>The blob bytes: header (magic, format, version, device, key, lowered weights, payload length and SHA-256) and payload.</summary>
-    public static byte[] Serialize(string key, DeviceInfo device, Graph compiled, IReadOnlyList<string> lowered, int folded, InferencePrecision precision)
+    /// <summary>
+    /// The blob bytes: header (magic, format, version, device fingerprint, device id and GPU precision, key, lowered
+    /// weights, payload length and SHA-256) and payload. <paramref name="gpuPrecision"/> is set for a subgraph compiled
+    /// for a GPU.N device (<paramref name="device"/>), so an EPContext model reloads it there.
+    /// </summary>
+    public static byte[] Serialize(string key, DeviceInfo device, Graph compiled, IReadOnlyList<string> lowered, int folded, InferencePrecision precision,
+        OpenCl.GpuPrecision? gpuPrecision = null)
     {
         byte[] payload = GraphSerializer.ToModel(compiled, lowered.ToHashSet(StringComparer.Ordinal), precision).ToByteArray();
         using var ms = new MemoryStream();
@@ -153,6 +178,8 @@ public sealed class BlobCache
             w.Write(FormatVersion);
             w.Write(OnyxVersion);
             w.Write(device.Fingerprint);
+            w.Write(device.Id);
+            w.Write(gpuPrecision?.ToString() ?? "");
             w.Write(key);
             w.Write(folded);
             w.Write(lowered.Count);

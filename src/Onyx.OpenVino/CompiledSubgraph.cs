@@ -91,11 +91,11 @@ public sealed class CompiledSubgraph : IDisposable
     /// A subgraph compiled for a GPU.N device: its nodes become OpenCL kernels (<see cref="OpenCl.GpuSubgraph"/>);
     /// tensors stay in device memory between them and cross to the host only at the subgraph's boundary.
     /// </summary>
-    internal CompiledSubgraph(ClaimedSubgraph source, OpenCl.GpuSubgraph gpu, OpenVinoOptions options, string modelName)
+    internal CompiledSubgraph(ClaimedSubgraph source, OpenCl.GpuSubgraph gpu, OpenVinoOptions options, string modelName, string? origin = null)
     {
         Source = source;
         Optimized = source.Graph;
-        Origin = "compiled for " + source.Device;
+        Origin = origin ?? "compiled for " + source.Device;
         LoweredWeights = gpu.Precision == OpenCl.GpuPrecision.FP16 ? ["(all float weights: FP16 storage on the device)"] : [];
         _kernels = null!;
         _modelName = modelName;

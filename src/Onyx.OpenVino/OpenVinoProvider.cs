@@ -175,7 +175,7 @@ public sealed class OpenVinoProvider
         var sw = Stopwatch.StartNew();
         var device = Devices.Find(Options.Device.Devices[0])!;
         var g = ApplyReshape(graph, modelName);
-        var fromContext = LoadEpContext(ref g, kernels, device, modelName, modelPath);
+        var fromContext = LoadEpContext(ref g, kernels, modelName, modelPath, disableCpuFallback);
         var partition = Partitioner.Partition(Strip(g), kernels, Options.Device, modelName, Devices);
         if (disableCpuFallback && partition.Refused.Count > 0)
             throw new OnnxRuntimeException(ErrorCode.EpFail,
@@ -228,10 +228,10 @@ public sealed class OpenVinoProvider
     /// its kernels lack), the subgraph runs on the CPU device instead, unless CPU fallback is disabled.
     /// </summary>
     private CompiledSubgraph CompileGpu(ClaimedSubgraph sub, DeviceInfo device, KernelRegistry kernels, BlobCache? cache, Graph parent,
-        string modelName, bool disableCpuFallback, bool wholeModel)
+        string modelName, bool disableCpuFallback, bool wholeModel, OpenCl.GpuPrecision? fromBlob = null)
     {
         var sw = Stopwatch.StartNew();
-        var precision = Options.Precision == InferencePrecision.FP16 ? OpenCl.GpuPrecision.FP16 : OpenCl.GpuPrecision.FP32;
+        var precision = fromBlob ?? (Options.Precision == InferencePrecision.FP16 ? OpenCl.GpuPrecision.FP16 : OpenCl.GpuPrecision.FP32);
         try
         {
             var cl = GpuDevices.Open(device, Options.Context, Options.CacheDir);
@@ -240,7 +240,7 @@ public sealed class OpenVinoProvider
             _log(LogLevel.Info, $"OpenVINO: {sub.Name}: compiled {sub.Nodes.Count} nodes for {device.Id} ({device.Name}) as {gpu.OpCount} OpenCL kernels " +
                 $"in {precision}{(precision == OpenCl.GpuPrecision.FP16 ? (gpu.HalfArithmetic ? " (half arithmetic)" : " (half storage, float arithmetic)") : "")}" +
                 $"{(Options.Context is { } c ? $", in the application's cl_context 0x{c:x}" : "")} in {sw.Elapsed.TotalMilliseconds:0.0} ms");
-            return new CompiledSubgraph(sub, gpu, Options, modelName) { WholeModel = wholeModel };
+            return new CompiledSubgraph(sub, gpu, Options, modelName, fromBlob is null ? null : "epcontext") { WholeModel = wholeModel };
         }
         catch (OnnxRuntimeException e) when (!disableCpuFallback && e.ErrorCode is ErrorCode.NotImplemented or ErrorCode.InvalidArgument)
         {
@@ -256,8 +256,13 @@ public sealed class OpenVinoProvider
     /// <summary>The source attribute value of the EPContext nodes this provider writes and reads.</summary>
     public const string EpContextSource = "OpenVINOExecutionProvider";
 
-    /// <summary>Replaces EPContext nodes of this provider by fused nodes whose compiled subgraph comes from the embedded (or referenced) blob.</summary>
-    private List<CompiledSubgraph> LoadEpContext(ref Graph g, KernelRegistry kernels, DeviceInfo device, string modelName, string? modelPath)
+    /// <summary>
+    /// Replaces EPContext nodes of this provider by fused nodes whose compiled subgraph comes from the embedded (or
+    /// referenced) blob. A blob records the device it was compiled for: a CPU blob must match this CPU; a GPU.N blob is
+    /// compiled to OpenCL kernels on that GPU when it is present, else it runs on the CPU device (logged; refused when
+    /// CPU fallback is disabled).
+    /// </summary>
+    private List<CompiledSubgraph> LoadEpContext(ref Graph g, KernelRegistry kernels, string modelName, string? modelPath, bool disableCpuFallback)
     {
         var result = new List<CompiledSubgraph>();
         if (!g.Nodes.Any(n => n.Domain == EpContextDomain && n.OpType == "EPContext")) return result;
@@ -281,23 +286,48 @@ public sealed class OpenVinoProvider
                     throw new OnnxRuntimeException(ErrorCode.NoSuchFile, $"{modelName}: {node.Describe()} refers to blob '{full}', which does not exist");
                 bytes = File.ReadAllBytes(full);
             }
-            var blob = BlobCache.Parse(bytes, null, device, out string? problem)
-                ?? throw new OnnxRuntimeException(ErrorCode.EpFail,
+            var cpu = Devices.Find("CPU")!;
+            var blob = BlobCache.Parse(bytes, null, null, out string? problem);
+            if (blob is { GpuPrecision: null } && blob.Fingerprint != cpu.Fingerprint)
+            {
+                problem = $"compiled for another device ({blob.Fingerprint})";
+                blob = null;
+            }
+            if (blob is null)
+                throw new OnnxRuntimeException(ErrorCode.EpFail,
                     $"{modelName}: {node.Describe()}: its compiled blob cannot be used ({problem}); export the EPContext model again from the original model");
             string label = $"OpenVINO_EPContext_{result.Count + 1}";
+            var gpu = blob.GpuPrecision is null ? null : Devices.Find(blob.DeviceId) is { IsGpu: true } d ? d : null;
             var claimed = new ClaimedSubgraph
             {
                 Index = result.Count,
                 Label = label,
-                Device = device.Id,
-                Nodes = [node],
+                Device = gpu?.Id ?? "CPU",
+                Nodes = gpu is null ? [node] : blob.Graph.Nodes,
                 Inputs = node.Inputs.Where(x => x.Length > 0).ToList(),
                 Outputs = node.Outputs.Where(x => x.Length > 0).ToList(),
                 Graph = blob.Graph,
             };
-            result.Add(new CompiledSubgraph(claimed, blob.Graph, kernels, Options, "epcontext", blob.Folded, blob.Lowered, modelName, Verbose));
+            if (gpu is not null)
+            {
+                result.Add(CompileGpu(claimed, gpu, kernels, null, g, modelName, disableCpuFallback, wholeModel: false, blob.GpuPrecision));
+                _log(LogLevel.Info, $"OpenVINO: {node.Describe()}: compiled for {blob.DeviceId} ({blob.GpuPrecision}); reloaded onto {gpu.Id} ({gpu.Name})" +
+                    (gpu.Fingerprint == blob.Fingerprint ? "" : $", whose driver or runtime differs from the exporting one ({blob.Fingerprint})"));
+            }
+            else
+            {
+                if (blob.GpuPrecision is not null)
+                {
+                    string why = $"{node.Describe()}: compiled for {blob.DeviceId} ({blob.Fingerprint}), which is not present here " +
+                        $"(GPU devices: {string.Join(", ", Devices.Devices.Where(x => x.IsGpu).Select(x => x.Id).DefaultIfEmpty("none"))})";
+                    if (disableCpuFallback)
+                        throw new OnnxRuntimeException(ErrorCode.EpFail, $"{modelName}: {why}, and session.disable_cpu_ep_fallback is set");
+                    _log(LogLevel.Warning, $"OpenVINO: {why}; it runs on the CPU device");
+                }
+                result.Add(new CompiledSubgraph(claimed, blob.Graph, kernels, Options, "epcontext", blob.Folded, blob.Lowered, modelName, Verbose));
+                _log(LogLevel.Info, $"OpenVINO: {node.Describe()}: loaded its compiled subgraph without compiling");
+            }
             copy.Nodes[i] = new Node(label, claimed.Inputs, claimed.Outputs, name: node.Name, domain: Partitioner.FusedDomain);
-            _log(LogLevel.Info, $"OpenVINO: {node.Describe()}: loaded its compiled subgraph without compiling");
         }
         g = copy;
         return result;
@@ -325,8 +355,10 @@ public sealed class OpenVinoProvider
         {
             if (node.Domain != Partitioner.FusedDomain) { export.Nodes.Add(node); continue; }
             if (!byName.TryGetValue(node.OpType, out var c)) continue; // the reshape guard
-            string key = c.Key ?? BlobCache.Key(c.Source.Graph, Options, device);
-            byte[] blob = BlobCache.Serialize(key, device, c.Optimized, c.LoweredWeights, c.FoldedNodes, Options.Precision);
+            // Each blob records the device its subgraph was compiled for (a GPU.N subgraph reloads onto that GPU).
+            var subDevice = Devices.Find(c.Source.Device) ?? device;
+            string key = c.Key ?? BlobCache.Key(c.Source.Graph, Options, subDevice);
+            byte[] blob = BlobCache.Serialize(key, subDevice, c.Optimized, c.LoweredWeights, c.FoldedNodes, Options.Precision, c.Gpu?.Precision);
             byte[] context = blob;
             if (!embed)
             {

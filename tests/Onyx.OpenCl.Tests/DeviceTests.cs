@@ -37,8 +37,12 @@ public class DiscoveryTests
         Assert.True(GpuCapability.Supports(conv));
         Assert.False(GpuCapability.Supports(new Onyx.Core.Ir.Node("NonMaxSuppression", ["a", "b"], ["y"])));
         Assert.False(GpuCapability.Supports(new Onyx.Core.Ir.Node("Relu", ["x"], ["y"], domain: "com.microsoft")));
-        var m = OnnxModelLoader.Load(new ModelBuilder().Input("x", 2, 3).Input("s", 2).Node("Reshape", ["x", "s"], ["y"]).Output("y").Build());
+        var m = OnnxModelLoader.Load(new ModelBuilder().Input("x", 2, 3).Input("lo", 1).Node("Clip", ["x", "lo"], ["y"]).Output("y").Build());
         Assert.Contains("not a constant", GpuCapability.WhyNot(m.Graph.Nodes[0], m.Graph));
+        // A run-time shape is read on the host (the int64 input's host copy), so Reshape by a graph input is claimed.
+        var r = OnnxModelLoader.Load(new ModelBuilder().Input("x", 2, 3).Input("s", global::Onnx.TensorProto.Types.DataType.Int64, 2)
+            .Node("Reshape", ["x", "s"], ["y"]).Output("y").Build());
+        Assert.Null(GpuCapability.WhyNot(r.Graph.Nodes[0], r.Graph));
     }
 }
 

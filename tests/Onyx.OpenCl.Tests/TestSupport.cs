@@ -51,6 +51,15 @@ internal sealed class ModelBuilder
 
     public ModelBuilder Input(string name, params int[] dims) { _g.Input.Add(Vi(name, dims)); return this; }
 
+    /// <summary>A graph input of element type <paramref name="type"/> (float inputs: <see cref="Input"/>).</summary>
+    public ModelBuilder Input(string name, TensorProto.Types.DataType type, params int[] dims)
+    {
+        var vi = Vi(name, dims);
+        vi.Type.TensorType.ElemType = (int)type;
+        _g.Input.Add(vi);
+        return this;
+    }
+
     public ModelBuilder Output(string name) { _g.Output.Add(new ValueInfoProto { Name = name }); return this; }
 
     public ModelBuilder Weight(string name, float[] data, params int[] shape)

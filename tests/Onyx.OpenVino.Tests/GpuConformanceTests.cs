@@ -42,16 +42,27 @@ public sealed class GpuConformanceTests(ITestOutputHelper output)
         var passed = new List<string>();
         var failed = new List<string>();
         int notClaimed = 0;
+        var refusals = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var dir in ConformanceRunner.FindTests(root))
         {
             string name = Path.GetFileName(dir);
             if (!cpuPasses.Contains(name)) continue;
             var r = runner.Run(dir);
             if (r.Outcome == Outcome.Pass) passed.Add(name);
-            else if (r.Reason is { } why && why.Contains("disable_cpu_ep_fallback", StringComparison.Ordinal)) notClaimed++;
+            else if (r.Reason is { } why && why.Contains("disable_cpu_ep_fallback", StringComparison.Ordinal))
+            {
+                notClaimed++;
+                // "...cannot run N node(s): node 'n' (Op, opset v): reason; ..." → "Op: reason" of the first refused node.
+                int at = why.IndexOf("node(s): ", StringComparison.Ordinal);
+                string first = at < 0 ? why : why[(at + 9)..].Split("; ")[0];
+                int open = first.IndexOf('('), colon = first.IndexOf("): ", StringComparison.Ordinal);
+                string key = open >= 0 && colon > open ? first[(open + 1)..colon].Split(',')[0] + ": " + first[(colon + 3)..] : first;
+                refusals[key] = refusals.GetValueOrDefault(key) + 1;
+            }
             else if (!s_knownFailures.ContainsKey(name)) failed.Add($"{name}: {r.Reason}");
         }
         output.WriteLine($"GPU: {passed.Count} claimed node tests pass, {failed.Count} fail, {notClaimed} not claimed (of {cpuPasses.Count} CPU passes)");
+        foreach (var (why, count) in refusals.OrderByDescending(kv => kv.Value).Take(40)) output.WriteLine($"not claimed x{count}: {why}");
         foreach (var p in passed) output.WriteLine("pass " + p);
         foreach (var f in failed) output.WriteLine("FAIL " + f);
         Assert.True(passed.Count > 100, $"only {passed.Count} node tests ran on the GPU");

@@ -93,4 +93,45 @@ public class GpuMeasurements(ITestOutputHelper output)
             output.WriteLine($"{Path.GetFileNameWithoutExtension(path)} GPU profile: {string.Join(", ", ops.Select(t => $"{t.Op} x{t.Count} {t.Ms:0} ms"))}");
         }
     }
+
+    /// <summary>
+    /// bert-base (bench/models/bert-base.onnx, 1×128 input_ids) on the CPU device vs wholly on the GPU device (the
+    /// embedding Gather included). Opt-in: ONYX_OPENCL_BERT=1 (minutes on PoCL). Prints timings and the max difference.
+    /// </summary>
+    [GpuDeviceFact]
+    public void BertBaseOnGpuVsCpu()
+    {
+        string path = Path.Combine(FindRoot(), "bench", "models", "bert-base.onnx");
+        if (Environment.GetEnvironmentVariable("ONYX_OPENCL_BERT") != "1" || !File.Exists(path))
+        {
+            output.WriteLine("skipped: set ONYX_OPENCL_BERT=1 and provide bench/models/bert-base.onnx");
+            return;
+        }
+        var ids = Enumerable.Range(0, 128).Select(i => (long)((i * 7919) % 30522)).ToArray();
+        float[]? reference = null;
+        foreach (var type in new[] { "CPU", "GPU" })
+        {
+            var so = Run.Ov(("device_type", type));
+            if (type == "GPU") so.AddSessionConfigEntry("session.disable_cpu_ep_fallback", "1");
+            using var s = new InferenceSession(path, so);
+            var subs = Run.State(s).Compiled.Subgraphs;
+            using var value = OrtValue.CreateTensorValueFromMemory(ids, [1, 128]);
+            float[] y;
+            using (var r = s.Run(null, ["input_ids"], [value], [s.OutputNames[0]])) y = ((Tensors.Tensor)r.First().Value).ToArray<float>();
+            var proc = Process.GetCurrentProcess();
+            proc.Refresh();
+            var cpu0 = proc.TotalProcessorTime;
+            var sw = Stopwatch.StartNew();
+            const int runs = 2;
+            for (int i = 0; i < runs; i++)
+                using (s.Run(null, ["input_ids"], [value], [s.OutputNames[0]])) { }
+            double wall = sw.Elapsed.TotalMilliseconds / runs;
+            proc.Refresh();
+            double diff = reference is null ? 0 : y.Zip(reference).Max(p => Math.Abs(p.First - p.Second));
+            reference ??= y;
+            output.WriteLine($"bert-base {type,-4} {subs.Count} subgraph(s) [{string.Join(", ", subs.Select(c => c.Source.Device + ":" + c.Source.Nodes.Count))}] " +
+                $"wall {wall,8:0.0} ms  process CPU {(proc.TotalProcessorTime - cpu0).TotalMilliseconds / runs,8:0.0} ms  max |GPU-CPU| {diff:0.0e0}");
+            if (type == "GPU") Assert.True(diff < 1e-2, $"GPU output differs from the CPU by {diff}");
+        }
+    }
 }

@@ -14,6 +14,16 @@ public sealed class GpuDeviceFactAttribute : FactAttribute
     }
 }
 
+/// <summary>A theory that runs only when the registry has a GPU.N device.</summary>
+public sealed class GpuDeviceTheoryAttribute : TheoryAttribute
+{
+    public GpuDeviceTheoryAttribute()
+    {
+        if (DeviceRegistry.Default.Find("GPU") is null)
+            Skip = "no GPU.N device (install an OpenCL runtime; for PoCL set ONYX_OPENCL_ALLOW_CPU=1)";
+    }
+}
+
 /// <summary>Small models and an application-side OpenCL context for the GPU device tests.</summary>
 internal static class GpuModels
 {

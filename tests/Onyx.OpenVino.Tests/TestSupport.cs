@@ -142,6 +142,9 @@ internal sealed class ModelBuilder
     /// <summary>A float input; dims are ints (fixed) or strings (symbolic).</summary>
     public ModelBuilder Input(string name, params object[] dims) { _g.Input.Add(Vi(name, TensorProto.Types.DataType.Float, dims)); return this; }
 
+    /// <summary>An input of element type <paramref name="type"/>.</summary>
+    public ModelBuilder TypedInput(string name, TensorProto.Types.DataType type, params object[] dims) { _g.Input.Add(Vi(name, type, dims)); return this; }
+
     public ModelBuilder Output(string name, params object[] dims) { _g.Output.Add(Vi(name, TensorProto.Types.DataType.Float, dims)); return this; }
 
     public ModelBuilder Weight(string name, float[] data, params int[] shape)
