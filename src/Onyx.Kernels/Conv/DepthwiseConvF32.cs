@@ -83,7 +83,7 @@ public static unsafe class DepthwiseConvF32
         int ow = g.OW;
         bool v512 = isa >= IsaPath.V512 && Avx512F.IsSupported;
         float lo = act.Lo, hi = act.Hi, alpha = act.Alpha;
-        bool leaky = act.Activation == FusedActivation.LeakyRelu;
+        bool leaky = act.Activation == FusedActivation.LeakyRelu, post = act.HasPost;
         var vb = Vector512.Create(bias);
         var vlo = Vector512.Create(lo);
         var vhi = Vector512.Create(hi);
@@ -103,6 +103,7 @@ public static unsafe class DepthwiseConvF32
                     var v = Vector512.Load(sr + i) + vb;
                     if (accumulate) v += Vector512.Load(yr + i);
                     v = leaky ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * va, v) : Avx512F.Min(vhi, Avx512F.Max(vlo, v));
+                    if (post) v = Activations.Post(v, act);
                     v.Store(yr + i);
                 }
                 if (i < ow)
@@ -110,6 +111,7 @@ public static unsafe class DepthwiseConvF32
                     var v = Vector512.Load(sr + i) + vb; // the sweep's buffer has a vector of slack
                     if (accumulate) v += Avx512F.MaskLoad(yr + i, tailMask, Vector512<float>.Zero);
                     v = leaky ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * va, v) : Avx512F.Min(vhi, Avx512F.Max(vlo, v));
+                    if (post) v = Activations.Post(v, act);
                     Avx512F.MaskStore(yr + i, tailMask, v);
                     i = ow;
                 }

@@ -15,6 +15,8 @@ internal unsafe struct GemmArgs
     public float* B; public nint Ldb; public bool TransB; public float* PackedB;
     public float* C; public nint Ldc;
     public int EpFlags; public float* Bias; public float Lo, Hi, Slope;
+    /// <summary>The caller's epilogue, for the <see cref="GemmFlags.Post"/> activations applied per finished tile.</summary>
+    public GemmEpilogue Act;
 }
 
 /// <summary>
@@ -112,6 +114,7 @@ internal static unsafe class GemmDriver
                 float* c = g.C + i * g.Ldc;
                 for (int j = n0; j < n1; j++)
                     c[j] = Finish(0f, accFirst ? c[j] : 0f, 1f, g.EpFlags | GemmFlags.Accumulate, g.Bias + i, g.Bias + j, 0, 0, g.Lo, g.Hi, g.Slope);
+                if ((g.EpFlags & GemmFlags.Post) != 0) Activations.ApplyTile(c + n0, g.Ldc, 1, n1 - n0, g.Act, g.Isa);
             }
             return;
         }
@@ -179,6 +182,7 @@ internal static unsafe class GemmDriver
                             if (cols == NR)
                             {
                                 Tile(g.Isa, rows, ap, bp, c, g.Ldc, kc, g.Alpha, flags, br, bc, g.Lo, g.Hi, g.Slope);
+                                if ((flags & GemmFlags.Post) != 0) Activations.ApplyTile(c, g.Ldc, rows, NR, g.Act, g.Isa);
                             }
                             else
                             {
@@ -187,6 +191,7 @@ internal static unsafe class GemmDriver
                                 for (int r = 0; r < rows; r++)
                                     for (int j = 0; j < cols; j++)
                                         c[r * g.Ldc + j] = Finish(scratch[r * NR + j], c[r * g.Ldc + j], g.Alpha, flags, br, bc, r, j, g.Lo, g.Hi, g.Slope);
+                                if ((flags & GemmFlags.Post) != 0) Activations.ApplyTile(c, g.Ldc, rows, cols, g.Act, g.Isa);
                             }
                         }
                     }
