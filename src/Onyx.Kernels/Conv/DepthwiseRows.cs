@@ -20,8 +20,7 @@ internal static unsafe class DepthwiseRows
     private readonly struct Epilogue
     {
         public readonly Vector512<float> Bias, Lo, Hi, Alpha;
-        public readonly bool Leaky, Accumulate, Post;
-        public readonly GemmEpilogue Act;
+        public readonly bool Leaky, Accumulate;
 
         public Epilogue(float bias, in GemmEpilogue act, bool accumulate)
         {
@@ -31,8 +30,6 @@ internal static unsafe class DepthwiseRows
             Alpha = Vector512.Create(act.Alpha);
             Leaky = act.Activation == FusedActivation.LeakyRelu;
             Accumulate = accumulate;
-            Post = act.HasPost;
-            Act = act;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -53,8 +50,7 @@ internal static unsafe class DepthwiseRows
         // vmaxps/vminps return their second operand when either is NaN: x second lets NaN pass like the scalar Activate.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private Vector512<float> Activate(Vector512<float> v) =>
-            Post ? Activations.Post(v, Act)
-            : Leaky ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * Alpha, v) : Avx512F.Min(Hi, Avx512F.Max(Lo, v));
+            Leaky ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * Alpha, v) : Avx512F.Min(Hi, Avx512F.Max(Lo, v));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

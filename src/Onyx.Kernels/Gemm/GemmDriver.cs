@@ -182,7 +182,6 @@ internal static unsafe class GemmDriver
                             if (cols == NR)
                             {
                                 Tile(g.Isa, rows, ap, bp, c, g.Ldc, kc, g.Alpha, flags, br, bc, g.Lo, g.Hi, g.Slope);
-                                if ((flags & GemmFlags.Post) != 0) Activations.ApplyTile(c, g.Ldc, rows, NR, g.Act, g.Isa);
                             }
                             else
                             {
@@ -191,12 +190,14 @@ internal static unsafe class GemmDriver
                                 for (int r = 0; r < rows; r++)
                                     for (int j = 0; j < cols; j++)
                                         c[r * g.Ldc + j] = Finish(scratch[r * NR + j], c[r * g.Ldc + j], g.Alpha, flags, br, bc, r, j, g.Lo, g.Hi, g.Slope);
-                                if ((flags & GemmFlags.Post) != 0) Activations.ApplyTile(c, g.Ldc, rows, cols, g.Act, g.Isa);
                             }
                         }
                     }
                 }
             }
+            // Post activations (HardSwish, Sigmoid, ...) over the finished NC block while it is in L2: per tile
+            // would be in L1, but a conv's C rows sit a plane apart and their lines alias into the same L1 sets.
+            if ((g.EpFlags & GemmFlags.Post) != 0) Activations.ApplyTile(g.C + m0 * g.Ldc + jc, g.Ldc, m1 - m0, nc, g.Act, g.Isa);
         }
     }
 
