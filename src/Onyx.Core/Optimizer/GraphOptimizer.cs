@@ -31,6 +31,7 @@ public sealed class GraphOptimizer
         new FuseScaleResidual(),
         new FuseHardSwish(),
         new FuseLayerNorm(),
+        new FuseSkipLayerNorm(),
         new FuseGelu(),
         new FuseMatMulBias(),
         new FuseAttention(),
