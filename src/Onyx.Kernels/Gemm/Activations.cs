@@ -9,9 +9,11 @@ namespace Onyx.Kernels.Gemm;
 /// <summary>
 /// Applies a <see cref="GemmEpilogue"/>'s activation. Relu, Clip and LeakyRelu live in the micro-kernels'
 /// registers; the <see cref="GemmEpilogue.HasPost"/> kinds (HardSigmoid, HardSwish, Sigmoid, Swish, Tanh,
-/// Gelu, with an optional affine after) are applied here by every store path right after it writes a
-/// tile or row, while that is still in L1: <see cref="ApplyTile"/> for GEMM tiles, <see cref="Post(Vector512{float}, in GemmEpilogue)"/>
-/// for stores that hold a vector in hand. The math is the elementwise operators' (the same as the standalone ops).
+/// Gelu, FastGelu, with an optional affine after) are applied here by every store path while its output is
+/// still in cache: <see cref="ApplyTile"/> by the GEMM driver per finished NC block and by depthwise conv per
+/// finished plane, <see cref="Post(Vector512{float}, in GemmEpilogue)"/> by stores that hold a vector in hand
+/// (the small-map transpose). A new store path must do one of these. The math is the elementwise operators'
+/// (the same as the standalone ops).
 /// </summary>
 public static unsafe class Activations
 {

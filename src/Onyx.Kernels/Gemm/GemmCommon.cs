@@ -33,7 +33,7 @@ internal static class GemmFlags
     public const int Leaky = 16;
     /// <summary>
     /// A <see cref="GemmEpilogue.HasPost"/> activation: the micro-kernels ignore it and the driver applies
-    /// <see cref="Activations.ApplyTile"/> to each finished tile while it is still in L1.
+    /// <see cref="Activations.ApplyTile"/> to each finished NC block while it is still in L2.
     /// </summary>
     public const int Post = 32;
 }
@@ -108,7 +108,7 @@ public readonly unsafe struct GemmEpilogue
 
     /// <summary>
     /// True for the activations the micro-kernels do not compute in registers (HardSigmoid and below):
-    /// every store path applies them with <see cref="Activations"/> right after writing a tile or row.
+    /// every store path applies them with <see cref="Activations"/> while the output is in cache (GEMM: per NC block; depthwise: per plane).
     /// </summary>
     public bool HasPost => Activation >= FusedActivation.HardSigmoid;
 
