@@ -9,8 +9,8 @@ namespace Onyx.Cpu.Fused;
 /// <summary>
 /// Onyx-internal <c>onyx.MatMulBias</c>(A, B, bias), emitted by the FuseMatMulBias pass:
 /// Y = act(A·B + bias) with A float32 of rank ≥ 2 (its leading dims fold into the GEMM's M, as
-/// MatMul does for a 2-D B), B a [K, N] matrix and bias [N]. The bias and Relu ride in the GEMM's
-/// final store; activation = "Gelu" (erf) or "FastGelu" (tanh) runs over the output afterwards.
+/// MatMul does for a 2-D B), B a [K, N] matrix and bias [N]. The bias and the activation
+/// (<see cref="FusedActivationAttributes"/>: Relu, Gelu, FastGelu, Swish, ...) ride in the GEMM's store.
 /// A constant B is prepacked once here.
 /// </summary>
 [OnnxKernel("MatMulBias", Domain = "onyx", Since = 1)]
@@ -18,20 +18,11 @@ public sealed unsafe class MatMulBiasKernel : IKernel, IDisposable
 {
     private readonly PackedMatrixB? _packedB;
     private readonly Tensor? _constB;
-    private readonly FusedActivation _epilogueAct;
-    private readonly GeluFastOperator? _gelu;
+    private readonly GemmEpilogue _act;
 
     public MatMulBiasKernel(KernelInfo info)
     {
-        string act = info.Attributes.GetString("activation", "");
-        switch (act)
-        {
-            case "": break;
-            case "Relu": _epilogueAct = FusedActivation.Relu; break;
-            case "Gelu": _gelu = new GeluFastOperator(false); break;
-            case "FastGelu": _gelu = new GeluFastOperator(true); break;
-            default: throw info.Invalid($"activation must be '', Relu, Gelu or FastGelu, got '{act}'");
-        }
+        _act = FusedActivationAttributes.Parse(info, "MatMulBias");
         if (info.ConstantInput(1) is { DType: DType.Float32, Rank: 2 } b && b.Length > 0)
         {
             _constB = b;
@@ -56,18 +47,16 @@ public sealed unsafe class MatMulBiasKernel : IKernel, IDisposable
         {
             // No products: every row is act(bias).
             for (int r = 0; r < m; r++) bias.Span<float>().CopyTo(y.Span<float>().Slice(r * n, n));
-            if (_epilogueAct == FusedActivation.Relu) System.Numerics.Tensors.TensorPrimitives.Max(y.Span<float>(), 0f, y.Span<float>());
-            if (_gelu is { } g0) Unary.Invoke(y.Span<float>(), y.Span<float>(), g0);
+            Activations.Apply(y.Span<float>(), _act);
             return;
         }
         float* pa = (float*)a.Pointer, pb = (float*)b.Pointer, py = (float*)y.Pointer;
         var pool = ConvShapes.Pool(context);
-        var ep = new GemmEpilogue { Bias = (float*)bias.Pointer, BiasKind = BiasKind.PerColumn, Activation = _epilogueAct };
+        var ep = _act with { Bias = (float*)bias.Pointer, BiasKind = BiasKind.PerColumn };
         if (_packedB is not null && ReferenceEquals(b, _constB))
             SGemm.Multiply(false, m, 1f, pa, k, _packedB, 0f, py, n, ep, pool);
         else
             SGemm.Multiply(false, false, m, n, k, 1f, pa, k, pb, n, 0f, py, n, ep, pool);
-        if (_gelu is { } g) ContribGeluKernel.Apply(py, null, py, m, n, g, pool);
         GC.KeepAlive(a); GC.KeepAlive(b); GC.KeepAlive(bias); GC.KeepAlive(y);
     }
 

@@ -1,4 +1,5 @@
 using Onyx.Core.Execution;
+using Onyx.Cpu.Fused;
 using Onyx.Kernels.Conv;
 using Onyx.Kernels.Gemm;
 using Onyx.Tensors;
@@ -10,7 +11,7 @@ namespace Onyx.Cpu.Nn;
 /// dilations and explicit or automatic padding. A constant filter is prepacked once here.
 /// float runs natively; float16/double/bfloat16 are widened to float.
 /// Also ONNX Runtime's contrib <c>com.microsoft.FusedConv</c>: Y = act(conv(X, W) + B + Z) with
-/// activation Relu/Clip/LeakyRelu fused into the GEMM store, Sigmoid/Tanh/HardSigmoid applied after.
+/// the activation fused into every store path (see <see cref="FusedActivationAttributes"/>).
 /// </summary>
 [OnnxKernel("Conv", Since = 1)]
 [OnnxKernel("FusedConv", Domain = "com.microsoft", Since = 1)]
@@ -21,8 +22,6 @@ internal sealed unsafe class ConvKernel : IKernel, IDisposable
     private readonly ConvF32? _prepacked;
     private readonly Tensor? _constWeight;
     private readonly GemmEpilogue _act;
-    private readonly string _post = "";
-    private readonly float[] _postParams = [];
     private readonly bool _fused;
 
     public ConvKernel(KernelInfo info)
@@ -30,19 +29,7 @@ internal sealed unsafe class ConvKernel : IKernel, IDisposable
         if (info.Node.OpType == "FusedConv")
         {
             _fused = true;
-            string act = info.Attributes.GetString("activation", "");
-            float[] p = info.Attributes.GetFloats("activation_params") ?? [];
-            switch (act)
-            {
-                case "": case "Identity": break;
-                case "Relu": _act = new GemmEpilogue { Activation = FusedActivation.Relu }; break;
-                case "Clip":
-                    _act = new GemmEpilogue { Activation = FusedActivation.Clip, Min = p.Length > 0 ? p[0] : float.MinValue, Max = p.Length > 1 ? p[1] : float.MaxValue };
-                    break;
-                case "LeakyRelu": _act = new GemmEpilogue { Activation = FusedActivation.LeakyRelu, Alpha = p.Length > 0 ? p[0] : 0.01f }; break;
-                case "Sigmoid": case "Tanh": case "HardSigmoid": _post = act; _postParams = p; break;
-                default: throw info.Invalid($"FusedConv activation '{act}' is not supported (Relu, Clip, LeakyRelu, Sigmoid, Tanh, HardSigmoid)");
-            }
+            _act = FusedActivationAttributes.Parse(info, "FusedConv");
         }
         _window = WindowAttributes.Parse(info.Attributes);
         _group = checked((int)info.Attributes.GetInt("group", 1));
@@ -111,7 +98,6 @@ internal sealed unsafe class ConvKernel : IKernel, IDisposable
                 {
                     if (own) conv.Dispose();
                 }
-                PostActivation(y.Span<float>());
                 break;
             }
             case DType.Float16:
@@ -125,27 +111,11 @@ internal sealed unsafe class ConvKernel : IKernel, IDisposable
                 var yf = z is null ? Tensor.Allocate(DType.Float32, yShape) : Widen.ToFloat(z).Clone();
                 using var conv = Prepare(wf, _group);
                 conv.Forward(geo, (float*)xf.Pointer, (float*)yf.Pointer, bf is null ? null : (float*)bf.Pointer, _act, ConvShapes.Pool(context), z is not null);
-                PostActivation(yf.Span<float>());
                 context.SetOutput(0, Widen.FromFloat(yf, x.DType));
                 break;
             }
             default:
                 throw context.Error($"unsupported type {x.DType.OnnxName()} (expected float, float16, double or bfloat16)");
-        }
-    }
-
-    private void PostActivation(Span<float> y)
-    {
-        switch (_post)
-        {
-            case "Sigmoid": System.Numerics.Tensors.TensorPrimitives.Sigmoid(y, y); break;
-            case "Tanh": System.Numerics.Tensors.TensorPrimitives.Tanh(y, y); break;
-            case "HardSigmoid":
-            {
-                float alpha = _postParams.Length > 0 ? _postParams[0] : 0.2f, beta = _postParams.Length > 1 ? _postParams[1] : 0.5f;
-                for (int i = 0; i < y.Length; i++) y[i] = System.Math.Clamp(alpha * y[i] + beta, 0f, 1f);
-                break;
-            }
         }
     }
 

@@ -197,20 +197,3 @@ public sealed unsafe partial class ConvF32 : IDisposable
     /// <summary>Per-thread im2col column buffer (also ConvTransposeF32's), grown on demand and kept.</summary>
     internal static float* ColumnBuffer(nint floats) => ThreadScratch<ColumnScratch>.Floats(floats);
 }
-
-/// <summary>Applies a <see cref="GemmEpilogue"/>'s activation to a span in place (vectorised).</summary>
-public static class Activations
-{
-    /// <summary>x = act(x).</summary>
-    public static void Apply(Span<float> x, in GemmEpilogue act)
-    {
-        switch (act.Activation)
-        {
-            case FusedActivation.Relu: TensorPrimitives.Max(x, 0f, x); break;
-            case FusedActivation.Clip: TensorPrimitives.Max(x, act.Min, x); TensorPrimitives.Min(x, act.Max, x); break;
-            case FusedActivation.LeakyRelu:
-                for (int i = 0; i < x.Length; i++) if (x[i] < 0f) x[i] *= act.Alpha;
-                break;
-        }
-    }
-}

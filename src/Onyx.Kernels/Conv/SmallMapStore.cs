@@ -50,7 +50,7 @@ internal static unsafe class SmallMapStore
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Vector(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate)
     {
-        bool leaky = act.Activation == FusedActivation.LeakyRelu;
+        bool leaky = act.Activation == FusedActivation.LeakyRelu, post = act.HasPost;
         var vlo = Vector512.Create(act.Lo);
         var vhi = Vector512.Create(act.Hi);
         var va = Vector512.Create(act.Alpha);
@@ -81,6 +81,7 @@ internal static unsafe class SmallMapStore
                     if (accumulate) v += Avx512F.MaskLoad(yr, mask, Vector512<float>.Zero);
                     // vmaxps/vminps with v second pass NaN through, as the scalar activation does.
                     v = leaky ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * va, v) : Avx512F.Min(vhi, Avx512F.Max(vlo, v));
+                    if (post) v = Activations.Post(v, act);
                     if (rows == 16) v.Store(yr);
                     else Avx512F.MaskStore(yr, mask, v);
                 }

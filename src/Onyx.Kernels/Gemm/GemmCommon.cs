@@ -31,6 +31,11 @@ internal static class GemmFlags
     public const int Clamp = 8;
     /// <summary>x &lt; 0 ? x * slope : x (LeakyRelu).</summary>
     public const int Leaky = 16;
+    /// <summary>
+    /// A <see cref="GemmEpilogue.HasPost"/> activation: the micro-kernels ignore it and the driver applies
+    /// <see cref="Activations.ApplyTile"/> to each finished NC block while it is still in L2.
+    /// </summary>
+    public const int Post = 32;
 }
 
 /// <summary>Activations the GEMM and conv kernels fuse into their last store.</summary>
@@ -44,6 +49,20 @@ public enum FusedActivation
     Clip,
     /// <summary>x &lt; 0 ? Alpha * x : x.</summary>
     LeakyRelu,
+    /// <summary>max(0, min(1, Alpha * x + Beta)). This and the kinds below are applied after the tile store.</summary>
+    HardSigmoid,
+    /// <summary>x * max(0, min(1, x / 6 + 1/2)).</summary>
+    HardSwish,
+    /// <summary>1 / (1 + e^-x).</summary>
+    Sigmoid,
+    /// <summary>x * sigmoid(Alpha * x) (SiLU when Alpha is 1).</summary>
+    Swish,
+    /// <summary>tanh(x).</summary>
+    Tanh,
+    /// <summary>0.5 * x * (1 + erf(x / sqrt 2)).</summary>
+    Gelu,
+    /// <summary>0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))).</summary>
+    FastGelu,
 }
 
 /// <summary>Which dimension a fused bias runs along.</summary>
@@ -73,8 +92,25 @@ public readonly unsafe struct GemmEpilogue
     public float Min { get; init; }
     /// <summary>Clip upper bound.</summary>
     public float Max { get; init; }
-    /// <summary>LeakyRelu slope.</summary>
+    /// <summary>LeakyRelu slope, HardSigmoid alpha, Swish alpha.</summary>
     public float Alpha { get; init; }
+    /// <summary>HardSigmoid beta.</summary>
+    public float Beta { get; init; }
+    /// <summary>
+    /// y = act(x) * Scale + Shift after a <see cref="HasPost"/> activation (PP-LCNet's learnable affine after
+    /// HardSwish); ignored when <see cref="HasAffine"/> is false.
+    /// </summary>
+    public float Scale { get; init; }
+    /// <summary>See <see cref="Scale"/>.</summary>
+    public float Shift { get; init; }
+    /// <summary>Whether <see cref="Scale"/> and <see cref="Shift"/> apply (only with a post activation).</summary>
+    public bool HasAffine { get; init; }
+
+    /// <summary>
+    /// True for the activations the micro-kernels do not compute in registers (HardSigmoid and below):
+    /// every store path applies them with <see cref="Activations"/> while the output is in cache (GEMM: per NC block; depthwise: per plane).
+    /// </summary>
+    public bool HasPost => Activation >= FusedActivation.HardSigmoid;
 
     /// <summary>No bias, no activation.</summary>
     public static GemmEpilogue None => default;
@@ -88,6 +124,7 @@ public readonly unsafe struct GemmEpilogue
             if (Bias != null && BiasKind == BiasKind.PerColumn) f |= GemmFlags.BiasCol;
             if (Activation is FusedActivation.Relu or FusedActivation.Clip) f |= GemmFlags.Clamp;
             if (Activation == FusedActivation.LeakyRelu) f |= GemmFlags.Leaky;
+            if (HasPost) f |= GemmFlags.Post;
             return f;
         }
     }
@@ -96,11 +133,16 @@ public readonly unsafe struct GemmEpilogue
     internal float Hi => Activation switch { FusedActivation.Clip => Max, _ => float.PositiveInfinity };
 
     /// <summary>Applies the activation to one value (the scalar oracle of the fused store).</summary>
-    public float Activate(float x) => Activation switch
+    public float Activate(float x)
     {
-        FusedActivation.Relu => x < 0f ? 0f : x,
-        FusedActivation.Clip => x < Min ? Min : (x > Max ? Max : x),
-        FusedActivation.LeakyRelu => x < 0f ? x * Alpha : x,
-        _ => x,
-    };
+        float y = Activation switch
+        {
+            FusedActivation.Relu => x < 0f ? 0f : x,
+            FusedActivation.Clip => x < Min ? Min : (x > Max ? Max : x),
+            FusedActivation.LeakyRelu => x < 0f ? x * Alpha : x,
+            _ when HasPost => Activations.Scalar(x, this),
+            _ => x,
+        };
+        return HasPost && HasAffine ? y * Scale + Shift : y;
+    }
 }

@@ -17,6 +17,8 @@ internal unsafe struct GemmArgs
     public bool InPlaceB;
     public float* C; public nint Ldc;
     public int EpFlags; public float* Bias; public float Lo, Hi, Slope;
+    /// <summary>The caller's epilogue, for the <see cref="GemmFlags.Post"/> activations applied per finished tile.</summary>
+    public GemmEpilogue Act;
 }
 
 /// <summary>
@@ -114,6 +116,7 @@ internal static unsafe class GemmDriver
                 float* c = g.C + i * g.Ldc;
                 for (int j = n0; j < n1; j++)
                     c[j] = Finish(0f, accFirst ? c[j] : 0f, 1f, g.EpFlags | GemmFlags.Accumulate, g.Bias + i, g.Bias + j, 0, 0, g.Lo, g.Hi, g.Slope);
+                if ((g.EpFlags & GemmFlags.Post) != 0) Activations.ApplyTile(c + n0, g.Ldc, 1, n1 - n0, g.Act, g.Isa);
             }
             return;
         }
@@ -224,6 +227,9 @@ internal static unsafe class GemmDriver
                     }
                 }
             }
+            // Post activations (HardSwish, Sigmoid, ...) over the finished NC block while it is in L2: per tile
+            // would be in L1, but a conv's C rows sit a plane apart and their lines alias into the same L1 sets.
+            if ((g.EpFlags & GemmFlags.Post) != 0) Activations.ApplyTile(g.C + m0 * g.Ldc + jc, g.Ldc, m1 - m0, nc, g.Act, g.Isa);
         }
     }
 

@@ -103,7 +103,7 @@ public static unsafe class SGemm
             M = m, N = n, K = k,
             Alpha = alpha, Beta = beta,
             C = c, Ldc = ldc,
-            EpFlags = ep.Flags, Bias = ep.Bias, Lo = ep.Lo, Hi = ep.Hi, Slope = ep.Alpha,
+            EpFlags = ep.Flags, Bias = ep.Bias, Lo = ep.Lo, Hi = ep.Hi, Slope = ep.Alpha, Act = ep,
         };
     }
 }

@@ -152,8 +152,9 @@ public sealed class FuseConvScaleBiasTests(ITestOutputHelper output)
     {
         var m = ConvThen(true, ("Mul", [2f], [], false));
         m.Graph.Output[0].Name = "z";
-        m.Node("Add", ["y", "t0"], ["z"]);
-        using var s = Check(m, 1, 1, 1);
+        // Sub, not Add: t0 + 2·t0 is FuseScaleResidual's x + x·s and would fold to 3·t0.
+        m.Node("Sub", ["y", "t0"], ["z"]);
+        using var s = Check(m, 1, 0, 1);
     }
 
     [Fact]

@@ -31,13 +31,12 @@ internal sealed class FuseConvResidual : IGraphPass
             var attrs = new NodeAttributes(conv.Attributes.All);
             string output = add.Outputs[0], name = conv.Name + "/fused_add";
             var removed = new List<Node> { conv, add };
-            if (!usage.IsGraphOutput(output) && usage.SoleConsumer(output) is { Domain: "" } act && act.Inputs[0] == output
-                && FuseConvActivation.Activation(graph, act) is var (actName, parameters))
+            if (ActivationMatch.Find(graph, usage, output, _ => true) is { } act)
             {
-                FuseConvActivation.SetActivation(attrs, actName, parameters);
-                output = act.Outputs[0];
-                name += "_" + act.OpType.ToLowerInvariant();
-                removed.Add(act);
+                act.SetAttributes(attrs);
+                output = act.Output;
+                name += "_" + act.Name.ToLowerInvariant();
+                removed.AddRange(act.Nodes);
             }
             string bias = conv.HasInput(2) ? conv.Inputs[2] : "";
             var fused = new Node("FusedConv", [conv.Inputs[0], conv.Inputs[1], bias, z], [output], name, "com.microsoft", attrs) { OpsetVersion = 1 };

@@ -6,10 +6,10 @@ using static Onyx.Core.Optimizer.PatternMatch;
 namespace Onyx.Core.Optimizer.Passes;
 
 /// <summary>
-/// Act(Add(MatMul(A, B), bias)) → onyx.MatMulBias(A, B, bias) with activation = Relu, Gelu or
-/// FastGelu (or none), for the transformer projections where A is [batch, seq, K] — the 2-D case
+/// Act(Add(MatMul(A, B), bias)) → onyx.MatMulBias(A, B, bias) with any activation
+/// <see cref="ActivationMatch"/> recognises (Relu, Gelu, FastGelu, Swish, ...; or none), for the transformer projections where A is [batch, seq, K] — the 2-D case
 /// is FuseMatMulAddIntoGemm's. B must be a constant float [K, N] and bias a constant of N elements
-/// whose leading dims are 1. The bias and Relu land in the GEMM's store; the output is written once
+/// whose leading dims are 1. The bias and activation land in the GEMM's store; the output is written once
 /// instead of three times.
 /// </summary>
 internal sealed class FuseMatMulBias : IGraphPass
@@ -30,21 +30,13 @@ internal sealed class FuseMatMulBias : IGraphPass
             int bi = add.Inputs.IndexOf(biasName);
             if (GraphConstants.Const(graph, add, bi) is not { DType: DType.Float32 } bias || !IsRowBias(bias, b.Shape[1], aType.Shape!.Length)) continue;
 
-            Node last = add;
-            string activation = "";
-            var next = usage.SoleConsumer(add.Outputs[0]);
-            if (next is { OpType: "Relu", Domain: "" } || next is { OpType: "Gelu" or "FastGelu", Domain: "com.microsoft" } && next.Inputs.Count == 1)
-            {
-                activation = next.OpType;
-                last = next;
-            }
+            var act = ActivationMatch.Find(graph, usage, add.Outputs[0], _ => true);
             var attrs = new NodeAttributes();
-            if (activation.Length > 0)
-                attrs.Set(new Ir.Attribute { Name = "activation", Kind = AttributeKind.String, Bytes = System.Text.Encoding.UTF8.GetBytes(activation) });
-            var fused = new Node("MatMulBias", [mm.Inputs[0], mm.Inputs[1], biasName], [last.Outputs[0]], mm.Name + "/bias", "onyx", attrs) { OpsetVersion = 1 };
-            graph.Nodes[graph.Nodes.IndexOf(last)] = fused;
+            act?.SetAttributes(attrs);
+            var fused = new Node("MatMulBias", [mm.Inputs[0], mm.Inputs[1], biasName], [act?.Output ?? add.Outputs[0]], mm.Name + "/bias", "onyx", attrs) { OpsetVersion = 1 };
+            graph.Nodes[graph.Nodes.IndexOf(add)] = fused;
             graph.Nodes.Remove(mm);
-            if (last != add) graph.Nodes.Remove(add);
+            if (act is not null) foreach (var n in act.Nodes) graph.Nodes.Remove(n);
             usage = new GraphUsage(graph);
             changed = true;
         }
