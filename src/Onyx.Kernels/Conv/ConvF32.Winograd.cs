@@ -47,7 +47,8 @@ public sealed unsafe partial class ConvF32
     private bool TryWinograd(in ConvGeometry g, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool? pool, bool accumulate)
     {
         if (!WinogradApplies(g)) return false;
-        var run = new WinogradRun(g, WinogradFilters(), x, y, bias, act, accumulate);
+        // Its output transform stores Relu/Clip/LeakyRelu; a post activation runs after, per thread's planes.
+        var run = new WinogradRun(g, WinogradFilters(), x, y, bias, act.WithoutPost, accumulate);
         int threads = pool?.DegreeOfParallelism ?? 1;
         run.Input = InputBuffer((nint)g.Batch * run.CB * run.Hp * run.Wp * 16);
         var pack = new WinogradPackBody { Run = run, Parts = threads };
@@ -74,6 +75,7 @@ public sealed unsafe partial class ConvF32
             var phase = new WinogradPhaseBody { Run = run, Parts = threads, V = v, P = p, Rows = block };
             for (phase.Phase = 0; phase.Phase < 3; phase.Phase++) pool!.Run(threads, ref phase);
         }
+        ApplyPost(g, y, act, pool);
         return true;
     }
 

@@ -95,18 +95,24 @@ public static unsafe class DepthwiseConvF32
             float* zero = ZeroScratch(n);
             new Span<float>(zero, n).Clear();
             zero += DepthwiseDirect.ZeroMargin;
+            // The direct stores apply Relu/Clip/LeakyRelu; a post activation (HardSwish, ...) runs over this
+            // thread's finished planes, still in cache.
+            GemmEpilogue inner = Act.WithoutPost;
             if (DepthwiseNarrow.Supports(G))
             {
-                DepthwiseNarrow.Run(G, p0, p1, X, zero, W, Bias, Y, Act, Accumulate);
-                return;
+                DepthwiseNarrow.Run(G, p0, p1, X, zero, W, Bias, Y, inner, Accumulate);
             }
-            for (int p = p0; p < p1; p++)
+            else
             {
-                int c = p % G.OutChannels;
-                var ep = new DepthwiseEpilogue(Bias == null ? 0f : Bias[c], Act, Accumulate);
-                if (G.KW == 5) DepthwiseDirect5.Plane(G, X + (nint)p * G.InSize, zero, W + (nint)c * 25, Y + (nint)p * G.OutSize, ep);
-                else DepthwiseDirect.Plane(G, X + (nint)p * G.InSize, zero, W + (nint)c * 9, Y + (nint)p * G.OutSize, ep);
+                for (int p = p0; p < p1; p++)
+                {
+                    int c = p % G.OutChannels;
+                    var ep = new DepthwiseEpilogue(Bias == null ? 0f : Bias[c], inner, Accumulate);
+                    if (G.KW == 5) DepthwiseDirect5.Plane(G, X + (nint)p * G.InSize, zero, W + (nint)c * 25, Y + (nint)p * G.OutSize, ep);
+                    else DepthwiseDirect.Plane(G, X + (nint)p * G.InSize, zero, W + (nint)c * 9, Y + (nint)p * G.OutSize, ep);
+                }
             }
+            if (Act.HasPost) Activations.ApplyTile(Y + (nint)p0 * G.OutSize, G.OutSize, p1 - p0, G.OutSize, Act, Isa);
         }
     }
 

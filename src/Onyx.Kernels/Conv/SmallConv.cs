@@ -78,7 +78,8 @@ public sealed unsafe partial class ConvF32
                 for (int kw = 0; kw < KW; kw++)
                     off[(c * KH + kh) * KW + kw] = planes.TapOffset(c, kh * g.DH, kw * g.DW);
         // The activation's own bias fields are ignored (as the GEMM paths do): the conv bias is per output channel.
-        var ep = act with { Bias = null, BiasKind = BiasKind.None };
+        // The offset-table kernel stores Relu/Clip/LeakyRelu; a post activation runs after (ApplyPost).
+        var ep = act.WithoutPost with { Bias = null, BiasKind = BiasKind.None };
         int flags = ep.Flags | (accumulate ? GemmFlags.Accumulate : 0);
         if (bias != null) flags |= GemmFlags.BiasRow;
         int stripsPerRow = (g.OW + nr - 1) / nr;
@@ -108,6 +109,7 @@ public sealed unsafe partial class ConvF32
                 }
             }
         GC.KeepAlive(packed);
+        ApplyPost(g, y, act, pool);
     }
 
     /// <summary>Output strips (one output row's 32 columns each) [index*Items/Parts, ...) of one image-group.</summary>

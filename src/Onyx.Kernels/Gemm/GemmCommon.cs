@@ -115,6 +115,12 @@ public readonly unsafe struct GemmEpilogue
     /// <summary>No bias, no activation.</summary>
     public static GemmEpilogue None => default;
 
+    /// <summary>
+    /// This epilogue less its post activation (bias and Relu/Clip/LeakyRelu kept): for store paths whose
+    /// kernels compute only the register activations and run <see cref="Activations"/> over what they wrote.
+    /// </summary>
+    public GemmEpilogue WithoutPost => HasPost ? this with { Activation = FusedActivation.None, HasAffine = false } : this;
+
     internal int Flags
     {
         get

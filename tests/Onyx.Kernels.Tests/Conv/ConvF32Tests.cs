@@ -77,6 +77,15 @@ public unsafe class ConvF32Tests
         yield return [2, 300, 32, 1, new[] { 5, 5 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
         yield return [1, 64, 64, 2, new[] { 6, 6 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
         yield return [1, 40, 80, 1, new[] { 13, 13 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        // Winograd F(4x4,3x3) (v512, 3x3 stride 1, C*M*positions >= 2^19), with a map that is not whole tiles and a threaded batch.
+        yield return [1, 32, 32, 1, new[] { 24, 24 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        yield return [2, 48, 40, 1, new[] { 18, 15 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 1, 1, 0 }];
+        // Direct few-tap convs (SmallConv): MNIST's first layer and a MobileNet-style stride-2 stem.
+        yield return [1, 1, 8, 1, new[] { 28, 28 }, new[] { 5, 5 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 2, 2, 2, 2 }];
+        yield return [1, 3, 32, 1, new[] { 33, 31 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        // Depthwise direct kernels (3x3 stride 2, 5x5 stride 1) on maps wider than one vector.
+        yield return [1, 20, 20, 20, new[] { 21, 37 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        yield return [1, 12, 12, 12, new[] { 19, 35 }, new[] { 5, 5 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 2, 2, 2, 2 }];
     }
 
     [Theory]

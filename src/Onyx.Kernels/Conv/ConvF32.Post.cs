@@ -1,0 +1,38 @@
+using Onyx.Kernels.Gemm;
+using Onyx.Kernels.Threading;
+
+namespace Onyx.Kernels.Conv;
+
+/// <summary>ConvF32's post activations for the paths whose stores compute only Relu/Clip/LeakyRelu.</summary>
+public sealed unsafe partial class ConvF32
+{
+    /// <summary>
+    /// y = post(y) over every output plane when <paramref name="act"/> has a post activation (HardSwish,
+    /// Sigmoid, Swish, ...; <see cref="GemmEpilogue.HasPost"/>), planes split between the pool's threads.
+    /// The Winograd and direct few-tap paths call it after storing with <see cref="GemmEpilogue.WithoutPost"/>:
+    /// their tiles interleave output channels, so a per-tile pass would touch each cache line many times.
+    /// </summary>
+    private void ApplyPost(in ConvGeometry g, float* y, in GemmEpilogue act, IntraOpPool? pool)
+    {
+        if (!act.HasPost) return;
+        var body = new PostBody { Y = y, Planes = g.Batch * OutChannels, Size = g.OutSize, Act = act, Isa = _isa };
+        int threads = pool?.DegreeOfParallelism ?? 1;
+        body.Parts = threads > 1 && (long)body.Planes * body.Size >= 1 << 15 ? threads : 1;
+        if (body.Parts > 1) pool!.Run(body.Parts, ref body);
+        else body.Invoke(0);
+    }
+
+    private struct PostBody : IParallelBody
+    {
+        public float* Y;
+        public int Planes, Size, Parts;
+        public GemmEpilogue Act;
+        public IsaPath Isa;
+
+        public readonly void Invoke(int index)
+        {
+            int p0 = (int)((long)Planes * index / Parts), p1 = (int)((long)Planes * (index + 1) / Parts);
+            if (p1 > p0) Activations.ApplyTile(Y + (nint)p0 * Size, Size, p1 - p0, Size, Act, Isa);
+        }
+    }
+}
