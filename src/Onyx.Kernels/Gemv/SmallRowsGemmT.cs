@@ -1,0 +1,283 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Onyx.Kernels.Gemm;
+using Onyx.Kernels.Threading;
+
+namespace Onyx.Kernels.Gemv;
+
+/// <summary>
+/// The scaling and addend of a few-rows product's store: Y = <see cref="Alpha"/> · A·Bᵀ +
+/// <see cref="Beta"/> · C, C read at <c>C[i * CRowStride + j * CColStride]</c> (a stride of 0
+/// broadcasts, as ONNX Gemm's unidirectional C does). A null <see cref="C"/> or a zero beta adds nothing.
+/// </summary>
+public readonly unsafe struct SmallRowsAddend
+{
+    public float Alpha { get; init; }
+    public float Beta { get; init; }
+    public float* C { get; init; }
+    public nint CRowStride { get; init; }
+    public nint CColStride { get; init; }
+
+    /// <summary>Y = A·Bᵀ, nothing added.</summary>
+    public static SmallRowsAddend None => new() { Alpha = 1f };
+
+    internal bool AddsC => C != null && Beta != 0f;
+
+    /// <summary>The final value of output (i, j) from its dot product.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal float Apply(float dot, nint i, nint j) =>
+        AddsC ? Alpha * dot + Beta * C[i * CRowStride + j * CColStride] : Alpha * dot;
+
+    /// <summary>
+    /// Applies the store to an already computed raw product Y[m x n] in place (for
+    /// <see cref="SmallRowsGemm"/>, whose store overwrites): a few rows, so a plain pass.
+    /// </summary>
+    public void ApplyInPlace(int m, int n, float* y, nint ldy)
+    {
+        if (Alpha == 1f && !AddsC) return;
+        for (nint i = 0; i < m; i++)
+            for (nint j = 0; j < n; j++) y[i * ldy + j] = Apply(y[i * ldy + j], i, j);
+    }
+}
+
+/// <summary>
+/// Y = A · Bᵀ for at most <see cref="SmallRowsGemm.MaxRows"/> rows of A against a B stored [N, K]
+/// (a Gemm with transB = 1: every classifier head, mobilenetv2's 1x1280 · 1000x1280ᵀ). Each output
+/// is the dot product of an A row with a B row, so B streams once, row by row, contiguous, unpacked:
+/// 8 B rows at a time for one A row (8 independent accumulator chains), 4 B rows x up to 4 A rows
+/// (16 accumulators, each B load shared by every A row) otherwise; horizontal sums at the end and
+/// the K tail scalar. The packed GEMM would pad the row to its 12-row tile and walk a 5 MB packed
+/// copy; this is bandwidth-bound on B alone. N splits across the pool for big products.
+/// </summary>
+public static unsafe class SmallRowsGemmT
+{
+    /// <summary>B rows per thread-split unit.</summary>
+    private const int Unit = 16;
+
+    /// <summary>
+    /// Y[m x n] = addend(A[m x k] · B[n x k]ᵀ), A and B row-major with leading dimensions
+    /// <paramref name="lda"/> and <paramref name="ldb"/>; Y row-major with <paramref name="ldy"/>.
+    /// </summary>
+    public static void Multiply(int m, int n, int k, float* a, nint lda, float* b, nint ldb, float* y, nint ldy,
+        in SmallRowsAddend addend, IntraOpPool? pool = null, IsaPath? isa = null)
+    {
+        if (m > SmallRowsGemm.MaxRows) throw new ArgumentOutOfRangeException(nameof(m), $"at most {SmallRowsGemm.MaxRows} rows, got {m}");
+        if (m <= 0 || n <= 0) return;
+        IsaPath path = isa ?? KernelIsa.Current;
+        if (!KernelIsa.IsSupported(path)) path = KernelIsa.Best;
+        var job = new Job { Isa = path, M = m, N = n, K = k, A = a, Lda = lda, B = b, Ldb = ldb, Y = y, Ldy = ldy, Addend = addend, Parts = 1 };
+        int units = (n + Unit - 1) / Unit;
+        int threads = pool?.DegreeOfParallelism ?? 1;
+        if (threads > 1 && units > 1 && (long)m * n * k >= GemmDriver.ParallelThreshold)
+        {
+            job.Parts = Math.Min(threads, units);
+            pool!.Run(job.Parts, ref job);
+        }
+        else
+        {
+            job.Invoke(0);
+        }
+    }
+
+    private struct Job : IParallelBody
+    {
+        public IsaPath Isa;
+        public int M, N, K, Parts;
+        public float* A, B, Y;
+        public nint Lda, Ldb, Ldy;
+        public SmallRowsAddend Addend;
+
+        public readonly void Invoke(int index)
+        {
+            int units = (N + Unit - 1) / Unit;
+            int j0 = (int)((long)units * index / Parts) * Unit, j1 = Math.Min(N, (int)((long)units * (index + 1) / Parts) * Unit);
+            if (j0 >= j1) return;
+            nint kv = Isa switch { IsaPath.V512 => K & ~15, IsaPath.V256 => K & ~7, _ => 0 };
+            nint j = j0;
+            if (M == 1)
+            {
+                for (; j + 8 <= j1; j += 8) Row1x8(A, B + j * Ldb, Ldb, K, kv, Y, j);
+            }
+            else
+            {
+                for (; j + 4 <= j1; j += 4) Rows4x4(A, Lda, M, B + j * Ldb, Ldb, K, kv, Y, Ldy, j);
+            }
+            // Leftover B rows one at a time, every A row.
+            for (; j < j1; j++)
+                for (int i = 0; i < M; i++)
+                    Y[i * Ldy + j] = Addend.Apply(Dot(A + i * Lda, B + j * Ldb, K, kv), i, j);
+        }
+
+        /// <summary>One A row against 8 B rows: 8 chains, the A vector loaded once per step.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private readonly void Row1x8(float* a, float* b, nint ldb, nint k, nint kv, float* y, nint j)
+        {
+            float* b0 = b, b1 = b + ldb, b2 = b + 2 * ldb, b3 = b + 3 * ldb;
+            float* b4 = b + 4 * ldb, b5 = b + 5 * ldb, b6 = b + 6 * ldb, b7 = b + 7 * ldb;
+            float s0, s1, s2, s3, s4, s5, s6, s7;
+            nint p = 0;
+            if (Isa == IsaPath.V512)
+            {
+                Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+                for (; p < kv; p += 16)
+                {
+                    var av = Vector512.Load(a + p);
+                    c0 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b0 + p), c0);
+                    c1 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b1 + p), c1);
+                    c2 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b2 + p), c2);
+                    c3 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b3 + p), c3);
+                    c4 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b4 + p), c4);
+                    c5 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b5 + p), c5);
+                    c6 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b6 + p), c6);
+                    c7 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b7 + p), c7);
+                }
+                s0 = Vector512.Sum(c0); s1 = Vector512.Sum(c1); s2 = Vector512.Sum(c2); s3 = Vector512.Sum(c3);
+                s4 = Vector512.Sum(c4); s5 = Vector512.Sum(c5); s6 = Vector512.Sum(c6); s7 = Vector512.Sum(c7);
+            }
+            else if (Isa == IsaPath.V256)
+            {
+                Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+                for (; p < kv; p += 8)
+                {
+                    var av = Vector256.Load(a + p);
+                    c0 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b0 + p), c0);
+                    c1 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b1 + p), c1);
+                    c2 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b2 + p), c2);
+                    c3 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b3 + p), c3);
+                    c4 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b4 + p), c4);
+                    c5 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b5 + p), c5);
+                    c6 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b6 + p), c6);
+                    c7 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b7 + p), c7);
+                }
+                s0 = Vector256.Sum(c0); s1 = Vector256.Sum(c1); s2 = Vector256.Sum(c2); s3 = Vector256.Sum(c3);
+                s4 = Vector256.Sum(c4); s5 = Vector256.Sum(c5); s6 = Vector256.Sum(c6); s7 = Vector256.Sum(c7);
+            }
+            else
+            {
+                s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0f;
+            }
+            // The K tail (all of K on the scalar path), still 8 chains.
+            for (; p < k; p++)
+            {
+                float t = a[p];
+                s0 = MathF.FusedMultiplyAdd(t, b0[p], s0); s1 = MathF.FusedMultiplyAdd(t, b1[p], s1);
+                s2 = MathF.FusedMultiplyAdd(t, b2[p], s2); s3 = MathF.FusedMultiplyAdd(t, b3[p], s3);
+                s4 = MathF.FusedMultiplyAdd(t, b4[p], s4); s5 = MathF.FusedMultiplyAdd(t, b5[p], s5);
+                s6 = MathF.FusedMultiplyAdd(t, b6[p], s6); s7 = MathF.FusedMultiplyAdd(t, b7[p], s7);
+            }
+            y[j] = Addend.Apply(s0, 0, j); y[j + 1] = Addend.Apply(s1, 0, j + 1);
+            y[j + 2] = Addend.Apply(s2, 0, j + 2); y[j + 3] = Addend.Apply(s3, 0, j + 3);
+            y[j + 4] = Addend.Apply(s4, 0, j + 4); y[j + 5] = Addend.Apply(s5, 0, j + 5);
+            y[j + 6] = Addend.Apply(s6, 0, j + 6); y[j + 7] = Addend.Apply(s7, 0, j + 7);
+        }
+
+        /// <summary>
+        /// 2 to 4 A rows against 4 B rows: 16 chains, each B vector shared by every A row. Rows past
+        /// <paramref name="m"/> alias row 0 and are computed but not stored.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private readonly void Rows4x4(float* a, nint lda, int m, float* b, nint ldb, nint k, nint kv, float* y, nint ldy, nint j)
+        {
+            float* a0 = a, a1 = a + lda, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a;
+            float* b0 = b, b1 = b + ldb, b2 = b + 2 * ldb, b3 = b + 3 * ldb;
+            Span<float> s = stackalloc float[16];
+            nint p = 0;
+            if (Isa == IsaPath.V512)
+            {
+                Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
+                Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+                for (; p < kv; p += 16)
+                {
+                    var v0 = Vector512.Load(b0 + p); var v1 = Vector512.Load(b1 + p);
+                    var v2 = Vector512.Load(b2 + p); var v3 = Vector512.Load(b3 + p);
+                    var t = Vector512.Load(a0 + p);
+                    c00 = Vector512.FusedMultiplyAdd(t, v0, c00); c01 = Vector512.FusedMultiplyAdd(t, v1, c01);
+                    c02 = Vector512.FusedMultiplyAdd(t, v2, c02); c03 = Vector512.FusedMultiplyAdd(t, v3, c03);
+                    t = Vector512.Load(a1 + p);
+                    c10 = Vector512.FusedMultiplyAdd(t, v0, c10); c11 = Vector512.FusedMultiplyAdd(t, v1, c11);
+                    c12 = Vector512.FusedMultiplyAdd(t, v2, c12); c13 = Vector512.FusedMultiplyAdd(t, v3, c13);
+                    t = Vector512.Load(a2 + p);
+                    c20 = Vector512.FusedMultiplyAdd(t, v0, c20); c21 = Vector512.FusedMultiplyAdd(t, v1, c21);
+                    c22 = Vector512.FusedMultiplyAdd(t, v2, c22); c23 = Vector512.FusedMultiplyAdd(t, v3, c23);
+                    t = Vector512.Load(a3 + p);
+                    c30 = Vector512.FusedMultiplyAdd(t, v0, c30); c31 = Vector512.FusedMultiplyAdd(t, v1, c31);
+                    c32 = Vector512.FusedMultiplyAdd(t, v2, c32); c33 = Vector512.FusedMultiplyAdd(t, v3, c33);
+                }
+                s[0] = Vector512.Sum(c00); s[1] = Vector512.Sum(c01); s[2] = Vector512.Sum(c02); s[3] = Vector512.Sum(c03);
+                s[4] = Vector512.Sum(c10); s[5] = Vector512.Sum(c11); s[6] = Vector512.Sum(c12); s[7] = Vector512.Sum(c13);
+                s[8] = Vector512.Sum(c20); s[9] = Vector512.Sum(c21); s[10] = Vector512.Sum(c22); s[11] = Vector512.Sum(c23);
+                s[12] = Vector512.Sum(c30); s[13] = Vector512.Sum(c31); s[14] = Vector512.Sum(c32); s[15] = Vector512.Sum(c33);
+            }
+            else if (Isa == IsaPath.V256)
+            {
+                Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
+                Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+                for (; p < kv; p += 8)
+                {
+                    var v0 = Vector256.Load(b0 + p); var v1 = Vector256.Load(b1 + p);
+                    var v2 = Vector256.Load(b2 + p); var v3 = Vector256.Load(b3 + p);
+                    var t = Vector256.Load(a0 + p);
+                    c00 = Vector256.FusedMultiplyAdd(t, v0, c00); c01 = Vector256.FusedMultiplyAdd(t, v1, c01);
+                    c02 = Vector256.FusedMultiplyAdd(t, v2, c02); c03 = Vector256.FusedMultiplyAdd(t, v3, c03);
+                    t = Vector256.Load(a1 + p);
+                    c10 = Vector256.FusedMultiplyAdd(t, v0, c10); c11 = Vector256.FusedMultiplyAdd(t, v1, c11);
+                    c12 = Vector256.FusedMultiplyAdd(t, v2, c12); c13 = Vector256.FusedMultiplyAdd(t, v3, c13);
+                    t = Vector256.Load(a2 + p);
+                    c20 = Vector256.FusedMultiplyAdd(t, v0, c20); c21 = Vector256.FusedMultiplyAdd(t, v1, c21);
+                    c22 = Vector256.FusedMultiplyAdd(t, v2, c22); c23 = Vector256.FusedMultiplyAdd(t, v3, c23);
+                    t = Vector256.Load(a3 + p);
+                    c30 = Vector256.FusedMultiplyAdd(t, v0, c30); c31 = Vector256.FusedMultiplyAdd(t, v1, c31);
+                    c32 = Vector256.FusedMultiplyAdd(t, v2, c32); c33 = Vector256.FusedMultiplyAdd(t, v3, c33);
+                }
+                s[0] = Vector256.Sum(c00); s[1] = Vector256.Sum(c01); s[2] = Vector256.Sum(c02); s[3] = Vector256.Sum(c03);
+                s[4] = Vector256.Sum(c10); s[5] = Vector256.Sum(c11); s[6] = Vector256.Sum(c12); s[7] = Vector256.Sum(c13);
+                s[8] = Vector256.Sum(c20); s[9] = Vector256.Sum(c21); s[10] = Vector256.Sum(c22); s[11] = Vector256.Sum(c23);
+                s[12] = Vector256.Sum(c30); s[13] = Vector256.Sum(c31); s[14] = Vector256.Sum(c32); s[15] = Vector256.Sum(c33);
+            }
+            else
+            {
+                s.Clear();
+            }
+            // The K tail (all of K on the scalar path).
+            for (; p < k; p++)
+            {
+                float x0 = b0[p], x1 = b1[p], x2 = b2[p], x3 = b3[p];
+                float t = a0[p];
+                s[0] = MathF.FusedMultiplyAdd(t, x0, s[0]); s[1] = MathF.FusedMultiplyAdd(t, x1, s[1]);
+                s[2] = MathF.FusedMultiplyAdd(t, x2, s[2]); s[3] = MathF.FusedMultiplyAdd(t, x3, s[3]);
+                t = a1[p];
+                s[4] = MathF.FusedMultiplyAdd(t, x0, s[4]); s[5] = MathF.FusedMultiplyAdd(t, x1, s[5]);
+                s[6] = MathF.FusedMultiplyAdd(t, x2, s[6]); s[7] = MathF.FusedMultiplyAdd(t, x3, s[7]);
+                t = a2[p];
+                s[8] = MathF.FusedMultiplyAdd(t, x0, s[8]); s[9] = MathF.FusedMultiplyAdd(t, x1, s[9]);
+                s[10] = MathF.FusedMultiplyAdd(t, x2, s[10]); s[11] = MathF.FusedMultiplyAdd(t, x3, s[11]);
+                t = a3[p];
+                s[12] = MathF.FusedMultiplyAdd(t, x0, s[12]); s[13] = MathF.FusedMultiplyAdd(t, x1, s[13]);
+                s[14] = MathF.FusedMultiplyAdd(t, x2, s[14]); s[15] = MathF.FusedMultiplyAdd(t, x3, s[15]);
+            }
+            for (int i = 0; i < m; i++)
+                for (int q = 0; q < 4; q++) y[i * ldy + j + q] = Addend.Apply(s[i * 4 + q], i, j + q);
+        }
+
+        /// <summary>One dot product (the leftover B rows), vector body then scalar tail.</summary>
+        private readonly float Dot(float* a, float* b, nint k, nint kv)
+        {
+            nint p = 0;
+            float s = 0f;
+            if (Isa == IsaPath.V512)
+            {
+                Vector512<float> c = default;
+                for (; p < kv; p += 16) c = Vector512.FusedMultiplyAdd(Vector512.Load(a + p), Vector512.Load(b + p), c);
+                s = Vector512.Sum(c);
+            }
+            else if (Isa == IsaPath.V256)
+            {
+                Vector256<float> c = default;
+                for (; p < kv; p += 8) c = Vector256.FusedMultiplyAdd(Vector256.Load(a + p), Vector256.Load(b + p), c);
+                s = Vector256.Sum(c);
+            }
+            for (; p < k; p++) s = MathF.FusedMultiplyAdd(a[p], b[p], s);
+            return s;
+        }
+    }
+}
