@@ -14,7 +14,7 @@ namespace Onyx.Cpu.MathOps;
 /// with a constant B prepacked once; a row-vector C with beta = 1 is fused as a column bias. Up to
 /// <see cref="SmallRowsGemm.MaxRows"/> rows of A (a classifier head) stream B unpacked instead
 /// (<see cref="SmallRowsGemmT"/> for transB = 1, <see cref="SmallRowsGemm"/> otherwise), so a
-/// constant B is packed only when A is not known to be that small, at load or at the first run
+/// constant B is packed at load only when A's rows are known to be more, else at the first run
 /// that needs it: a 5 MB classifier weight is not held twice.
 /// </summary>
 [OnnxKernel("Gemm", Since = 1)]
@@ -35,9 +35,10 @@ internal sealed unsafe class GemmKernel : IKernel, IDisposable
         if (info.ConstantInput(1) is { DType: DType.Float32, Rank: 2 } b && b.Length > 0)
         {
             _constB = b;
-            // A's rows known and few: the packed copy waits for a run that needs it (likely never).
-            bool fewRows = info.InputType(0) is TensorTypeInfo { Shape: { Length: 2 } s } && s[_transA ? 1 : 0].Value is long rows && FewRows(rows);
-            if (!fewRows) _packedB = Pack(b);
+            // Packed at load only when A's rows are known to be many; few or symbolic (a batch often
+            // served as 1), the packed copy waits for a run that needs it.
+            bool manyRows = info.InputType(0) is TensorTypeInfo { Shape: { Length: 2 } s } && s[_transA ? 1 : 0].Value is long rows && !FewRows(rows);
+            if (manyRows) _packedB = Pack(b);
         }
     }
 
@@ -49,6 +50,9 @@ internal sealed unsafe class GemmKernel : IKernel, IDisposable
         int k = _transB ? b.Shape[1] : b.Shape[0], n = _transB ? b.Shape[0] : b.Shape[1];
         return new PackedMatrixB((float*)b.Pointer, b.Shape[1], _transB, k, n);
     }
+
+    /// <summary>Whether the packed copy of a constant B exists (tests: it is made only when needed).</summary>
+    internal bool HoldsPackedB => Volatile.Read(ref _packedB) is not null;
 
     /// <summary>The packed constant B, packed by the first run that needs it (runs may be concurrent).</summary>
     private PackedMatrixB PackedB()

@@ -1,4 +1,6 @@
 using Onnx;
+using Onyx.Core.Execution;
+using Onyx.Cpu.MathOps;
 using Onyx.Tensors;
 using Xunit;
 
@@ -103,5 +105,24 @@ public sealed class GemmKernelTests
             .Node("Gemm", ["a", "b", "c"], ["y"], ModelBuilder.Attr("transB", 1L)).ToBytes();
         using var session = new InferenceSession(model, new SessionOptions { IntraOpNumThreads = threads });
         for (int run = 0; run < 2; run++) Run(session, 1, n, k, false, true, 1f, 1f, bias, [n], b, true, r);
+    }
+
+    /// <summary>
+    /// A constant B is packed at load only when A may have more than four rows: A [1, K] never packs,
+    /// A [8, K] packs at load, A [?, K] waits for a run with more rows.
+    /// </summary>
+    [Theory]
+    [InlineData(1L, false)]
+    [InlineData(4L, false)]
+    [InlineData(8L, true)]
+    [InlineData(-1L, false)]
+    public void PacksConstantBOnlyWhenARowsMayExceedFour(long rows, bool packedAtLoad)
+    {
+        const int n = 9, k = 11;
+        byte[] bytes = new ModelBuilder(13).Input("a", F, rows, k).Output("y", F, rows, n).Initializer("b", Random(new Random(1), n * k), n, k)
+            .Node("Gemm", ["a", "b"], ["y"], ModelBuilder.Attr("transB", 1L)).ToBytes();
+        var graph = Onyx.Onnx.OnnxModelLoader.Load(bytes).Graph;
+        using var kernel = new GemmKernel(new KernelInfo(graph.Nodes[0], graph, null));
+        Assert.Equal(packedAtLoad, kernel.HoldsPackedB);
     }
 }
