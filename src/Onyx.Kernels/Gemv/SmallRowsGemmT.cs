@@ -61,6 +61,8 @@ public static unsafe class SmallRowsGemmT
             nint j = j0;
             if (M == 1)
             {
+                if (Isa == IsaPath.V512)
+                    for (; j + 16 <= j1; j += 16) Row1x16V512(A, B + j * Ldb, Ldb, K, kv, Y, j);
                 for (; j + 8 <= j1; j += 8) Row1x8(A, B + j * Ldb, Ldb, K, kv, Y, j);
             }
             else if (M <= 3 && Isa == IsaPath.V512)
@@ -79,6 +81,102 @@ public static unsafe class SmallRowsGemmT
             for (; j < j1; j++)
                 for (int i = 0; i < M; i++)
                     Y[i * Ldy + j] = Addend.Apply(Dot(A + i * Lda, B + j * Ldb, K, kv), i, j);
+        }
+
+        /// <summary>One A row against 16 B rows on AVX-512: 16 chains, 16 B streams in flight.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private readonly void Row1x16V512(float* a, float* b, nint ldb, nint k, nint kv, float* y, nint j)
+        {
+            float* b0 = b + 0 * ldb;
+            float* b1 = b + 1 * ldb;
+            float* b2 = b + 2 * ldb;
+            float* b3 = b + 3 * ldb;
+            float* b4 = b + 4 * ldb;
+            float* b5 = b + 5 * ldb;
+            float* b6 = b + 6 * ldb;
+            float* b7 = b + 7 * ldb;
+            float* b8 = b + 8 * ldb;
+            float* b9 = b + 9 * ldb;
+            float* b10 = b + 10 * ldb;
+            float* b11 = b + 11 * ldb;
+            float* b12 = b + 12 * ldb;
+            float* b13 = b + 13 * ldb;
+            float* b14 = b + 14 * ldb;
+            float* b15 = b + 15 * ldb;
+            Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default, c12 = default, c13 = default, c14 = default, c15 = default;
+            nint p = 0;
+            for (; p < kv; p += 16)
+            {
+                var av = Vector512.Load(a + p);
+                c0 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b0 + p), c0);
+                c1 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b1 + p), c1);
+                c2 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b2 + p), c2);
+                c3 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b3 + p), c3);
+                c4 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b4 + p), c4);
+                c5 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b5 + p), c5);
+                c6 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b6 + p), c6);
+                c7 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b7 + p), c7);
+                c8 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b8 + p), c8);
+                c9 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b9 + p), c9);
+                c10 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b10 + p), c10);
+                c11 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b11 + p), c11);
+                c12 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b12 + p), c12);
+                c13 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b13 + p), c13);
+                c14 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b14 + p), c14);
+                c15 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b15 + p), c15);
+            }
+            float s0 = Vector512.Sum(c0);
+            float s1 = Vector512.Sum(c1);
+            float s2 = Vector512.Sum(c2);
+            float s3 = Vector512.Sum(c3);
+            float s4 = Vector512.Sum(c4);
+            float s5 = Vector512.Sum(c5);
+            float s6 = Vector512.Sum(c6);
+            float s7 = Vector512.Sum(c7);
+            float s8 = Vector512.Sum(c8);
+            float s9 = Vector512.Sum(c9);
+            float s10 = Vector512.Sum(c10);
+            float s11 = Vector512.Sum(c11);
+            float s12 = Vector512.Sum(c12);
+            float s13 = Vector512.Sum(c13);
+            float s14 = Vector512.Sum(c14);
+            float s15 = Vector512.Sum(c15);
+            for (; p < k; p++)
+            {
+                float t = a[p];
+                s0 = MathF.FusedMultiplyAdd(t, b0[p], s0);
+                s1 = MathF.FusedMultiplyAdd(t, b1[p], s1);
+                s2 = MathF.FusedMultiplyAdd(t, b2[p], s2);
+                s3 = MathF.FusedMultiplyAdd(t, b3[p], s3);
+                s4 = MathF.FusedMultiplyAdd(t, b4[p], s4);
+                s5 = MathF.FusedMultiplyAdd(t, b5[p], s5);
+                s6 = MathF.FusedMultiplyAdd(t, b6[p], s6);
+                s7 = MathF.FusedMultiplyAdd(t, b7[p], s7);
+                s8 = MathF.FusedMultiplyAdd(t, b8[p], s8);
+                s9 = MathF.FusedMultiplyAdd(t, b9[p], s9);
+                s10 = MathF.FusedMultiplyAdd(t, b10[p], s10);
+                s11 = MathF.FusedMultiplyAdd(t, b11[p], s11);
+                s12 = MathF.FusedMultiplyAdd(t, b12[p], s12);
+                s13 = MathF.FusedMultiplyAdd(t, b13[p], s13);
+                s14 = MathF.FusedMultiplyAdd(t, b14[p], s14);
+                s15 = MathF.FusedMultiplyAdd(t, b15[p], s15);
+            }
+            y[j + 0] = Addend.Apply(s0, 0, j + 0);
+            y[j + 1] = Addend.Apply(s1, 0, j + 1);
+            y[j + 2] = Addend.Apply(s2, 0, j + 2);
+            y[j + 3] = Addend.Apply(s3, 0, j + 3);
+            y[j + 4] = Addend.Apply(s4, 0, j + 4);
+            y[j + 5] = Addend.Apply(s5, 0, j + 5);
+            y[j + 6] = Addend.Apply(s6, 0, j + 6);
+            y[j + 7] = Addend.Apply(s7, 0, j + 7);
+            y[j + 8] = Addend.Apply(s8, 0, j + 8);
+            y[j + 9] = Addend.Apply(s9, 0, j + 9);
+            y[j + 10] = Addend.Apply(s10, 0, j + 10);
+            y[j + 11] = Addend.Apply(s11, 0, j + 11);
+            y[j + 12] = Addend.Apply(s12, 0, j + 12);
+            y[j + 13] = Addend.Apply(s13, 0, j + 13);
+            y[j + 14] = Addend.Apply(s14, 0, j + 14);
+            y[j + 15] = Addend.Apply(s15, 0, j + 15);
         }
 
         /// <summary>One A row against 8 B rows: 8 chains, the A vector loaded once per step.</summary>
