@@ -10,7 +10,7 @@ namespace Onyx.Kernels.Gemv;
 /// (a Gemm with transB = 1: every classifier head, mobilenetv2's 1x1280 · 1000x1280ᵀ). Each output
 /// is the dot product of an A row with a B row, so B streams once, row by row, contiguous, unpacked,
 /// several B rows at a time (more streams in flight) with one accumulator chain per output and each B
-/// load shared by every A row: on AVX-512 8 B rows for 1 to 3 A rows, 6 for 4 (24 chains at most);
+/// load shared by every A row: on AVX-512 16 B rows for one A row, 8 for 2 or 3, 6 for 4 (24 chains at most);
 /// on AVX2 and scalar 8 for one A row, 4 otherwise. Horizontal sums at the end, the K tail scalar. The packed GEMM would pad the row to its 12-row tile and walk a 5 MB packed
 /// copy; this is bandwidth-bound on B alone. N splits across the pool for big products.
 /// </summary>
