@@ -8,6 +8,7 @@ using Onyx.Kernels.Threading;
 // Usage: Onyx.Bench gemm [size=1024] [isa=best|scalar|v256|v512] [threads=1] [prepacked=0|1] [seconds=2] [M] [N] [K]
 //        Onyx.Bench kern [kc] | peak [isa] | conv cin cout hw k stride group [seconds]
 //        Onyx.Bench int8 [size=1024] [isa] [threads=1] [seconds=2]
+//        Onyx.Bench gemv [M=1] [N=1000] [K=1280] [isa] [threads=1] [seconds=2]  (A · Bᵀ, B [N, K]: few-rows vs packed; ONYX_BENCH_COLD=copies)
 unsafe
 {
     string mode = args.Length > 0 ? args[0] : "gemm";
@@ -55,6 +56,51 @@ unsafe
         // Wall time is what a user sees; on a shared, oversubscribed machine the thread's own CPU time
         // (CLOCK_THREAD_CPUTIME_ID, excludes time preempted) is the fairer single-thread number.
         Console.WriteLine($"gemm {m}x{n}x{k} isa={isa} threads={threads} prepacked={prepacked}: wall best {best * 1e3:F2} ms = {flop / best / 1e9:F1} GFLOP/s; thread-cpu best {bestCpu * 1e3:F2} ms = {flop / bestCpu / 1e9:F1} GFLOP/s ({reps} reps)");
+    }
+    else if (mode == "gemv")
+    {
+        int m = args.Length > 1 ? int.Parse(args[1]) : 1, n = args.Length > 2 ? int.Parse(args[2]) : 1000, k = args.Length > 3 ? int.Parse(args[3]) : 1280;
+        IsaPath isa = args.Length > 4 ? KernelIsa.Select(args[4]) : KernelIsa.Best;
+        int threads = args.Length > 5 ? int.Parse(args[5]) : 1;
+        double seconds = args.Length > 6 ? double.Parse(args[6]) : 2;
+        int copies = int.TryParse(Environment.GetEnvironmentVariable("ONYX_BENCH_COLD"), out int cc) ? cc : 1;
+        float* a = (float*)NativeMemory.AlignedAlloc((nuint)(m * k * 4), 64);
+        float* c = (float*)NativeMemory.AlignedAlloc((nuint)(m * n * 4), 64);
+        var bs = new nint[copies];
+        var rnd = new Random(1);
+        for (int i = 0; i < m * k; i++) a[i] = (float)rnd.NextDouble() - 0.5f;
+        for (int t = 0; t < copies; t++)
+        {
+            float* b = (float*)NativeMemory.AlignedAlloc((nuint)((long)k * n * 4), 64);
+            for (long i = 0; i < (long)k * n; i++) b[i] = (float)rnd.NextDouble() - 0.5f;
+            bs[t] = (nint)b;
+        }
+        var packed = bs.Select(b => new PackedMatrixB((float*)b, k, true, k, n, isa)).ToArray();
+        using var pool = threads > 1 ? new IntraOpPool(threads) : null;
+        int turn = 0;
+        foreach (bool few in new[] { true, false, true, false })
+        {
+            void Once()
+            {
+                int t = turn++ % copies;
+                if (few) Onyx.Kernels.Gemv.SmallRowsGemmT.Multiply(m, n, k, a, k, (float*)bs[t], k, c, n, Onyx.Kernels.Gemv.SmallRowsAddend.None, pool, isa);
+                else SGemm.Multiply(false, m, 1f, a, k, packed[t], 0f, c, n, default, pool);
+            }
+            for (int i = 0; i < 3; i++) Once();
+            double best = double.MaxValue, sum = 0;
+            int reps = 0;
+            var total = Stopwatch.StartNew();
+            while (total.Elapsed.TotalSeconds < seconds || reps < 3)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                Once();
+                double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+                best = Math.Min(best, s);
+                sum += s;
+                reps++;
+            }
+            Console.WriteLine($"gemv {m}x{n}x{k} B^T isa={isa} threads={threads} {(few ? "few-rows" : "packed  ")}: best {best * 1e3:F3} ms, mean {sum / reps * 1e3:F3} ms = {4.0 * n * k / (sum / reps) / 1e9:F1} GB/s of B ({reps} reps, {copies} B copies)");
+        }
     }
     else if (mode == "conv")
     {

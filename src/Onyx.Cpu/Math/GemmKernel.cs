@@ -3,6 +3,7 @@ using Onyx.Core.Execution;
 using Onyx.Cpu.Common;
 using Onyx.Cpu.Nn;
 using Onyx.Kernels.Gemm;
+using Onyx.Kernels.Gemv;
 using Onyx.Tensors;
 
 namespace Onyx.Cpu.MathOps;
@@ -10,15 +11,20 @@ namespace Onyx.Cpu.MathOps;
 /// <summary>
 /// ONNX <c>Gemm</c> (1..13+): Y = alpha * A' * B' + beta * C, A' and B' optionally transposed,
 /// C optional (from opset 11) and unidirectionally broadcast to [M, N]. float runs the packed GEMM
-/// with a constant B prepacked once; a row-vector C with beta = 1 is fused as a column bias.
+/// with a constant B prepacked once; a row-vector C with beta = 1 is fused as a column bias. Up to
+/// <see cref="SmallRowsGemm.MaxRows"/> rows of A (a classifier head) stream B unpacked instead
+/// (<see cref="SmallRowsGemmT"/> for transB = 1, <see cref="SmallRowsGemm"/> otherwise), so a
+/// constant B is packed at load only when A's rows are known to be more, else at the first run
+/// that needs it: a 5 MB classifier weight is not held twice.
 /// </summary>
 [OnnxKernel("Gemm", Since = 1)]
 internal sealed unsafe class GemmKernel : IKernel, IDisposable
 {
     private readonly float _alpha, _beta;
     private readonly bool _transA, _transB;
-    private readonly PackedMatrixB? _packedB;
+    private PackedMatrixB? _packedB;
     private readonly Tensor? _constB;
+    private readonly Lock _packLock = new();
 
     public GemmKernel(KernelInfo info)
     {
@@ -29,9 +35,30 @@ internal sealed unsafe class GemmKernel : IKernel, IDisposable
         if (info.ConstantInput(1) is { DType: DType.Float32, Rank: 2 } b && b.Length > 0)
         {
             _constB = b;
-            int k = _transB ? b.Shape[1] : b.Shape[0], n = _transB ? b.Shape[0] : b.Shape[1];
-            _packedB = new PackedMatrixB((float*)b.Pointer, b.Shape[1], _transB, k, n);
+            // Packed at load only when A's rows are known to be many; few or symbolic (a batch often
+            // served as 1), the packed copy waits for a run that needs it.
+            bool manyRows = info.InputType(0) is TensorTypeInfo { Shape: { Length: 2 } s } && s[_transA ? 1 : 0].Value is long rows && !FewRows(rows);
+            if (manyRows) _packedB = Pack(b);
         }
+    }
+
+    /// <summary>Whether <paramref name="m"/> rows of A' take the unpacked few-rows path (a transposed A only as one contiguous row).</summary>
+    private bool FewRows(long m) => m <= SmallRowsGemm.MaxRows && (!_transA || m == 1);
+
+    private PackedMatrixB Pack(Tensor b)
+    {
+        int k = _transB ? b.Shape[1] : b.Shape[0], n = _transB ? b.Shape[0] : b.Shape[1];
+        return new PackedMatrixB((float*)b.Pointer, b.Shape[1], _transB, k, n);
+    }
+
+    /// <summary>Whether the packed copy of a constant B exists (tests: it is made only when needed).</summary>
+    internal bool HoldsPackedB => Volatile.Read(ref _packedB) is not null;
+
+    /// <summary>The packed constant B, packed by the first run that needs it (runs may be concurrent).</summary>
+    private PackedMatrixB PackedB()
+    {
+        if (Volatile.Read(ref _packedB) is { } p) return p;
+        lock (_packLock) return _packedB ??= Pack(_constB!);
     }
 
     public void Execute(KernelContext context)
@@ -63,6 +90,11 @@ internal sealed unsafe class GemmKernel : IKernel, IDisposable
         {
             float* pa = (float*)a.Pointer, pb = (float*)b.Pointer, py = (float*)y.Pointer;
             var pool = ConvShapes.Pool(context);
+            if (FewRows(m))
+            {
+                FewRowsProduct(a, b, useC ? c : null, y, m, n, k, pool);
+                return;
+            }
             var ep = default(GemmEpilogue);
             float beta = 0f;
             if (useC)
@@ -76,8 +108,8 @@ internal sealed unsafe class GemmKernel : IKernel, IDisposable
                     beta = _beta;
                 }
             }
-            if (_packedB is not null && ReferenceEquals(b, _constB))
-                SGemm.Multiply(_transA, m, _alpha, pa, a.Shape[1], _packedB, beta, py, n, ep, pool);
+            if (_constB is not null && ReferenceEquals(b, _constB))
+                SGemm.Multiply(_transA, m, _alpha, pa, a.Shape[1], PackedB(), beta, py, n, ep, pool);
             else
                 SGemm.Multiply(_transA, _transB, m, n, k, _alpha, pa, a.Shape[1], pb, b.Shape[1], beta, py, n, ep, pool);
             return;
@@ -100,6 +132,32 @@ internal sealed unsafe class GemmKernel : IKernel, IDisposable
             }
             default:
                 throw context.Error($"unsupported type {a.DType.OnnxName()}");
+        }
+    }
+
+    /// <summary>
+    /// At most <see cref="SmallRowsGemm.MaxRows"/> rows of A', B read as stored: alpha, beta and C's
+    /// broadcast (strides of 0 along its size-1 or missing dims) applied in the store.
+    /// </summary>
+    private void FewRowsProduct(Tensor a, Tensor b, Tensor? c, Tensor y, int m, int n, int k, Onyx.Kernels.Threading.IntraOpPool? pool)
+    {
+        var addend = new SmallRowsAddend { Alpha = _alpha };
+        if (c is not null)
+        {
+            int cn = c.Rank >= 1 ? c.Shape[c.Rank - 1] : 1, cm = c.Rank == 2 ? c.Shape[0] : 1;
+            addend = addend with { Beta = _beta, C = (float*)c.Pointer, CRowStride = cm == 1 ? 0 : cn, CColStride = cn == 1 ? 0 : 1 };
+        }
+        // A transposed takes this path only as one row: A is [K, 1], that row contiguous.
+        float* pa = (float*)a.Pointer, pb = (float*)b.Pointer, py = (float*)y.Pointer;
+        nint lda = _transA ? 1 : a.Shape[1];
+        if (_transB)
+        {
+            SmallRowsGemmT.Multiply(m, n, k, pa, lda, pb, b.Shape[1], py, n, addend, pool);
+        }
+        else
+        {
+            SmallRowsGemm.Multiply(m, n, k, pa, lda, pb, b.Shape[1], py, n, pool);
+            addend.ApplyInPlace(m, n, py, n);
         }
     }
 
