@@ -31,7 +31,7 @@ public sealed unsafe partial class ConvF32
 
         public readonly void Invoke(int index)
         {
-            int p0 = (int)((long)Planes * index / Parts), p1 = (int)((long)Planes * (index + 1) / Parts);
+            var (p0, p1) = IntraOpPool.Share(Planes, index, Parts);
             if (p1 > p0) Activations.ApplyTile(Y + (nint)p0 * Size, Size, p1 - p0, Size, Act, Isa);
         }
     }

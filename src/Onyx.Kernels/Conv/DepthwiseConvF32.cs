@@ -51,7 +51,7 @@ public static unsafe class DepthwiseConvF32
         public void Invoke(int index)
         {
             int planes = G.Batch * G.OutChannels;
-            int p0 = (int)((long)planes * index / Parts), p1 = (int)((long)planes * (index + 1) / Parts);
+            var (p0, p1) = IntraOpPool.Share(planes, index, Parts);
             if (Isa >= IsaPath.V512 && Avx512F.IsSupported && (DepthwiseDirect.Supports(G) || DepthwiseDirect5.Supports(G)))
             {
                 Direct(p0, p1);

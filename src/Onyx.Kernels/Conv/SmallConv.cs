@@ -125,7 +125,7 @@ public sealed unsafe partial class ConvF32
 
         public void Invoke(int index)
         {
-            int i0 = (int)((long)Items * index / Parts), i1 = (int)((long)Items * (index + 1) / Parts);
+            var (i0, i1) = IntraOpPool.Share(Items, index, Parts);
             if (Wrapped)
             {
                 InvokeWrapped(i0, i1);

@@ -90,7 +90,7 @@ internal static unsafe class GemmDriver
         public void Invoke(int index)
         {
             ref GemmArgs g = ref *Args;
-            int u0 = (int)((long)Units * index / Parts), u1 = (int)((long)Units * (index + 1) / Parts);
+            var (u0, u1) = IntraOpPool.Share(Units, index, Parts);
             if (SplitN) RunRange(ref g, 0, g.M, u0 * g.NR, Math.Min(g.N, u1 * g.NR));
             else RunRange(ref g, u0 * g.MR, Math.Min(g.M, u1 * g.MR), 0, g.N);
         }

@@ -118,7 +118,7 @@ public static unsafe class Int8Gemm
 
         public void Invoke(int index)
         {
-            int s0 = (int)((long)Strips * index / Parts), s1 = (int)((long)Strips * (index + 1) / Parts);
+            var (s0, s1) = IntraOpPool.Share(Strips, index, Parts);
             int j0 = s0 * NR, j1 = Math.Min(N, s1 * NR);
             if (j0 >= j1) return;
             // A column range of B is itself a B operand: shift the source, the zero points and the destination strips.
@@ -173,7 +173,7 @@ public static unsafe class Int8Gemm
         public void Invoke(int index)
         {
             ref Args g = ref *G;
-            int u0 = (int)((long)Units * index / Parts), u1 = (int)((long)Units * (index + 1) / Parts);
+            var (u0, u1) = IntraOpPool.Share(Units, index, Parts);
             if (SplitN) RunRange(ref g, 0, g.M, u0 * g.NR, Math.Min(g.N, u1 * g.NR));
             else RunRange(ref g, u0 * g.MR, Math.Min(g.M, u1 * g.MR), 0, g.N);
         }

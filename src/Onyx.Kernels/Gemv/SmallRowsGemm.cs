@@ -57,7 +57,8 @@ public static unsafe class SmallRowsGemm
         public readonly void Invoke(int index)
         {
             int units = (N + Unit - 1) / Unit;
-            int j0 = (int)((long)units * index / Parts) * Unit, j1 = Math.Min(N, (int)((long)units * (index + 1) / Parts) * Unit);
+            var (u0, u1) = IntraOpPool.Share(units, index, Parts);
+            int j0 = u0 * Unit, j1 = Math.Min(N, u1 * Unit);
             if (j0 >= j1) return;
             if (Isa == IsaPath.V512)
             {

@@ -55,7 +55,8 @@ public static unsafe class SmallRowsGemmT
         public readonly void Invoke(int index)
         {
             int units = (N + Unit - 1) / Unit;
-            int j0 = (int)((long)units * index / Parts) * Unit, j1 = Math.Min(N, (int)((long)units * (index + 1) / Parts) * Unit);
+            var (u0, u1) = IntraOpPool.Share(units, index, Parts);
+            int j0 = u0 * Unit, j1 = Math.Min(N, u1 * Unit);
             if (j0 >= j1) return;
             nint kv = Isa switch { IsaPath.V512 => K & ~15, IsaPath.V256 => K & ~7, _ => 0 };
             nint j = j0;

@@ -36,7 +36,7 @@ public static unsafe class GlobalPoolF32
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int index)
         {
-            int p0 = (int)((long)Planes * index / Parts), p1 = (int)((long)Planes * (index + 1) / Parts);
+            var (p0, p1) = IntraOpPool.Share(Planes, index, Parts);
             bool v512 = Isa >= IsaPath.V512 && Avx512F.IsSupported;
             for (int p = p0; p < p1; p++)
             {

@@ -68,7 +68,7 @@ public static unsafe class Pooling
 
         public void Invoke(int index)
         {
-            int p0 = (int)((long)Planes * index / Parts), p1 = (int)((long)Planes * (index + 1) / Parts);
+            var (p0, p1) = IntraOpPool.Share(Planes, index, Parts);
             Max(G, p0, p1 - p0, X, Y, Indices, ColumnMajor);
         }
     }
@@ -82,7 +82,7 @@ public static unsafe class Pooling
 
         public void Invoke(int index)
         {
-            int p0 = (int)((long)Planes * index / Parts), p1 = (int)((long)Planes * (index + 1) / Parts);
+            var (p0, p1) = IntraOpPool.Share(Planes, index, Parts);
             Average(G, p1 - p0, X + (nint)p0 * G.InSize, Y + (nint)p0 * G.OutSize, CountIncludePad);
         }
     }

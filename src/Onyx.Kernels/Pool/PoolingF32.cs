@@ -45,7 +45,7 @@ public static unsafe class PoolingF32
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int index)
         {
-            int p0 = (int)((long)Planes * index / Parts), p1 = (int)((long)Planes * (index + 1) / Parts);
+            var (p0, p1) = IntraOpPool.Share(Planes, index, Parts);
             float pad = Max ? float.NegativeInfinity : 0f;
             if (Isa >= IsaPath.V512 && Avx512F.IsSupported)
             {

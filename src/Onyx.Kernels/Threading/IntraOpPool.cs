@@ -43,6 +43,13 @@ public sealed unsafe class IntraOpPool : IDisposable
     /// <summary>Creates a pool that runs <paramref name="threads"/> items at once (the caller plus threads - 1 workers).</summary>
     /// <param name="threads">Degree of parallelism, at least 1.</param>
     /// <param name="allowSpinning">When false, idle workers block at once (ONNX Runtime's <c>allow_spinning=0</c>).</param>
+    /// <summary>
+    /// Work item <paramref name="index"/>'s share [Start, End) of <paramref name="count"/> items split evenly
+    /// into <paramref name="parts"/> (sizes differ by at most one): the static partition every parallel body uses.
+    /// </summary>
+    public static (int Start, int End) Share(int count, int index, int parts) =>
+        ((int)((long)count * index / parts), (int)((long)count * (index + 1) / parts));
+
     public IntraOpPool(int threads, bool allowSpinning = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
