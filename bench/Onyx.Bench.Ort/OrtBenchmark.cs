@@ -17,7 +17,7 @@ public static class OrtBenchmark
     /// Loads <paramref name="modelPath"/> (intra-op threads = <paramref name="threads"/>, one inter-op
     /// thread, default optimizations) and times <paramref name="iterations"/> Runs after
     /// <paramref name="warmup"/>. Inputs are parallel arrays: name, a float[], long[] or int[] of
-    /// row-major data, and the shape. Returns [load ms, median ms, p90 ms, peak working set growth MiB].
+    /// row-major data, and the shape. Returns [load ms, median ms, p90 ms, peak working set growth MiB, first Run ms].
     /// </summary>
     public static double[] Measure(string modelPath, int threads, int iterations, int warmup,
         string[] inputNames, Array[] inputData, long[][] inputShapes)
@@ -39,8 +39,8 @@ public static class OrtBenchmark
             var times = LatencySampler.Repeat(iterations, warmup, () =>
             {
                 using var r = session.Run(runOptions, inputNames, values, outputNames);
-            }, ref peak);
-            return LatencySampler.Summarize(load, times, peak, baseline).ToArray();
+            }, ref peak, out double first);
+            return LatencySampler.Summarize(load, times, peak, baseline, first).ToArray();
         }
         finally
         {

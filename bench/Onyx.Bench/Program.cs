@@ -67,6 +67,9 @@ public static class Program
         return r;
     }
 
+    /// <summary>JSON has no NaN (the first-Run time without warm-up).</summary>
+    private static double? OrNull(double v) => double.IsNaN(v) ? null : v;
+
     private static void Print(string model, int threads, BenchTiming onyx, BenchTiming? ort, bool json)
     {
         double? ratio = ort is null ? null : onyx.MedianMs / ort.MedianMs;
@@ -74,14 +77,14 @@ public static class Program
         {
             Console.WriteLine(JsonSerializer.Serialize(new
             {
-                model, threads, load_ms = onyx.LoadMs, median_ms = onyx.MedianMs, p90_ms = onyx.P90Ms, peak_working_set_mb = onyx.PeakWorkingSetMb,
-                ort = ort is null ? null : new { load_ms = ort.LoadMs, median_ms = ort.MedianMs, p90_ms = ort.P90Ms, peak_working_set_mb = ort.PeakWorkingSetMb },
+                model, threads, load_ms = onyx.LoadMs, first_run_ms = OrNull(onyx.FirstRunMs), median_ms = onyx.MedianMs, p90_ms = onyx.P90Ms, peak_working_set_mb = onyx.PeakWorkingSetMb,
+                ort = ort is null ? null : new { load_ms = ort.LoadMs, first_run_ms = OrNull(ort.FirstRunMs), median_ms = ort.MedianMs, p90_ms = ort.P90Ms, peak_working_set_mb = ort.PeakWorkingSetMb },
                 ratio,
             }));
             return;
         }
-        Console.WriteLine($"{model} threads={threads}: onyx load {onyx.LoadMs:0} ms, median {onyx.MedianMs:0.00} ms, p90 {onyx.P90Ms:0.00} ms, ws +{onyx.PeakWorkingSetMb:0} MB" +
-            (ort is null ? "" : $" | ort load {ort.LoadMs:0} ms, median {ort.MedianMs:0.00} ms, p90 {ort.P90Ms:0.00} ms, ws +{ort.PeakWorkingSetMb:0} MB | ratio {ratio:0.00}"));
+        Console.WriteLine($"{model} threads={threads}: onyx load {onyx.LoadMs:0} ms, first run {onyx.FirstRunMs:0.0} ms, median {onyx.MedianMs:0.00} ms, p90 {onyx.P90Ms:0.00} ms, ws +{onyx.PeakWorkingSetMb:0} MB" +
+            (ort is null ? "" : $" | ort load {ort.LoadMs:0} ms, first run {ort.FirstRunMs:0.0} ms, median {ort.MedianMs:0.00} ms, p90 {ort.P90Ms:0.00} ms, ws +{ort.PeakWorkingSetMb:0} MB | ratio {ratio:0.00}"));
     }
 
     private static int RunSuite(int iters, int warmup, string[] args)

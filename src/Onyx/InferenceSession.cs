@@ -1,3 +1,4 @@
+using Onyx.Core.Diagnostics;
 using Onyx.Core.Execution;
 using Onyx.Core.Ir;
 using Onyx.Onnx;
@@ -26,58 +27,93 @@ public sealed class InferenceSession : IDisposable
     public InferenceSession(string modelPath) : this(modelPath, new SessionOptions()) { }
 
     /// <summary>Loads a model file.</summary>
-    public InferenceSession(string modelPath, SessionOptions options) : this(OnnxModelLoader.Load(modelPath), options) { }
+    public InferenceSession(string modelPath, SessionOptions options) : this(Parse(() => OnnxModelLoader.Load(modelPath)), options) { }
 
     /// <summary>Loads a model from bytes with default options.</summary>
     public InferenceSession(byte[] model) : this(model, new SessionOptions()) { }
 
     /// <summary>Loads a model from bytes.</summary>
-    public InferenceSession(byte[] model, SessionOptions options) : this(OnnxModelLoader.Load(model), options) { }
+    public InferenceSession(byte[] model, SessionOptions options) : this(Parse(() => OnnxModelLoader.Load(model)), options) { }
+
+    /// <summary>Parses the model: the first phase of a profiled load (ONYX_PROFILE_LOAD=1).</summary>
+    private static Model Parse(Func<Model> load)
+    {
+        var profile = LoadProfile.Begin();
+        try
+        {
+            var start = LoadProfile.Start();
+            var model = load();
+            LoadProfile.Record("parse", start);
+            return model;
+        }
+        catch
+        {
+            profile?.Abandon();
+            throw;
+        }
+    }
 
     internal InferenceSession(Model model, SessionOptions options)
     {
-        _model = model;
-        Options = options;
-        // Before IR version 4 every initializer had to be listed among the graph inputs as well, so
-        // such a listing does not make it a caller-overridable input. ONNX Runtime treats those
-        // initializers as constants (Graph::CanOverrideInitializer is ir_version >= 4), which lets
-        // kernels prepack them and the optimizer fold them; do the same. IrVersion 0 means unknown
-        // (a model built in memory), where the listing is taken at its word.
-        if (model.IrVersion is > 0 and < 4)
-            model.Graph.Inputs.RemoveAll(v => model.Graph.Initializers.ContainsKey(v.Name));
-        // One pool per session: the calling thread plus IntraOpNumThreads - 1 workers (default: one per core).
-        _pool = new Kernels.Threading.IntraOpPool(options.IntraOpNumThreads > 0 ? options.IntraOpNumThreads : Environment.ProcessorCount);
-        // The session-level optimizer runs for the CPU provider; the OpenVINO provider optimizes the
-        // subgraphs it claims itself (as the seed recommends), so the graph reaches it as written.
-        // Static shape inference before optimization: fills in intermediate and output types; only a
-        // definite contradiction (OnnxRuntimeException) fails the session, anything else is ignored.
-        try { Core.Inference.ShapeInference.Infer(model.Graph); }
-        catch (OnnxRuntimeException) { throw; }
-        catch (Exception) { }
-        var inferredOutputTypes = model.Graph.Outputs
-            .Where(v => v.Type is null or TensorTypeInfo { Shape: null } && model.Graph.ValueInfos.TryGetValue(v.Name, out var vi) && vi.Type is not null)
-            .ToDictionary(v => v.Name, v => model.Graph.ValueInfos[v.Name].Type);
-        if (!options.ExecutionProviders.Any(p => p.Name == "OpenVINO"))
-            AppliedPasses = new Core.Optimizer.GraphOptimizer().Optimize(model.Graph,
-                (Core.Optimizer.OptimizationLevel)(int)options.GraphOptimizationLevel, Cpu.CpuKernels.Registry, model.DisplayName);
-        var providers = SessionBuilder.Build(model, options);
-        _plan = providers.Plan;
-        ProviderNames = providers.ProviderNames;
-        var initializerNames = model.Graph.Initializers.Keys.ToHashSet();
-        // Graph inputs that are also initializers are optional overrides; ONNX Runtime lists only the true inputs.
-        var inputs = model.Graph.Inputs.Where(v => !initializerNames.Contains(v.Name)).ToList();
-        InputMetadata = inputs.ToDictionary(v => v.Name, v => new NodeMetadata(v.Name, v.Type));
-        InputNames = inputs.Select(v => v.Name).ToList();
-        OverridableInitializerMetadata = model.Graph.Inputs.Where(v => initializerNames.Contains(v.Name))
-            .ToDictionary(v => v.Name, v => new NodeMetadata(v.Name, v.Type));
-        OutputMetadata = model.Graph.Outputs.ToDictionary(v => v.Name, v => new NodeMetadata(v.Name, inferredOutputTypes.GetValueOrDefault(v.Name) ?? v.Type));
-        OutputNames = model.Graph.Outputs.Select(v => v.Name).ToList();
-        ModelMetadata = new ModelMetadata(model);
-        _inputIndex = model.Graph.Inputs.Select((v, i) => (v.Name, i)).ToDictionary(p => p.Name, p => p.i);
-        _outputIndex = model.Graph.Outputs.Select((v, i) => (v.Name, i)).ToDictionary(p => p.Name, p => p.i);
-        _requiredInputs = InputNames.Select(n => _inputIndex[n]).ToArray();
-        _defaultRun = new RunContext { IntraOpPool = _pool, Pool = _arena };
-        _readsInputsInPlace = ProviderNames.All(p => p == "CPU");
+        var profile = LoadProfile.Current ?? LoadProfile.Begin();
+        try
+        {
+            _model = model;
+            Options = options;
+            // Before IR version 4 every initializer had to be listed among the graph inputs as well, so
+            // such a listing does not make it a caller-overridable input. ONNX Runtime treats those
+            // initializers as constants (Graph::CanOverrideInitializer is ir_version >= 4), which lets
+            // kernels prepack them and the optimizer fold them; do the same. IrVersion 0 means unknown
+            // (a model built in memory), where the listing is taken at its word.
+            if (model.IrVersion is > 0 and < 4)
+                model.Graph.Inputs.RemoveAll(v => model.Graph.Initializers.ContainsKey(v.Name));
+            // One pool per session: the calling thread plus IntraOpNumThreads - 1 workers (default: one per core).
+            var phase = LoadProfile.Start();
+            _pool = new Kernels.Threading.IntraOpPool(options.IntraOpNumThreads > 0 ? options.IntraOpNumThreads : Environment.ProcessorCount);
+            LoadProfile.Record("thread pool", phase);
+            // The session-level optimizer runs for the CPU provider; the OpenVINO provider optimizes the
+            // subgraphs it claims itself (as the seed recommends), so the graph reaches it as written.
+            // Static shape inference before optimization: fills in intermediate and output types; only a
+            // definite contradiction (OnnxRuntimeException) fails the session, anything else is ignored.
+            phase = LoadProfile.Start();
+            try { Core.Inference.ShapeInference.Infer(model.Graph); }
+            catch (OnnxRuntimeException) { throw; }
+            catch (Exception) { }
+            LoadProfile.Record("shape inference", phase);
+            var inferredOutputTypes = model.Graph.Outputs
+                .Where(v => v.Type is null or TensorTypeInfo { Shape: null } && model.Graph.ValueInfos.TryGetValue(v.Name, out var vi) && vi.Type is not null)
+                .ToDictionary(v => v.Name, v => model.Graph.ValueInfos[v.Name].Type);
+            if (!options.ExecutionProviders.Any(p => p.Name == "OpenVINO"))
+                AppliedPasses = new Core.Optimizer.GraphOptimizer().Optimize(model.Graph,
+                    (Core.Optimizer.OptimizationLevel)(int)options.GraphOptimizationLevel, Cpu.CpuKernels.Registry, model.DisplayName);
+            phase = LoadProfile.Start();
+            var providers = SessionBuilder.Build(model, options);
+            LoadProfile.Record("plan (kernels, prepacking)", phase);
+            _plan = providers.Plan;
+            ProviderNames = providers.ProviderNames;
+            var initializerNames = model.Graph.Initializers.Keys.ToHashSet();
+            // Graph inputs that are also initializers are optional overrides; ONNX Runtime lists only the true inputs.
+            var inputs = model.Graph.Inputs.Where(v => !initializerNames.Contains(v.Name)).ToList();
+            InputMetadata = inputs.ToDictionary(v => v.Name, v => new NodeMetadata(v.Name, v.Type));
+            InputNames = inputs.Select(v => v.Name).ToList();
+            OverridableInitializerMetadata = model.Graph.Inputs.Where(v => initializerNames.Contains(v.Name))
+                .ToDictionary(v => v.Name, v => new NodeMetadata(v.Name, v.Type));
+            OutputMetadata = model.Graph.Outputs.ToDictionary(v => v.Name, v => new NodeMetadata(v.Name, inferredOutputTypes.GetValueOrDefault(v.Name) ?? v.Type));
+            OutputNames = model.Graph.Outputs.Select(v => v.Name).ToList();
+            ModelMetadata = new ModelMetadata(model);
+            _inputIndex = model.Graph.Inputs.Select((v, i) => (v.Name, i)).ToDictionary(p => p.Name, p => p.i);
+            _outputIndex = model.Graph.Outputs.Select((v, i) => (v.Name, i)).ToDictionary(p => p.Name, p => p.i);
+            _requiredInputs = InputNames.Select(n => _inputIndex[n]).ToArray();
+            _defaultRun = new RunContext { IntraOpPool = _pool, Pool = _arena };
+            _readsInputsInPlace = ProviderNames.All(p => p == "CPU");
+        }
+        catch
+        {
+            _pool?.Dispose();
+            profile?.Abandon();
+            throw;
+        }
+        profile?.End(model.DisplayName);
     }
 
     /// <summary>The options the session was created with.</summary>

@@ -1,3 +1,4 @@
+using Onyx.Core.Diagnostics;
 using Onyx.Core.Ir;
 using Onyx.Tensors;
 
@@ -74,12 +75,14 @@ public sealed class ExecutionPlan : ISubgraphCompiler
             var info = new KernelInfo(node, graph, this);
             IKernel? kernel;
             string? why;
+            var start = LoadProfile.Start();
             try { kernel = resolver.TryCreate(info, out why); }
             catch (OnnxRuntimeException) { throw; }
             catch (Exception e)
             {
                 throw new OnnxRuntimeException(ErrorCode.InvalidGraph, $"{modelName}: {node.Describe()}: {e.Message}", e);
             }
+            LoadProfile.Record("kernel " + node.OpType, start);
             if (kernel is null)
                 throw new OnnxRuntimeException(ErrorCode.NotImplemented, $"{modelName}: {node.Describe()}: {why}");
             // Values the node's subgraphs capture must stay alive until the node has run.

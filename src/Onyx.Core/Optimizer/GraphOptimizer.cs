@@ -1,3 +1,4 @@
+using Onyx.Core.Diagnostics;
 using Onyx.Core.Execution;
 using Onyx.Core.Ir;
 using Onyx.Core.Optimizer.Passes;
@@ -51,16 +52,20 @@ public sealed class GraphOptimizer
             {
                 if (pass.Level > level) continue;
                 bool did;
+                var start = LoadProfile.Start();
                 try { did = pass.Run(graph, ctx); }
                 catch (OnnxRuntimeException) { throw; }
                 catch (Exception e)
                 {
                     throw new OnnxRuntimeException(ErrorCode.Fail, $"{modelName}: optimizer pass {pass.GetType().Name} failed: {e.Message}", e);
                 }
+                LoadProfile.Record("optimizer " + pass.GetType().Name, start);
                 if (!did) continue;
                 changed = true;
                 applied.Add(pass.GetType().Name);
+                start = LoadProfile.Start();
                 Validate(graph, pass, modelName);
+                LoadProfile.Record("optimizer (validate)", start);
             }
             if (!changed) break;
         }

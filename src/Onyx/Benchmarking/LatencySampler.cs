@@ -17,9 +17,19 @@ internal static class LatencySampler
     /// settles (see <see cref="Settle"/>; skipped when warmup is 0), then <paramref name="iterations"/>
     /// times timed (ms each).
     /// </summary>
-    public static List<double> Repeat(int iterations, int warmup, Action run, ref long peakWorkingSet)
+    public static List<double> Repeat(int iterations, int warmup, Action run, ref long peakWorkingSet) =>
+        Repeat(iterations, warmup, run, ref peakWorkingSet, out _);
+
+    /// <summary>The same; <paramref name="firstRunMs"/> is the first warm-up Run's latency (it pays any lazy set-up; NaN without warm-up).</summary>
+    public static List<double> Repeat(int iterations, int warmup, Action run, ref long peakWorkingSet, out double firstRunMs)
     {
-        for (int i = 0; i < warmup; i++) run();
+        firstRunMs = double.NaN;
+        for (int i = 0; i < warmup; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            run();
+            if (i == 0) firstRunMs = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
         if (warmup > 0) Settle(run);
         peakWorkingSet = Math.Max(peakWorkingSet, WorkingSetBytes());
         var times = new List<double>(iterations);
@@ -35,13 +45,13 @@ internal static class LatencySampler
     }
 
     /// <summary>Median and p90 (nearest rank) of <paramref name="times"/>, which it sorts.</summary>
-    public static BenchTiming Summarize(double loadMs, List<double> times, long peakWorkingSet, long baselineWorkingSet)
+    public static BenchTiming Summarize(double loadMs, List<double> times, long peakWorkingSet, long baselineWorkingSet, double firstRunMs = double.NaN)
     {
         if (times.Count == 0) throw new ArgumentException("at least one timed iteration is needed");
         times.Sort();
         double median = times.Count % 2 == 1 ? times[times.Count / 2] : (times[times.Count / 2 - 1] + times[times.Count / 2]) / 2;
         double p90 = times[Math.Min(times.Count - 1, (int)Math.Ceiling(times.Count * 0.9) - 1)];
-        return new BenchTiming(loadMs, median, p90, Math.Max(0, peakWorkingSet - baselineWorkingSet) / (1024.0 * 1024.0));
+        return new BenchTiming(loadMs, median, p90, Math.Max(0, peakWorkingSet - baselineWorkingSet) / (1024.0 * 1024.0), firstRunMs);
     }
 
     /// <summary>The process's current working set in bytes.</summary>

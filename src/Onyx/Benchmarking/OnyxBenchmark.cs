@@ -22,7 +22,7 @@ internal static class OnyxBenchmark
         foreach (var (name, value) in inputs) feeds.Add((name, value));
         var outputs = session.OutputNames;
         long peak = baseline;
-        var times = LatencySampler.Repeat(iterations, warmup, () => session.RunCore(feeds, outputs, null), ref peak);
+        var times = LatencySampler.Repeat(iterations, warmup, () => session.RunCore(feeds, outputs, null), ref peak, out double first);
         opMs = null;
         if (profile)
         {
@@ -37,7 +37,7 @@ internal static class OnyxBenchmark
             }
             opMs = observer.MedianMs();
         }
-        return LatencySampler.Summarize(load, times, peak, baseline);
+        return LatencySampler.Summarize(load, times, peak, baseline, first);
     }
 
     /// <summary>
