@@ -1,5 +1,7 @@
+using System.IO.MemoryMappedFiles;
 using Google.Protobuf;
 using Onnx;
+using Onyx.Core.Diagnostics;
 using Onyx.Core.Ir;
 using Onyx.Tensors;
 using IrAttribute = Onyx.Core.Ir.Attribute;
@@ -16,23 +18,63 @@ public static class OnnxModelLoader
     private const int RecursionLimit = 200;
 
     /// <summary>Loads a model file; external data is resolved relative to its folder.</summary>
-    public static Model Load(string path)
+    public static unsafe Model Load(string path)
     {
         if (!File.Exists(path))
             throw new OnnxRuntimeException(ErrorCode.NoSuchFile, $"model file '{path}' does not exist");
         string full = Path.GetFullPath(path);
+        long length = new FileInfo(full).Length;
+        if (length is > 0 and <= int.MaxValue)
+        {
+            // Mapped, not read: weights are copied once, from the page cache into their tensors.
+            using var map = MemoryMappedFile.CreateFromFile(full, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            using var view = map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
+            byte* p = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+            try
+            {
+                if (TryLoadStripped(p + view.PointerOffset, (int)length, full) is { } model) return model;
+            }
+            finally
+            {
+                view.SafeMemoryMappedViewHandle.ReleasePointer();
+            }
+        }
         using var stream = File.OpenRead(full);
         return Load(stream, full);
     }
 
     /// <summary>Loads a model from bytes (external data is then an error).</summary>
-    public static Model Load(byte[] bytes) => Load(new MemoryStream(bytes, writable: false), null);
+    public static unsafe Model Load(byte[] bytes)
+    {
+        fixed (byte* p = bytes)
+            if (bytes.Length > 0 && TryLoadStripped(p, bytes.Length, null) is { } model) return model;
+        return Load(new MemoryStream(bytes, writable: false), null);
+    }
 
     /// <summary>Loads a model from a stream; <paramref name="path"/> (optional) roots external data and names the model in errors.</summary>
-    public static Model Load(Stream stream, string? path)
+    public static Model Load(Stream stream, string? path) => FromProto(Parse(stream, path), path);
+
+    /// <summary>
+    /// Parses the model with the main graph's initializer payloads stripped (see <see cref="InitializerStripper"/>)
+    /// and reads each payload from <paramref name="bytes"/>; null when the bytes are not plain enough to strip.
+    /// </summary>
+    private static unsafe Model? TryLoadStripped(byte* bytes, int length, string? path)
+    {
+        var start = LoadProfile.Start();
+        var stripped = InitializerStripper.Strip(new ReadOnlySpan<byte>(bytes, length));
+        LoadProfile.Record("parse.strip-initializers", start);
+        if (stripped is null) return null;
+        var proto = Parse(new MemoryStream(stripped.Model, writable: false), path);
+        if (proto.Graph.Initializer.Count != stripped.Raw.Count) return null;
+        return FromProto(proto, path, new RawPayloads(bytes, stripped.Raw));
+    }
+
+    private static ModelProto Parse(Stream stream, string? path)
     {
         string name = path is null ? "model" : Path.GetFileName(path);
         ModelProto proto;
+        var start = LoadProfile.Start();
         try
         {
             proto = ModelProto.Parser.WithDiscardUnknownFields(true).ParseFrom(CodedInputStream.CreateWithLimits(stream, int.MaxValue, RecursionLimit));
@@ -43,12 +85,23 @@ public static class OnnxModelLoader
         }
         if (proto.Graph is null || (proto.Graph.Node.Count == 0 && proto.Graph.Output.Count == 0 && proto.OpsetImport.Count == 0))
             throw new OnnxRuntimeException(ErrorCode.InvalidProtobuf, $"{name}: not a valid ONNX model (no graph)");
-        return FromProto(proto, path);
+        LoadProfile.Record("parse.protobuf", start);
+        return proto;
+    }
+
+    /// <summary>The main graph's initializer payloads, by initializer index, in memory that outlives the conversion.</summary>
+    private sealed unsafe class RawPayloads(byte* bytes, List<(long Offset, int Length)> ranges)
+    {
+        public ReadOnlySpan<byte> this[int index] => new(bytes + ranges[index].Offset, ranges[index].Length);
     }
 
     /// <summary>Converts a parsed ModelProto.</summary>
-    public static Model FromProto(ModelProto proto, string? path)
+    public static Model FromProto(ModelProto proto, string? path) => FromProto(proto, path, null);
+
+    private static Model FromProto(ModelProto proto, string? path, RawPayloads? payloads)
     {
+        using var pressure = NativeBuffer.BatchMemoryPressure();
+        var start = LoadProfile.Start();
         string name = path is null ? "model" : Path.GetFileName(path);
         var opsets = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var o in proto.OpsetImport) opsets[Node.NormalizeDomain(o.Domain)] = (int)o.Version;
@@ -56,7 +109,7 @@ public static class OnnxModelLoader
         var external = path is null ? null : new ExternalDataReader(Path.GetDirectoryName(path)!);
         var functions = new Dictionary<(string, string), FunctionProto>();
         foreach (var f in proto.Functions) functions[(Node.NormalizeDomain(f.Domain), f.Name)] = f;
-        var ctx = new Context(name, external, opsets, functions);
+        var ctx = new Context(name, external, opsets, functions, payloads);
         var graph = ctx.ReadGraph(proto.Graph, parent: null, opsets);
         var model = new Model
         {
@@ -71,6 +124,7 @@ public static class OnnxModelLoader
             Path = path,
         };
         foreach (var m in proto.MetadataProps) model.MetadataProps[m.Key] = m.Value;
+        LoadProfile.Record("parse.to-IR", start);
         return model;
     }
 
@@ -107,24 +161,33 @@ public static class OnnxModelLoader
     }
 
     private sealed class Context(string modelName, ExternalDataReader? external, Dictionary<string, int> modelOpsets,
-        Dictionary<(string, string), FunctionProto> functions)
+        Dictionary<(string, string), FunctionProto> functions, RawPayloads? payloads)
     {
         private int _inlineCounter;
 
         public Graph ReadGraph(GraphProto g, Graph? parent, Dictionary<string, int> opsets)
         {
             var graph = new Graph { Name = g.Name, Parent = parent, Opsets = opsets };
-            foreach (var init in g.Initializer)
-                graph.Initializers[init.Name] = TensorProtoReader.Read(init, external, $"{modelName}: initializer '{init.Name}'");
+            var start = LoadProfile.Start();
+            for (int i = 0; i < g.Initializer.Count; i++)
+            {
+                var init = g.Initializer[i];
+                // The main graph's payloads were stripped before parsing (parent is null only there).
+                var raw = parent is null && payloads is not null ? payloads[i] : init.RawData.Span;
+                graph.Initializers[init.Name] = TensorProtoReader.Read(init, external, $"{modelName}: initializer '{init.Name}'", raw);
+            }
             foreach (var sp in g.SparseInitializer)
             {
                 var dense = SparseToDense(sp);
                 graph.Initializers[sp.Values.Name] = dense;
             }
+            LoadProfile.Record("parse.initializers", start);
+            start = LoadProfile.Start();
             foreach (var i in g.Input) graph.Inputs.Add(new ValueInfo(i.Name, ReadType(i.Type), i.DocString));
             foreach (var o in g.Output) graph.Outputs.Add(new ValueInfo(o.Name, ReadType(o.Type), o.DocString));
             foreach (var v in g.ValueInfo) graph.ValueInfos[v.Name] = new ValueInfo(v.Name, ReadType(v.Type), v.DocString);
             foreach (var n in g.Node) AddNode(graph, n, opsets, depth: 0);
+            LoadProfile.Record("parse.nodes", start);
             return graph;
         }
 

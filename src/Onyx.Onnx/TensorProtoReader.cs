@@ -11,7 +11,14 @@ public static class TensorProtoReader
     /// Reads a tensor. <paramref name="externalData"/> resolves <c>data_location = EXTERNAL</c>
     /// (null: external data is an error). <paramref name="what"/> names the tensor in errors.
     /// </summary>
-    public static Tensor Read(TensorProto proto, ExternalDataReader? externalData = null, string? what = null)
+    public static Tensor Read(TensorProto proto, ExternalDataReader? externalData = null, string? what = null) =>
+        Read(proto, externalData, what, proto.RawData.Span);
+
+    /// <summary>
+    /// The same, with the raw_data bytes given apart from the message (the loader strips them from
+    /// the main graph's initializers before parsing; see <see cref="InitializerStripper"/>).
+    /// </summary>
+    internal static Tensor Read(TensorProto proto, ExternalDataReader? externalData, string? what, ReadOnlySpan<byte> rawData)
     {
         what ??= $"tensor '{proto.Name}'";
         var dtype = (DType)proto.DataType;
@@ -43,8 +50,8 @@ public static class TensorProtoReader
                 throw new OnnxRuntimeException(ErrorCode.InvalidGraph, $"{what}: {proto.StringData.Count} strings for {n} elements");
             return Tensor.FromStrings(proto.StringData.Select(b => b.ToStringUtf8()).ToArray(), shape);
         }
-        if (!proto.RawData.IsEmpty)
-            return FromRaw(proto.RawData.Span, dtype, shape, n, what);
+        if (!rawData.IsEmpty)
+            return FromRaw(rawData, dtype, shape, n, what);
         return FromTypedFields(proto, dtype, shape, n, what);
     }
 

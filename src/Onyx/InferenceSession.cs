@@ -56,6 +56,8 @@ public sealed class InferenceSession : IDisposable
     internal InferenceSession(Model model, SessionOptions options)
     {
         var profile = LoadProfile.Current ?? LoadProfile.Begin();
+        // Folded constants and prepacked weights: one memory-pressure report for the whole load.
+        using var pressure = NativeBuffer.BatchMemoryPressure();
         try
         {
             _model = model;

@@ -18,6 +18,7 @@ public sealed class LoadProfile
     private readonly long _start = Stopwatch.GetTimestamp();
     private readonly TimeSpan _jitStart = System.Runtime.JitInfo.GetCompilationTime(currentThread: true);
     private readonly long _methodsStart = System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true);
+    private readonly int _gen0Start = GC.CollectionCount(0), _gen2Start = GC.CollectionCount(2);
 
     /// <summary>True when <c>ONYX_PROFILE_LOAD=1</c>.</summary>
     public static bool Enabled { get; } = Environment.GetEnvironmentVariable("ONYX_PROFILE_LOAD") == "1";
@@ -58,7 +59,8 @@ public sealed class LoadProfile
         double total = Stopwatch.GetElapsedTime(_start).TotalMilliseconds;
         double jit = (System.Runtime.JitInfo.GetCompilationTime(currentThread: true) - _jitStart).TotalMilliseconds;
         long methods = System.Runtime.JitInfo.GetCompiledMethodCount(currentThread: true) - _methodsStart;
-        var sb = new StringBuilder($"load {modelName}: {total:0.0} ms, of it JIT {jit:0.0} ms ({methods} methods) on this thread\n");
+        var sb = new StringBuilder($"load {modelName}: {total:0.0} ms, of it JIT {jit:0.0} ms ({methods} methods) on this thread; "
+            + $"GCs {GC.CollectionCount(0) - _gen0Start} (gen2 {GC.CollectionCount(2) - _gen2Start})\n");
         static double Ms(long t) => t * 1000.0 / Stopwatch.Frequency;
         static double JitMs(long t) => t / (double)TimeSpan.TicksPerMillisecond;
         foreach (var group in _order.GroupBy(p => p.Split(' ')[0]))

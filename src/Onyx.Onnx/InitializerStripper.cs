@@ -1,0 +1,160 @@
+using System.Buffers;
+
+namespace Onyx.Onnx;
+
+/// <summary>
+/// Splits a serialized <c>ModelProto</c> into the model without the main graph's initializer payloads
+/// (their <c>raw_data</c> fields) and, per initializer in order, where its payload lies in the input.
+/// Google.Protobuf then parses only the small remainder, and each weight is copied once, straight from
+/// the (memory-mapped) file into its aligned tensor, instead of first into a managed byte array (a
+/// large-object allocation the size of the model, zeroed, then garbage) and from there into the tensor.
+/// </summary>
+/// <remarks>
+/// Only the wire format is read: ModelProto.graph (field 7), GraphProto.initializer (field 5) and
+/// TensorProto.raw_data (field 9); every other byte is kept as it is. Anything unusual (groups, a
+/// graph field repeated, truncated input) returns null and the caller parses the original bytes,
+/// which then reports any error exactly as before.
+/// </remarks>
+internal static class InitializerStripper
+{
+    private const int ModelGraph = 7, GraphInitializer = 5, TensorRawData = 9;
+    private const int WireVarint = 0, WireFixed64 = 1, WireLen = 2, WireFixed32 = 5;
+
+    /// <summary>The stripped model and, for each main-graph initializer in order, its raw_data range (length 0: none).</summary>
+    public sealed record Result(byte[] Model, List<(long Offset, int Length)> Raw);
+
+    public static Result? Strip(ReadOnlySpan<byte> model)
+    {
+        var raw = new List<(long, int)>();
+        var output = new ArrayBufferWriter<byte>(4096);
+        int pos = 0, graphs = 0;
+        while (pos < model.Length)
+        {
+            int fieldStart = pos;
+            if (!ReadTag(model, ref pos, out int field, out int wire)) return null;
+            if (field == ModelGraph && wire == WireLen)
+            {
+                if (++graphs > 1 || !ReadLength(model, ref pos, out int len)) return null;
+                var graph = StripGraph(model.Slice(pos, len), pos, raw);
+                if (graph is null) return null;
+                WriteTag(output, ModelGraph, WireLen);
+                WriteVarint(output, (ulong)graph.WrittenCount);
+                output.Write(graph.WrittenSpan);
+                pos += len;
+                continue;
+            }
+            if (!Skip(model, ref pos, wire)) return null;
+            output.Write(model[fieldStart..pos]);
+        }
+        return new Result(output.WrittenSpan.ToArray(), raw);
+    }
+
+    private static ArrayBufferWriter<byte>? StripGraph(ReadOnlySpan<byte> graph, long baseOffset, List<(long, int)> raw)
+    {
+        var output = new ArrayBufferWriter<byte>(Math.Max(256, graph.Length / 16));
+        var tensor = new ArrayBufferWriter<byte>(256);
+        int pos = 0;
+        while (pos < graph.Length)
+        {
+            int fieldStart = pos;
+            if (!ReadTag(graph, ref pos, out int field, out int wire)) return null;
+            if (field == GraphInitializer && wire == WireLen)
+            {
+                if (!ReadLength(graph, ref pos, out int len)) return null;
+                tensor.ResetWrittenCount();
+                if (!StripTensor(graph.Slice(pos, len), baseOffset + pos, tensor, out var payload)) return null;
+                raw.Add(payload);
+                WriteTag(output, GraphInitializer, WireLen);
+                WriteVarint(output, (ulong)tensor.WrittenCount);
+                output.Write(tensor.WrittenSpan);
+                pos += len;
+                continue;
+            }
+            if (!Skip(graph, ref pos, wire)) return null;
+            output.Write(graph[fieldStart..pos]);
+        }
+        return output;
+    }
+
+    private static bool StripTensor(ReadOnlySpan<byte> tensor, long baseOffset, ArrayBufferWriter<byte> output, out (long Offset, int Length) payload)
+    {
+        payload = (0, 0);
+        int pos = 0;
+        while (pos < tensor.Length)
+        {
+            int fieldStart = pos;
+            if (!ReadTag(tensor, ref pos, out int field, out int wire)) return false;
+            if (field == TensorRawData && wire == WireLen)
+            {
+                if (!ReadLength(tensor, ref pos, out int len)) return false;
+                payload = (baseOffset + pos, len); // a repeated bytes field: the last one wins, as in protobuf
+                pos += len;
+                continue;
+            }
+            if (!Skip(tensor, ref pos, wire)) return false;
+            output.Write(tensor[fieldStart..pos]);
+        }
+        return true;
+    }
+
+    private static bool ReadTag(ReadOnlySpan<byte> s, ref int pos, out int field, out int wire)
+    {
+        field = wire = 0;
+        if (!ReadVarint(s, ref pos, out ulong tag) || tag > uint.MaxValue) return false;
+        field = (int)(tag >> 3);
+        wire = (int)(tag & 7);
+        return field > 0;
+    }
+
+    private static bool ReadLength(ReadOnlySpan<byte> s, ref int pos, out int length)
+    {
+        length = 0;
+        if (!ReadVarint(s, ref pos, out ulong v) || v > (ulong)(s.Length - pos)) return false;
+        length = (int)v;
+        return true;
+    }
+
+    private static bool ReadVarint(ReadOnlySpan<byte> s, ref int pos, out ulong value)
+    {
+        value = 0;
+        for (int shift = 0; shift < 64; shift += 7)
+        {
+            if (pos >= s.Length) return false;
+            byte b = s[pos++];
+            value |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Moves past one field's value; false for groups (deprecated, unused by ONNX) or truncation.</summary>
+    private static bool Skip(ReadOnlySpan<byte> s, ref int pos, int wire)
+    {
+        switch (wire)
+        {
+            case WireVarint: return ReadVarint(s, ref pos, out _);
+            case WireFixed64: pos += 8; return pos <= s.Length;
+            case WireFixed32: pos += 4; return pos <= s.Length;
+            case WireLen:
+                if (!ReadLength(s, ref pos, out int len)) return false;
+                pos += len;
+                return true;
+            default: return false;
+        }
+    }
+
+    private static void WriteTag(ArrayBufferWriter<byte> w, int field, int wire) => WriteVarint(w, (ulong)((field << 3) | wire));
+
+    private static void WriteVarint(ArrayBufferWriter<byte> w, ulong v)
+    {
+        var span = w.GetSpan(10);
+        int n = 0;
+        while (v >= 0x80)
+        {
+            span[n++] = (byte)(v | 0x80);
+            v >>= 7;
+        }
+        span[n++] = (byte)v;
+        w.Advance(n);
+    }
+}

@@ -1,0 +1,131 @@
+using Google.Protobuf;
+using Onnx;
+using Onyx.Onnx;
+using Onyx.Tensors;
+using Xunit;
+using DT = Onnx.TensorProto.Types.DataType;
+
+namespace Onyx.Tests.Loading;
+
+/// <summary>
+/// The loader strips the main graph's raw_data payloads before protobuf parsing and copies each one
+/// straight from the file: the loaded model must be exactly what parsing the whole file gives, and
+/// anything the stripper does not understand must fall back to the plain parse.
+/// </summary>
+public sealed class InitializerStripperTests
+{
+    private static TensorProto Raw(string name, DT type, byte[] bytes, params long[] dims)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)type, RawData = ByteString.CopyFrom(bytes) };
+        t.Dims.AddRange(dims);
+        return t;
+    }
+
+    /// <summary>A model with raw, typed, packed 4-bit, bool, string and empty initializers, and a subgraph initializer.</summary>
+    private static ModelBuilder Mixed()
+    {
+        var rng = new Random(3);
+        var floats = new float[37];
+        for (int i = 0; i < floats.Length; i++) floats[i] = (float)rng.NextDouble() - 0.5f;
+        var b = new ModelBuilder().Input("x", DT.Float, 37).Output("y", DT.Float, 37)
+            .Initializer(Raw("w_raw", DT.Float, floats.SelectMany(BitConverter.GetBytes).ToArray(), 37))
+            .Initializer("w_typed", [1f, 2f, 3f], 3)
+            .Initializer(Raw("i64", DT.Int64, BitConverter.GetBytes(-5L).Concat(BitConverter.GetBytes(7L)).ToArray(), 2))
+            .Initializer(Raw("nibbles", DT.Int4, [0x9F, 0x01], 3))
+            .Initializer(Raw("flags", DT.Bool, [0, 2, 1], 3))
+            .Initializer(Raw("empty", DT.Float, [], 0));
+        var s = new TensorProto { Name = "names", DataType = (int)DT.String };
+        s.Dims.Add(2);
+        s.StringData.Add(ByteString.CopyFromUtf8("a"));
+        s.StringData.Add(ByteString.CopyFromUtf8("bc"));
+        b.Initializer(s);
+        // raw_data written before the name and dims: field order must not matter.
+        var early = new TensorProto { RawData = ByteString.CopyFrom(BitConverter.GetBytes(4.5f)), DataType = (int)DT.Float, Name = "early" };
+        b.Initializer(early);
+        var body = new GraphProto { Name = "then" };
+        body.Initializer.Add(Raw("inner", DT.Float, BitConverter.GetBytes(9f)));
+        body.Node.Add(new NodeProto { OpType = "Identity", Input = { "inner" }, Output = { "t" } });
+        body.Output.Add(ModelBuilder.ValueInfo("t", DT.Float, []));
+        b.Node("Add", ["x", "w_raw"], ["y"]);
+        b.Graph.Node.Add(new NodeProto { OpType = "Constant", Output = { "c" },
+            Attribute = { new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = Raw("cv", DT.Float, BitConverter.GetBytes(2f)) } } });
+        b.Graph.Node.Add(new NodeProto { OpType = "If", Input = { "cond" }, Output = { "z" },
+            Attribute = { new AttributeProto { Name = "then_branch", Type = AttributeProto.Types.AttributeType.Graph, G = body },
+                          new AttributeProto { Name = "else_branch", Type = AttributeProto.Types.AttributeType.Graph, G = body } } });
+        return b;
+    }
+
+    private static void AssertSameModel(Core.Ir.Model expected, Core.Ir.Model actual)
+    {
+        Assert.Equal(expected.Graph.Initializers.Keys, actual.Graph.Initializers.Keys);
+        foreach (var (name, e) in expected.Graph.Initializers)
+        {
+            var a = actual.Graph.Initializers[name];
+            Assert.Equal(e.DType, a.DType);
+            Assert.Equal(e.Shape, a.Shape);
+            if (e.DType == DType.String) Assert.Equal(e.Strings.ToArray(), a.Strings.ToArray());
+            else Assert.Equal(e.Bytes.ToArray(), a.Bytes.ToArray());
+        }
+        Assert.Equal(expected.Graph.Nodes.Select(n => n.OpType), actual.Graph.Nodes.Select(n => n.OpType));
+        var ifNode = actual.Graph.Nodes.Single(n => n.OpType == "If");
+        Assert.Equal(9f, ifNode.Attributes.GetGraph("then_branch")!.Initializers["inner"].Span<float>()[0]);
+        Assert.Equal(2f, actual.Graph.Nodes.Single(n => n.OpType == "Constant").Attributes.Get("value")!.Tensor!.Span<float>()[0]);
+    }
+
+    [Fact]
+    public void StrippedLoadEqualsPlainParse()
+    {
+        var bytes = Mixed().ToBytes();
+        var plain = OnnxModelLoader.Load(new MemoryStream(bytes), null);
+        AssertSameModel(plain, OnnxModelLoader.Load(bytes));
+        string path = Path.Combine(Path.GetTempPath(), $"onyx-strip-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            File.WriteAllBytes(path, bytes);
+            AssertSameModel(plain, OnnxModelLoader.Load(path));
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void StripperRemovesOnlyMainGraphPayloadsAndPointsAtThem()
+    {
+        var bytes = Mixed().ToBytes();
+        var result = InitializerStripper.Strip(bytes);
+        Assert.NotNull(result);
+        var proto = ModelProto.Parser.ParseFrom(result.Model);
+        var original = ModelProto.Parser.ParseFrom(bytes);
+        Assert.Equal(original.Graph.Initializer.Count, result.Raw.Count);
+        for (int i = 0; i < result.Raw.Count; i++)
+        {
+            Assert.True(proto.Graph.Initializer[i].RawData.IsEmpty);
+            var (offset, length) = result.Raw[i];
+            Assert.Equal(original.Graph.Initializer[i].RawData.ToByteArray(), bytes.AsSpan((int)offset, length).ToArray());
+            // Everything else about the tensor is kept.
+            var expected = original.Graph.Initializer[i].Clone();
+            expected.RawData = ByteString.Empty;
+            Assert.Equal(expected, proto.Graph.Initializer[i]);
+        }
+        // Subgraph and attribute tensors keep their bytes.
+        Assert.False(proto.Graph.Node.Single(n => n.OpType == "If").Attribute[0].G.Initializer[0].RawData.IsEmpty);
+        Assert.False(proto.Graph.Node.Single(n => n.OpType == "Constant").Attribute[0].T.RawData.IsEmpty);
+        var withoutInitializers = original.Clone();
+        withoutInitializers.Graph.Initializer.Clear();
+        var strippedWithout = proto.Clone();
+        strippedWithout.Graph.Initializer.Clear();
+        Assert.Equal(withoutInitializers, strippedWithout);
+    }
+
+    [Fact]
+    public void UnusualWireFormatIsLeftToTheParser()
+    {
+        var bytes = Mixed().ToBytes();
+        Assert.Null(InitializerStripper.Strip(bytes.AsSpan(0, bytes.Length - 3))); // truncated
+        Assert.Null(InitializerStripper.Strip([0x0B, 0x0C])); // a group (wire type 3)
+        var twice = bytes.Concat(new ModelProto { Graph = new GraphProto { Name = "second" } }.ToByteArray()).ToArray();
+        Assert.Null(InitializerStripper.Strip(twice)); // graph field repeated: protobuf would merge them
+        // The loader still loads (or rejects) such input exactly as the plain parser does.
+        AssertSameModel(OnnxModelLoader.Load(new MemoryStream(twice), null), OnnxModelLoader.Load(twice));
+        Assert.Throws<OnnxRuntimeException>(() => OnnxModelLoader.Load(bytes.AsSpan(0, bytes.Length - 3).ToArray()));
+    }
+}
