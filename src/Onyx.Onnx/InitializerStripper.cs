@@ -3,30 +3,36 @@ using System.Buffers;
 namespace Onyx.Onnx;
 
 /// <summary>
-/// Splits a serialized <c>ModelProto</c> into the model without the main graph's initializer payloads
-/// (their <c>raw_data</c> fields) and, per initializer in order, where its payload lies in the input.
+/// Splits a serialized <c>ModelProto</c> into the model without the main graph's weight payloads (the
+/// <c>raw_data</c> of its initializers and of its nodes' tensor attributes, i.e. Constant values, where
+/// exporters such as Paddle put every weight) and where each payload lies in the input.
 /// Google.Protobuf then parses only the small remainder, and each weight is copied once, straight from
 /// the (memory-mapped) file into its aligned tensor, instead of first into a managed byte array (a
 /// large-object allocation the size of the model, zeroed, then garbage) and from there into the tensor.
 /// </summary>
 /// <remarks>
-/// Only the wire format is read: ModelProto.graph (field 7), GraphProto.initializer (field 5) and
-/// TensorProto.raw_data (field 9); every other byte is kept as it is. Anything unusual (groups, a
+/// Only the wire format is read: ModelProto.graph (field 7), GraphProto.initializer (5) and node (1),
+/// NodeProto.attribute (5), AttributeProto.t (5) and TensorProto.raw_data (9); every other byte is kept
+/// as it is. Anything unusual (groups, a
 /// graph field repeated, truncated input) returns null and the caller parses the original bytes,
 /// which then reports any error exactly as before.
 /// </remarks>
 internal static class InitializerStripper
 {
-    private const int ModelGraph = 7, GraphInitializer = 5, TensorRawData = 9;
+    private const int ModelGraph = 7, GraphNode = 1, GraphInitializer = 5, NodeAttribute = 5, AttributeTensor = 5, TensorRawData = 9;
     private const int WireVarint = 0, WireFixed64 = 1, WireLen = 2, WireFixed32 = 5;
 
-    /// <summary>The stripped model and, for each main-graph initializer in order, its raw_data range (length 0: none).</summary>
-    public sealed record Result(byte[] Model, List<(long Offset, int Length)> Raw);
+    /// <summary>
+    /// The stripped model; for each main-graph initializer in order, its raw_data range (length 0: none);
+    /// and for each main-graph node attribute's tensor (a Constant's value) the range by (node, attribute) index.
+    /// </summary>
+    public sealed record Result(byte[] Model, List<(long Offset, int Length)> Raw, Dictionary<(int Node, int Attribute), (long Offset, int Length)> AttributeRaw);
 
     public static Result? Strip(ReadOnlySpan<byte> model)
     {
         var raw = new List<(long, int)>();
-        var output = new ArrayBufferWriter<byte>(4096);
+        var attributeRaw = new Dictionary<(int, int), (long, int)>();
+        var output = new ArrayBufferWriter<byte>(64 * 1024);
         int pos = 0, graphs = 0;
         while (pos < model.Length)
         {
@@ -35,25 +41,26 @@ internal static class InitializerStripper
             if (field == ModelGraph && wire == WireLen)
             {
                 if (++graphs > 1 || !ReadLength(model, ref pos, out int len)) return null;
-                var graph = StripGraph(model.Slice(pos, len), pos, raw);
+                var graph = StripGraph(model.Slice(pos, len), pos, raw, attributeRaw);
                 if (graph is null) return null;
-                WriteTag(output, ModelGraph, WireLen);
-                WriteVarint(output, (ulong)graph.WrittenCount);
-                output.Write(graph.WrittenSpan);
+                WriteMessage(output, ModelGraph, graph);
                 pos += len;
                 continue;
             }
             if (!Skip(model, ref pos, wire)) return null;
             output.Write(model[fieldStart..pos]);
         }
-        return new Result(output.WrittenSpan.ToArray(), raw);
+        return new Result(output.WrittenSpan.ToArray(), raw, attributeRaw);
     }
 
-    private static ArrayBufferWriter<byte>? StripGraph(ReadOnlySpan<byte> graph, long baseOffset, List<(long, int)> raw)
+    private static ArrayBufferWriter<byte>? StripGraph(ReadOnlySpan<byte> graph, long baseOffset, List<(long, int)> raw,
+        Dictionary<(int, int), (long, int)> attributeRaw)
     {
-        var output = new ArrayBufferWriter<byte>(Math.Max(256, graph.Length / 16));
+        var output = new ArrayBufferWriter<byte>(64 * 1024);
+        var node = new ArrayBufferWriter<byte>(256);
+        var attribute = new ArrayBufferWriter<byte>(256);
         var tensor = new ArrayBufferWriter<byte>(256);
-        int pos = 0;
+        int pos = 0, nodes = 0;
         while (pos < graph.Length)
         {
             int fieldStart = pos;
@@ -64,9 +71,16 @@ internal static class InitializerStripper
                 tensor.ResetWrittenCount();
                 if (!StripTensor(graph.Slice(pos, len), baseOffset + pos, tensor, out var payload)) return null;
                 raw.Add(payload);
-                WriteTag(output, GraphInitializer, WireLen);
-                WriteVarint(output, (ulong)tensor.WrittenCount);
-                output.Write(tensor.WrittenSpan);
+                WriteMessage(output, GraphInitializer, tensor);
+                pos += len;
+                continue;
+            }
+            if (field == GraphNode && wire == WireLen)
+            {
+                if (!ReadLength(graph, ref pos, out int len)) return null;
+                node.ResetWrittenCount();
+                if (!StripNode(graph.Slice(pos, len), baseOffset + pos, nodes++, node, attribute, tensor, attributeRaw)) return null;
+                WriteMessage(output, GraphNode, node);
                 pos += len;
                 continue;
             }
@@ -74,6 +88,57 @@ internal static class InitializerStripper
             output.Write(graph[fieldStart..pos]);
         }
         return output;
+    }
+
+    /// <summary>NodeProto: strips the raw_data of each attribute's tensor (AttributeProto.t).</summary>
+    private static bool StripNode(ReadOnlySpan<byte> node, long baseOffset, int nodeIndex, ArrayBufferWriter<byte> output,
+        ArrayBufferWriter<byte> attribute, ArrayBufferWriter<byte> tensor, Dictionary<(int, int), (long, int)> attributeRaw)
+    {
+        int pos = 0, attributes = 0;
+        while (pos < node.Length)
+        {
+            int fieldStart = pos;
+            if (!ReadTag(node, ref pos, out int field, out int wire)) return false;
+            if (field == NodeAttribute && wire == WireLen)
+            {
+                if (!ReadLength(node, ref pos, out int len)) return false;
+                var a = node.Slice(pos, len);
+                long aBase = baseOffset + pos;
+                attribute.ResetWrittenCount();
+                int apos = 0, tensors = 0;
+                while (apos < a.Length)
+                {
+                    int aStart = apos;
+                    if (!ReadTag(a, ref apos, out int afield, out int awire)) return false;
+                    if (afield == AttributeTensor && awire == WireLen)
+                    {
+                        if (++tensors > 1 || !ReadLength(a, ref apos, out int tlen)) return false; // a repeated message field merges: leave it to protobuf
+                        tensor.ResetWrittenCount();
+                        if (!StripTensor(a.Slice(apos, tlen), aBase + apos, tensor, out var payload)) return false;
+                        if (payload.Length > 0) attributeRaw[(nodeIndex, attributes)] = payload;
+                        WriteMessage(attribute, AttributeTensor, tensor);
+                        apos += tlen;
+                        continue;
+                    }
+                    if (!Skip(a, ref apos, awire)) return false;
+                    attribute.Write(a[aStart..apos]);
+                }
+                WriteMessage(output, NodeAttribute, attribute);
+                attributes++;
+                pos += len;
+                continue;
+            }
+            if (!Skip(node, ref pos, wire)) return false;
+            output.Write(node[fieldStart..pos]);
+        }
+        return true;
+    }
+
+    private static void WriteMessage(ArrayBufferWriter<byte> output, int field, ArrayBufferWriter<byte> message)
+    {
+        WriteTag(output, field, WireLen);
+        WriteVarint(output, (ulong)message.WrittenCount);
+        output.Write(message.WrittenSpan);
     }
 
     private static bool StripTensor(ReadOnlySpan<byte> tensor, long baseOffset, ArrayBufferWriter<byte> output, out (long Offset, int Length) payload)

@@ -67,7 +67,17 @@ public static class OnnxModelLoader
         if (stripped is null) return null;
         var proto = Parse(new MemoryStream(stripped.Model, writable: false), path);
         if (proto.Graph.Initializer.Count != stripped.Raw.Count) return null;
-        return FromProto(proto, path, new RawPayloads(bytes, stripped.Raw));
+        // Inlining a model-local function clones the call's attributes, which would lose the link to
+        // their stripped payloads: such models take the plain parse.
+        if (proto.Functions.Count > 0 && stripped.AttributeRaw.Count > 0) return null;
+        var attributeTensors = new Dictionary<TensorProto, (long, int)>(ReferenceEqualityComparer.Instance);
+        foreach (var ((node, attribute), range) in stripped.AttributeRaw)
+        {
+            if (node >= proto.Graph.Node.Count || attribute >= proto.Graph.Node[node].Attribute.Count) return null;
+            if (proto.Graph.Node[node].Attribute[attribute].T is not { } t) return null;
+            attributeTensors[t] = range;
+        }
+        return FromProto(proto, path, new RawPayloads(bytes, stripped.Raw, attributeTensors));
     }
 
     private static ModelProto Parse(Stream stream, string? path)
@@ -90,9 +100,13 @@ public static class OnnxModelLoader
     }
 
     /// <summary>The main graph's initializer payloads, by initializer index, in memory that outlives the conversion.</summary>
-    private sealed unsafe class RawPayloads(byte* bytes, List<(long Offset, int Length)> ranges)
+    private sealed unsafe class RawPayloads(byte* bytes, List<(long Offset, int Length)> ranges, Dictionary<TensorProto, (long Offset, int Length)> attributeTensors)
     {
         public ReadOnlySpan<byte> this[int index] => new(bytes + ranges[index].Offset, ranges[index].Length);
+
+        /// <summary>The payload of a main-graph node's tensor attribute, or the tensor's own raw_data.</summary>
+        public ReadOnlySpan<byte> Of(TensorProto tensor) =>
+            attributeTensors.TryGetValue(tensor, out var r) ? new(bytes + r.Offset, r.Length) : tensor.RawData.Span;
     }
 
     /// <summary>Converts a parsed ModelProto.</summary>
@@ -259,7 +273,7 @@ public static class OnnxModelLoader
                 Float = a.F,
                 Int = a.I,
                 Bytes = a.S.ToByteArray(),
-                Tensor = a.T is not null ? TensorProtoReader.Read(a.T, external, $"{modelName}: attribute '{a.Name}'")
+                Tensor = a.T is not null ? TensorProtoReader.Read(a.T, external, $"{modelName}: attribute '{a.Name}'", payloads is null ? a.T.RawData.Span : payloads.Of(a.T))
                     : a.SparseTensor is not null ? SparseToDense(a.SparseTensor) : null, // sparse attributes (Constant sparse_value) arrive dense
                 Graph = a.G is null ? null : ReadGraph(a.G, owner, opsets),
                 TypeInfo = ReadType(a.Tp),

@@ -21,7 +21,7 @@ public sealed class InitializerStripperTests
         return t;
     }
 
-    /// <summary>A model with raw, typed, packed 4-bit, bool, string and empty initializers, and a subgraph initializer.</summary>
+    /// <summary>A model with raw, typed, packed 4-bit, bool, string and empty initializers, a Constant, and a subgraph initializer.</summary>
     private static ModelBuilder Mixed()
     {
         var rng = new Random(3);
@@ -106,14 +106,19 @@ public sealed class InitializerStripperTests
             expected.RawData = ByteString.Empty;
             Assert.Equal(expected, proto.Graph.Initializer[i]);
         }
-        // Subgraph and attribute tensors keep their bytes.
+        // A main-graph Constant's value is stripped too; subgraph tensors keep their bytes.
+        int constant = proto.Graph.Node.IndexOf(proto.Graph.Node.Single(n => n.OpType == "Constant"));
+        Assert.True(proto.Graph.Node[constant].Attribute[0].T.RawData.IsEmpty);
+        var (cOffset, cLength) = Assert.Single(result.AttributeRaw, kv => kv.Key == (constant, 0)).Value;
+        Assert.Equal(BitConverter.GetBytes(2f), bytes.AsSpan((int)cOffset, cLength).ToArray());
         Assert.False(proto.Graph.Node.Single(n => n.OpType == "If").Attribute[0].G.Initializer[0].RawData.IsEmpty);
-        Assert.False(proto.Graph.Node.Single(n => n.OpType == "Constant").Attribute[0].T.RawData.IsEmpty);
-        var withoutInitializers = original.Clone();
-        withoutInitializers.Graph.Initializer.Clear();
-        var strippedWithout = proto.Clone();
-        strippedWithout.Graph.Initializer.Clear();
-        Assert.Equal(withoutInitializers, strippedWithout);
+        // Nothing else changed.
+        var expectedModel = original.Clone();
+        expectedModel.Graph.Initializer.Clear();
+        expectedModel.Graph.Node[constant].Attribute[0].T.RawData = ByteString.Empty;
+        var strippedModel = proto.Clone();
+        strippedModel.Graph.Initializer.Clear();
+        Assert.Equal(expectedModel, strippedModel);
     }
 
     [Fact]
@@ -127,5 +132,22 @@ public sealed class InitializerStripperTests
         // The loader still loads (or rejects) such input exactly as the plain parser does.
         AssertSameModel(OnnxModelLoader.Load(new MemoryStream(twice), null), OnnxModelLoader.Load(twice));
         Assert.Throws<OnnxRuntimeException>(() => OnnxModelLoader.Load(bytes.AsSpan(0, bytes.Length - 3).ToArray()));
+    }
+
+    [Fact]
+    public void ModelLocalFunctionWithTensorAttributeLoadsLikeThePlainParse()
+    {
+        var b = new ModelBuilder().Input("x", DT.Float, 1).Output("y", DT.Float, 1);
+        var fn = new FunctionProto { Name = "AddConst", Domain = "local", Input = { "a" }, Output = { "b" }, Attribute = { "c" } };
+        fn.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 21 });
+        fn.Node.Add(new NodeProto { OpType = "Constant", Output = { "k" },
+            Attribute = { new AttributeProto { Name = "value", RefAttrName = "c", Type = AttributeProto.Types.AttributeType.Tensor } } });
+        fn.Node.Add(new NodeProto { OpType = "Add", Input = { "a", "k" }, Output = { "b" } });
+        b.Proto.Functions.Add(fn);
+        b.Proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "local", Version = 1 });
+        b.Graph.Node.Add(new NodeProto { OpType = "AddConst", Domain = "local", Input = { "x" }, Output = { "y" },
+            Attribute = { new AttributeProto { Name = "c", Type = AttributeProto.Types.AttributeType.Tensor, T = Raw("cv", DT.Float, BitConverter.GetBytes(3f), 1) } } });
+        var model = OnnxModelLoader.Load(b.ToBytes());
+        Assert.Equal(3f, model.Graph.Nodes.Single(n => n.OpType == "Constant").Attributes.Get("value")!.Tensor!.Span<float>()[0]);
     }
 }
