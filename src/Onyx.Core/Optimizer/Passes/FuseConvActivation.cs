@@ -33,7 +33,9 @@ internal sealed class FuseConvActivation : IGraphPass
             };
             graph.Nodes[graph.Nodes.IndexOf(conv)] = fused;
             foreach (var n in act.Nodes) graph.Nodes.Remove(n);
-            usage = new GraphUsage(graph);
+            usage.Remove(conv);
+            foreach (var n in act.Nodes) usage.Remove(n);
+            usage.Add(fused);
             changed = true;
         }
         return changed;

@@ -35,6 +35,8 @@ internal sealed class FuseConvScaleBias : IGraphPass
             if (op.OpType == "Mul" && !System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(cv)) continue;
 
             bool add = op.OpType == "Add";
+            usage.Remove(conv); // changed in place below
+            usage.Remove(op);
             string suffix = add ? "/bias_folded" : "/scale_folded";
             if (!add)
             {
@@ -66,7 +68,7 @@ internal sealed class FuseConvScaleBias : IGraphPass
             }
             conv.Outputs[0] = op.Outputs[0];
             graph.Nodes.Remove(op);
-            usage = new GraphUsage(graph);
+            usage.Add(conv);
             changed = true;
         }
         return changed;

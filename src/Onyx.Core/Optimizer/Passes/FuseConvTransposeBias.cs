@@ -56,6 +56,8 @@ internal sealed class FuseConvTransposeBias : IGraphPass
             var bd = b2.Span<float>();
             for (int o = 0; o < m; o++) bd[o] = (b is null ? 0f : b.Span<float>()[o]) * scale[o] + shift[o];
 
+            usage.Remove(ct); // changed in place below
+            usage.Remove(next!);
             string wName = GraphConstants.Fresh(graph, ct.Inputs[1] + "/folded");
             string bName = GraphConstants.Fresh(graph, (ct.HasInput(2) ? ct.Inputs[2] : ct.Outputs[0] + "/bias") + "/folded");
             graph.Initializers[wName] = w2;
@@ -64,7 +66,7 @@ internal sealed class FuseConvTransposeBias : IGraphPass
             if (ct.Inputs.Count > 2) ct.Inputs[2] = bName; else ct.Inputs.Add(bName);
             ct.Outputs[0] = next!.Outputs[0];
             graph.Nodes.Remove(next);
-            usage = new GraphUsage(graph);
+            usage.Add(ct);
             changed = true;
         }
         return changed;

@@ -35,7 +35,8 @@ internal sealed class FuseHardSwish : IGraphPass
             graph.Nodes.Remove(clip);
             graph.Nodes.Remove(mul);
             graph.Nodes.Remove(div);
-            usage = new GraphUsage(graph);
+            foreach (var gone in (Node[])[add, clip, mul, div]) usage.Remove(gone);
+            usage.Add(hs);
             changed = true;
         }
         return changed;
