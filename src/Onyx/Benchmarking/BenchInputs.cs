@@ -12,6 +12,12 @@ internal static class BenchInputs
     public static List<(string Name, Tensor Value)> For(string model, IReadOnlyDictionary<string, int> dims, int seed = 7)
     {
         using var session = new InferenceSession(model, new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL, IntraOpNumThreads = 1 });
+        return For(session, dims, seed);
+    }
+
+    /// <summary>The same, from a session already loaded (so timing a load is not preceded by a warm-up load).</summary>
+    public static List<(string Name, Tensor Value)> For(InferenceSession session, IReadOnlyDictionary<string, int> dims, int seed = 7)
+    {
         var rng = new Random(seed);
         var list = new List<(string, Tensor)>();
         foreach (var (name, meta) in session.InputMetadata)
