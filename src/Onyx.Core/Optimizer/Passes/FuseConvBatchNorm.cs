@@ -28,6 +28,8 @@ internal sealed class FuseConvBatchNorm : IGraphPass
             if (p.Any(t => t is not { DType: DType.Float32 } || t.Length != m)) continue;
             float eps = bn.Attributes.GetFloat("epsilon", 1e-5f);
 
+            usage.Remove(conv); // changed in place below
+            usage.Remove(bn);
             var scale = p[0]!.Span<float>(); var beta = p[1]!.Span<float>(); var mean = p[2]!.Span<float>(); var variance = p[3]!.Span<float>();
             var w2 = w.Clone();
             var b2 = Tensor.Allocate(DType.Float32, [m]);
@@ -48,7 +50,7 @@ internal sealed class FuseConvBatchNorm : IGraphPass
             if (conv.Inputs.Count > 2) conv.Inputs[2] = bName; else conv.Inputs.Add(bName);
             conv.Outputs[0] = bn.Outputs[0];
             graph.Nodes.Remove(bn);
-            usage = new GraphUsage(graph);
+            usage.Add(conv);
             changed = true;
         }
         return changed;
