@@ -28,21 +28,43 @@ internal unsafe struct GemmArgs
 internal static unsafe class GemmDriver
 {
     /// <summary>
-    /// K block. The loop runs strip-outer / panel-inner: the KC x NR B strip is reused by every A panel.
-    /// v256: 384 (measured best of 128..512 on Zen 3). v512: 512, measured on Zen 4 (1024^3, B prepacked,
-    /// thread CPU time): KC 128/192/256/384/512 = 89/94/97/101/103-108 GFLOP/s. The strip (64 KB) overflows
-    /// L1, but L2 feeds the 7 bytes/cycle the 12x32 tile needs; fewer K blocks means fewer C round trips.
+    /// Largest K block. The loop runs strip-outer / panel-inner: the KC x NR B strip is reused by every A panel.
+    /// v256: 384 (measured best of 128..512 on Zen 3). v512: 1024, measured on Zen 4 (1024^3, B prepacked,
+    /// thread CPU time): KC 128/192/256/384/512/1024 = 89/94/97/101/103-108/110 GFLOP/s. The strip (128 KB)
+    /// overflows L1, but L2 feeds the 7 bytes/cycle the 12x32 tile needs; fewer K blocks means fewer C round trips.
     /// </summary>
-    public static int KcOf(IsaPath isa) => Tune("KC", isa switch { IsaPath.V512 => 512, IsaPath.V256 => 384, _ => 256 });
+    public static int KcOf(IsaPath isa) => Tune("KC", isa switch { IsaPath.V512 => 1024, IsaPath.V256 => 384, _ => 256 });
     /// <summary>Largest K block of any path (sizes the per-thread A buffer).</summary>
     public const int MaxKC = 2048;
+
+    /// <summary>
+    /// The K block for depth <paramref name="k"/>: K split into the fewest blocks of at most <see cref="KcOf"/>,
+    /// all the same size (rounded up to even: the kernels step K by 2). A fixed KC leaves thin tails (K=576 at KC 512: 512 + 64; K=768:
+    /// 512 + 256), each a full extra round trip of C for little work. Measured on Zen 4, B prepacked, 1 thread:
+    /// 64x2304x768 104.8 -> 112.0 GFLOP/s, 64x50257x768 (GPT-2 logits) 102 -> 108 (one block instead of two).
+    /// </summary>
+    public static int KcFor(IsaPath isa, int k)
+    {
+        int max = Math.Min(KcOf(isa), MaxKC);
+        if (k <= max) return Math.Max(k, 1);
+        int blocks = (k + max - 1) / max;
+        return Math.Min(max, ((k + blocks - 1) / blocks + 1) & ~1);
+    }
 
     public static int MrOf(IsaPath isa) => isa switch { IsaPath.V512 => GemmKernelV512.MR, IsaPath.V256 => GemmKernelV256.MR, _ => GemmKernelScalar.MR };
     public static int NrOf(IsaPath isa) => isa switch { IsaPath.V512 => GemmKernelV512.NR, IsaPath.V256 => GemmKernelV256.NR, _ => GemmKernelScalar.NR };
     /// <summary>N block: a KC x NC packed B block fits in half of L2.</summary>
     public static int NcOf(IsaPath isa) => Tune("NC", 4096);
-    /// <summary>M chunk packed at once (bounds the A buffer).</summary>
-    public static int McOf(IsaPath isa) => Tune("MC", 16) * MrOf(isa);
+    /// <summary>
+    /// M chunk packed at once for K block <paramref name="kc"/>: the MC x KC A block (16 panels at KC 512 on
+    /// v512, 384 KB) stays in L2 while the B strips sweep it, so a deeper K block gets fewer rows.
+    /// </summary>
+    public static int McOf(IsaPath isa, int kc)
+    {
+        int mr = MrOf(isa), panels = Tune("MC", 16);
+        int budget = panels * mr * (isa == IsaPath.V512 ? 512 : KcOf(isa));
+        return Math.Max(1, Math.Min(panels, budget / (Math.Max(kc, 1) * mr))) * mr;
+    }
     private static int Tune(string name, int dflt) => int.TryParse(Environment.GetEnvironmentVariable("ONYX_GEMM_" + name), out int v) ? v : dflt;
 
     /// <summary>Below this many multiply-adds a GEMM runs on one thread (handoff costs ~1 us).</summary>
@@ -121,9 +143,10 @@ internal static unsafe class GemmDriver
             return;
         }
 
-        int NC = NcOf(g.Isa), MC = McOf(g.Isa);
+        int KC = KcFor(g.Isa, K);
+        // N block no wider than this call's columns: it sizes the B buffer (KC x NC floats per thread).
+        int NC = Math.Min(NcOf(g.Isa), (n1 - n0 + NR - 1) / NR * NR), MC = McOf(g.Isa, KC);
         float* scratch = stackalloc float[12 * 32];
-        int KC = Math.Min(KcOf(g.Isa), MaxKC);
         float* bufA = g.PackedA == null ? BufferA((nint)MC * KC) : null;
         float* bufB = g.PackedB == null ? BufferB((nint)KC * ((g.InPlaceB ? 0 : NC) + NR)) : null;
         float* biasRow = (g.EpFlags & GemmFlags.BiasRow) != 0 ? g.Bias : null;

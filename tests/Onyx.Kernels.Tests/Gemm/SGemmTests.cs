@@ -212,6 +212,54 @@ public unsafe class SGemmTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void KBlocksAreBalancedAndCoverK(IsaPath isa)
+    {
+        int max = Math.Min(GemmDriver.KcOf(isa), GemmDriver.MaxKC);
+        for (int k = 1; k <= 5000; k++)
+        {
+            int kc = GemmDriver.KcFor(isa, k);
+            int blocks = (k + kc - 1) / kc;
+            Assert.True(kc >= 1 && kc <= max, $"{isa} K={k}: block {kc} outside [1, {max}]");
+            Assert.True(blocks == (k + max - 1) / max, $"{isa} K={k}: {blocks} blocks of {kc}, more than needed at {max}");
+            // Equal blocks: the last one is short by at most the rounding.
+            Assert.True(k - (blocks - 1) * kc >= kc - 2 * blocks, $"{isa} K={k}: tail {k - (blocks - 1) * kc} of block {kc}");
+            int mc = GemmDriver.McOf(isa, kc);
+            Assert.True(mc >= GemmDriver.MrOf(isa) && mc % GemmDriver.MrOf(isa) == 0, $"{isa} K={k}: MC {mc}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void PrepackedDeepKWithBiasAndActivationMatchesOracle(IsaPath isa)
+    {
+        // Transformer shapes in small: B prepacked (a MatMulBias weight), K one block, several equal blocks, or past
+        // MaxKC; odd M around the panel height; column bias and a register or post activation; 1 and 2 threads.
+        using var pool = new IntraOpPool(2);
+        var rnd = new Random(23);
+        var shapes = new[] { (64, 70, 768), (37, 33, 1030), (13, 100, 2100), (64, 96, 3072), (25, 40, 4500) };
+        for (int t = 0; t < shapes.Length; t++)
+        {
+            var (m, n, k) = shapes[t];
+            var a = Random(rnd, m * k);
+            var b = Random(rnd, k * n);
+            var bias = Random(rnd, n);
+            fixed (float* pA = a, pbias = bias)
+            {
+                var ep = new GemmEpilogue { Bias = pbias, BiasKind = BiasKind.PerColumn, Activation = t % 2 == 0 ? FusedActivation.Gelu : FusedActivation.Relu };
+                var expected = Reference(false, false, m, n, k, 1f, a, b, 0f, new float[m * n], ep, bias);
+                using var pb = PackedMatrixB.Create(b, false, k, n, isa);
+                foreach (var p in new[] { null, pool })
+                {
+                    var c = new float[m * n];
+                    fixed (float* pc = c) SGemm.Multiply(false, m, 1f, pA, k, pb, 0f, pc, n, ep, p);
+                    AssertClose(expected, c, k, $"{isa} prepacked {m}x{n}x{k} threads={(p == null ? 1 : 2)}");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void KZeroGivesBetaCPlusBias()
     {
