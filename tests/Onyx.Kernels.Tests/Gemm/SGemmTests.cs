@@ -236,9 +236,10 @@ public unsafe class SGemmTests
     {
         // Transformer shapes in small: B prepacked (a MatMulBias weight), K one block, several equal blocks, or past
         // MaxKC; odd M around the panel height; column bias and a register or post activation; 1 and 2 threads.
+        // The last B (800 x 704 floats, 2.2 MB) lands on huge-page-advised memory (WeightMemory).
         using var pool = new IntraOpPool(2);
         var rnd = new Random(23);
-        var shapes = new[] { (64, 70, 768), (37, 33, 1030), (13, 100, 2100), (64, 96, 3072), (25, 40, 4500) };
+        var shapes = new[] { (64, 70, 768), (37, 33, 1030), (13, 100, 2100), (64, 96, 3072), (25, 40, 4500), (20, 700, 800) };
         for (int t = 0; t < shapes.Length; t++)
         {
             var (m, n, k) = shapes[t];
@@ -257,6 +258,20 @@ public unsafe class SGemmTests
                     AssertClose(expected, c, k, $"{isa} prepacked {m}x{n}x{k} threads={(p == null ? 1 : 2)}");
                 }
             }
+        }
+    }
+
+    [Fact]
+    public void WeightMemoryIsAlignedWritableAndFreed()
+    {
+        foreach (nuint bytes in new nuint[] { 64, 4096 + 4, (1u << 21) - 64, 1u << 21, (1u << 21) + 4, 5u * (1 << 20) + 12 })
+        {
+            byte* p = (byte*)WeightMemory.Alloc(bytes);
+            Assert.True(((nuint)p & 63) == 0, $"{bytes} bytes at {(nuint)p:x}: not 64-byte aligned");
+            for (nuint i = 0; i < bytes; i++) p[i] = (byte)(i * 7);
+            for (nuint i = 0; i < bytes; i += 4093) Assert.Equal((byte)(i * 7), p[i]);
+            Assert.Equal((byte)((bytes - 1) * 7), p[bytes - 1]);
+            WeightMemory.Free(p);
         }
     }
 
