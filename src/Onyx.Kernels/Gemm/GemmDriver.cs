@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -371,10 +372,37 @@ internal static unsafe class GemmDriver
             int rows = Math.Min(MR, mc - q * MR);
             float* d = dst + (nint)q * strideK * MR;
             int rowBase = i0 + q * MR;
+            // k columns [0, zeroFrom) already hold zeros in the rows past the end (the vector loops write them).
+            int zeroFrom = 0;
             if (!trans)
             {
                 int k0 = 0;
-                if (Sse.IsSupported && rows == MR && MR % 4 == 0)
+                if (Avx512F.IsSupported && MR % 4 == 0)
+                {
+                    // The 4-row transposes below, 16 k at a time: every 128-bit lane of a zmm is one 4 x 4 block, so
+                    // the shuffles per float halve and each row is read in whole 64-byte lines. Rows past the end
+                    // (the 4 rows of 64 = 5 x 12 + 4) transpose as zeros instead of a scalar copy and fill.
+                    for (; k0 + 16 <= kc; k0 += 16)
+                        for (int r = 0; r < MR; r += 4)
+                        {
+                            float* s = a + (rowBase + r) * lda + p0 + k0;
+                            Vector512<float> x0 = r < rows ? Vector512.Load(s) : default;
+                            Vector512<float> x1 = r + 1 < rows ? Vector512.Load(s + lda) : default;
+                            Vector512<float> x2 = r + 2 < rows ? Vector512.Load(s + 2 * lda) : default;
+                            Vector512<float> x3 = r + 3 < rows ? Vector512.Load(s + 3 * lda) : default;
+                            Vector512<float> t0 = Avx512F.UnpackLow(x0, x1), t1 = Avx512F.UnpackLow(x2, x3);
+                            Vector512<float> t2 = Avx512F.UnpackHigh(x0, x1), t3 = Avx512F.UnpackHigh(x2, x3);
+                            // Lane l of u_j holds rows r..r+3 at k = k0 + 4l + j.
+                            Vector512<float> u0 = Avx512F.Shuffle(t0, t1, 0x44), u1 = Avx512F.Shuffle(t0, t1, 0xEE);
+                            Vector512<float> u2 = Avx512F.Shuffle(t2, t3, 0x44), u3 = Avx512F.Shuffle(t2, t3, 0xEE);
+                            float* o = d + k0 * MR + r;
+                            StoreLanes(o, MR, u0, u1, u2, u3, 0);
+                            StoreLanes(o + 4 * MR, MR, u0, u1, u2, u3, 1);
+                            StoreLanes(o + 8 * MR, MR, u0, u1, u2, u3, 2);
+                            StoreLanes(o + 12 * MR, MR, u0, u1, u2, u3, 3);
+                        }
+                }
+                if (Sse.IsSupported && MR % 4 == 0)
                 {
                     // 4 x 4 register transposes: 4 rows x 4 k in, 4 k x 4 rows out (3-4x the scalar copy,
                     // which cost 4% of a 128x768x768 MatMul and twice that per thread when N is split).
@@ -382,8 +410,10 @@ internal static unsafe class GemmDriver
                         for (int r = 0; r < MR; r += 4)
                         {
                             float* s = a + (rowBase + r) * lda + p0 + k0;
-                            Vector128<float> x0 = Sse.LoadVector128(s), x1 = Sse.LoadVector128(s + lda);
-                            Vector128<float> x2 = Sse.LoadVector128(s + 2 * lda), x3 = Sse.LoadVector128(s + 3 * lda);
+                            Vector128<float> x0 = r < rows ? Sse.LoadVector128(s) : default;
+                            Vector128<float> x1 = r + 1 < rows ? Sse.LoadVector128(s + lda) : default;
+                            Vector128<float> x2 = r + 2 < rows ? Sse.LoadVector128(s + 2 * lda) : default;
+                            Vector128<float> x3 = r + 3 < rows ? Sse.LoadVector128(s + 3 * lda) : default;
                             Vector128<float> t0 = Sse.UnpackLow(x0, x1), t1 = Sse.UnpackLow(x2, x3);
                             Vector128<float> t2 = Sse.UnpackHigh(x0, x1), t3 = Sse.UnpackHigh(x2, x3);
                             float* o = d + k0 * MR + r;
@@ -393,6 +423,7 @@ internal static unsafe class GemmDriver
                             Sse.Store(o + 3 * MR, Sse.MoveHighToLow(t3, t2));
                         }
                 }
+                zeroFrom = k0;
                 for (int r = 0; r < rows; r++)
                 {
                     float* s = a + (rowBase + r) * lda + p0;
@@ -409,9 +440,19 @@ internal static unsafe class GemmDriver
                 }
             }
             if (rows < MR)
-                for (int k = 0; k < kc; k++)
+                for (int k = zeroFrom; k < kc; k++)
                     for (int r = rows; r < MR; r++) d[k * MR + r] = 0f;
         }
+    }
+
+    /// <summary>Stores 128-bit lane <paramref name="lane"/> of u0..u3 to o, o + mr, o + 2mr, o + 3mr (k steps of a packed A panel).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreLanes(float* o, int mr, Vector512<float> u0, Vector512<float> u1, Vector512<float> u2, Vector512<float> u3, [ConstantExpected(Max = (byte)3)] byte lane)
+    {
+        Avx512F.ExtractVector128(u0, lane).Store(o);
+        Avx512F.ExtractVector128(u1, lane).Store(o + mr);
+        Avx512F.ExtractVector128(u2, lane).Store(o + 2 * mr);
+        Avx512F.ExtractVector128(u3, lane).Store(o + 3 * mr);
     }
 
     /// <summary>

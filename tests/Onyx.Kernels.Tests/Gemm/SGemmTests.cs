@@ -262,6 +262,40 @@ public unsafe class SGemmTests
     }
 
     [Fact]
+    public void PackAWritesEveryPanelSlot()
+    {
+        // Every slot of every panel is written (dst starts as NaN): values in range, zeros past the last row; both
+        // layouts, panel heights of the vector paths (12, 4) and others (6, 5), K tails of the 16- and 4-k loops.
+        var rnd = new Random(29);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            int mr = new[] { 12, 4, 6, 5 }[trial % 4];
+            bool trans = (trial & 4) != 0;
+            int rowsA = rnd.Next(1, 50), colsA = rnd.Next(1, 90);
+            int i0 = rnd.Next(0, rowsA), p0 = rnd.Next(0, colsA);
+            int mc = rnd.Next(1, rowsA - i0 + 1), kc = rnd.Next(1, colsA - p0 + 1);
+            int strideK = kc + rnd.Next(0, 3);
+            var a = Random(rnd, rowsA * colsA);
+            int panels = (mc + mr - 1) / mr;
+            var dst = new float[panels * strideK * mr];
+            Array.Fill(dst, float.NaN);
+            // op(A) is rowsA x colsA; stored transposed when trans.
+            var stored = trans ? new float[colsA * rowsA] : a;
+            if (trans) for (int i = 0; i < rowsA; i++) for (int k = 0; k < colsA; k++) stored[k * rowsA + i] = a[i * colsA + k];
+            fixed (float* ps = stored, pd = dst) GemmDriver.PackA(ps, trans ? rowsA : colsA, trans, i0, mc, p0, kc, mr, pd, strideK);
+            for (int q = 0; q < panels; q++)
+                for (int k = 0; k < kc; k++)
+                    for (int r = 0; r < mr; r++)
+                    {
+                        int row = q * mr + r;
+                        float expected = row < mc ? a[(i0 + row) * colsA + p0 + k] : 0f;
+                        float got = dst[q * strideK * mr + k * mr + r];
+                        if (got != expected) Assert.Fail($"MR={mr} trans={trans} {mc}x{kc} at ({i0},{p0}): panel {q} k={k} r={r}: expected {expected}, got {got}");
+                    }
+        }
+    }
+
+    [Fact]
     public void WeightMemoryIsAlignedWritableAndFreed()
     {
         foreach (nuint bytes in new nuint[] { 64, 4096 + 4, (1u << 21) - 64, 1u << 21, (1u << 21) + 4, 5u * (1 << 20) + 12 })
