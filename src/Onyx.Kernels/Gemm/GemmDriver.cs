@@ -159,6 +159,7 @@ internal static unsafe class GemmDriver
         nint* edgeOff = stackalloc nint[maskedEdge ? Math.Min(KC, K) : 0];
         if (maskedEdge) for (int k = 0; k < Math.Min(KC, K); k++) edgeOff[k] = (nint)k * NR;
 
+        bool aHeld = false;
         for (int jc = n0; jc < n1; jc += NC)
         {
             int nc = Math.Min(NC, n1 - jc);
@@ -197,7 +198,9 @@ internal static unsafe class GemmDriver
                     }
                     else
                     {
-                        PackA(g.A, g.Lda, g.TransA, ic, mc, pc, kc, MR, bufA, kc);
+                        // One K block and one M chunk: every N block uses the same packed A (GPT-2's logits, 13 blocks).
+                        if (!aHeld) PackA(g.A, g.Lda, g.TransA, ic, mc, pc, kc, MR, bufA, kc);
+                        aHeld = K <= KC && m1 - m0 <= MC;
                         aBase = bufA;
                         aStride = (nint)kc * MR;
                     }

@@ -261,6 +261,36 @@ public unsafe class SGemmTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void WideNCrossesNBlocksWithOnePackedA(IsaPath isa)
+    {
+        // N over the N block (4096): one K block and one M chunk pack A once for every N block, several K blocks
+        // repack it per block; raw and prepacked B.
+        var rnd = new Random(31);
+        foreach (var (m, n, k) in new[] { (13, 4200, 40), (30, 8300, 9), (5, 4200, 1100) })
+        {
+            var a = Random(rnd, m * k);
+            var b = Random(rnd, k * n);
+            var bias = Random(rnd, n);
+            fixed (float* pA = a, pB = b, pbias = bias)
+            {
+                var ep = new GemmEpilogue { Bias = pbias, BiasKind = BiasKind.PerColumn, Activation = FusedActivation.Relu };
+                var expected = Reference(false, false, m, n, k, 1f, a, b, 0f, new float[m * n], ep, bias);
+                using var pb = PackedMatrixB.Create(b, false, k, n, isa);
+                var c1 = new float[m * n];
+                var c2 = new float[m * n];
+                fixed (float* pc1 = c1, pc2 = c2)
+                {
+                    SGemm.Multiply(false, false, m, n, k, 1f, pA, k, pB, n, 0f, pc1, n, ep, null, isa);
+                    SGemm.Multiply(false, m, 1f, pA, k, pb, 0f, pc2, n, ep);
+                }
+                AssertClose(expected, c1, k, $"{isa} raw B {m}x{n}x{k}");
+                AssertClose(expected, c2, k, $"{isa} packed B {m}x{n}x{k}");
+            }
+        }
+    }
+
     [Fact]
     public void PackAWritesEveryPanelSlot()
     {
