@@ -57,15 +57,11 @@ internal static unsafe class GemmDriver
     /// <summary>N block: a KC x NC packed B block fits in half of L2.</summary>
     public static int NcOf(IsaPath isa) => Tune("NC", 4096);
     /// <summary>
-    /// M chunk packed at once for K block <paramref name="kc"/>: the MC x KC A block (16 panels at KC 512 on
-    /// v512, 384 KB) stays in L2 while the B strips sweep it, so a deeper K block gets fewer rows.
+    /// M chunk packed at once (bounds the A buffer): 16 panels, not fewer for deeper K blocks, since a second
+    /// M chunk streams every B strip again (BERT's M = 128 at KC 768 would split 120 + 8), and with A prepacked
+    /// (a conv filter) more chunks repack the in-place B's partial strip (960 -> 320 on a 7x7 map: 4% slower).
     /// </summary>
-    public static int McOf(IsaPath isa, int kc)
-    {
-        int mr = MrOf(isa), panels = Tune("MC", 16);
-        int budget = panels * mr * (isa == IsaPath.V512 ? 512 : KcOf(isa));
-        return Math.Max(1, Math.Min(panels, budget / (Math.Max(kc, 1) * mr))) * mr;
-    }
+    public static int McOf(IsaPath isa) => Tune("MC", 16) * MrOf(isa);
     private static int Tune(string name, int dflt) => int.TryParse(Environment.GetEnvironmentVariable("ONYX_GEMM_" + name), out int v) ? v : dflt;
 
     /// <summary>Below this many multiply-adds a GEMM runs on one thread (handoff costs ~1 us).</summary>
@@ -146,7 +142,7 @@ internal static unsafe class GemmDriver
 
         int KC = KcFor(g.Isa, K);
         // N block no wider than this call's columns: it sizes the B buffer (KC x NC floats per thread).
-        int NC = Math.Min(NcOf(g.Isa), (n1 - n0 + NR - 1) / NR * NR), MC = McOf(g.Isa, KC);
+        int NC = Math.Min(NcOf(g.Isa), (n1 - n0 + NR - 1) / NR * NR), MC = McOf(g.Isa);
         float* scratch = stackalloc float[12 * 32];
         float* bufA = g.PackedA == null ? BufferA((nint)MC * KC) : null;
         float* bufB = g.PackedB == null ? BufferB((nint)KC * ((g.InPlaceB ? 0 : NC) + NR)) : null;
