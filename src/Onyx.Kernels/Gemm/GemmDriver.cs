@@ -54,7 +54,7 @@ internal static unsafe class GemmDriver
 
     public static int MrOf(IsaPath isa) => isa switch { IsaPath.V512 => GemmKernelV512.MR, IsaPath.V256 => GemmKernelV256.MR, _ => GemmKernelScalar.MR };
     public static int NrOf(IsaPath isa) => isa switch { IsaPath.V512 => GemmKernelV512.NR, IsaPath.V256 => GemmKernelV256.NR, _ => GemmKernelScalar.NR };
-    /// <summary>N block: a KC x NC packed B block fits in half of L2.</summary>
+    /// <summary>N block: bounds the per-thread buffer of a raw B (KC x NC floats) and, over several K blocks, the C block revisited.</summary>
     public static int NcOf(IsaPath isa) => Tune("NC", 4096);
     /// <summary>
     /// M chunk packed at once (bounds the A buffer): 16 panels, not fewer for deeper K blocks, since a second
