@@ -29,7 +29,7 @@ public sealed unsafe class PackedMatrixB : IDisposable
         NR = GemmDriver.NrOf(Isa);
         int strips = (n + NR - 1) / NR;
         nuint bytes = (nuint)Math.Max(1L, (long)strips * k * NR) * sizeof(float);
-        _data = (float*)WeightMemory.Alloc(bytes);
+        _data = (float*)NativeMemory.AlignedAlloc(bytes, 64);
         GemmDriver.PackB(b, ldb, transB, 0, k, 0, n, NR, _data, k);
     }
 
@@ -51,7 +51,7 @@ public sealed unsafe class PackedMatrixB : IDisposable
     {
         float* p = _data;
         _data = null;
-        if (p != null) WeightMemory.Free(p);
+        if (p != null) NativeMemory.AlignedFree(p);
     }
 
     /// <summary>Frees the packed data if nobody disposed it.</summary>
