@@ -32,10 +32,18 @@ unsafe
         int copies = int.TryParse(Environment.GetEnvironmentVariable("ONYX_BENCH_COLD"), out int cc) ? cc : 1;
         var pbs = prepacked ? Enumerable.Range(0, copies).Select(_ => new PackedMatrixB(b, n, false, k, n, isa)).ToArray() : null;
         int turn = 0;
+        // ONYX_BENCH_ACT=relu|gelu|fastgelu|...: a column bias plus that activation in the store (MatMulBias), else none.
+        float* colBias = (float*)NativeMemory.AlignedAlloc((nuint)(n * 4), 64);
+        for (int i = 0; i < n; i++) colBias[i] = 0.01f * (i % 7);
+        var ep = Enum.TryParse(Environment.GetEnvironmentVariable("ONYX_BENCH_ACT"), true, out FusedActivation act)
+            ? new GemmEpilogue { Bias = colBias, BiasKind = BiasKind.PerColumn, Activation = act } : default;
+        // ONYX_BENCH_FRESHC=1: C freshly allocated for every call, as a graph output is (page faults included).
+        bool freshC = Environment.GetEnvironmentVariable("ONYX_BENCH_FRESHC") == "1";
         void Once()
         {
-            if (pbs != null) SGemm.Multiply(false, m, 1f, a, k, pbs[turn++ % pbs.Length], 0f, c, n, default, pool);
-            else SGemm.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n, default, pool, isa);
+            if (freshC) { NativeMemory.AlignedFree(c); c = (float*)NativeMemory.AlignedAlloc((nuint)m * (nuint)n * 4, 64); }
+            if (pbs != null) SGemm.Multiply(false, m, 1f, a, k, pbs[turn++ % pbs.Length], 0f, c, n, ep, pool);
+            else SGemm.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n, ep, pool, isa);
         }
         for (int i = 0; i < 3; i++) Once();
         double best = double.MaxValue, bestCpu = double.MaxValue;

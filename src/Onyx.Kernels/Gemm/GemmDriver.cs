@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -28,20 +29,38 @@ internal unsafe struct GemmArgs
 internal static unsafe class GemmDriver
 {
     /// <summary>
-    /// K block. The loop runs strip-outer / panel-inner: the KC x NR B strip is reused by every A panel.
-    /// v256: 384 (measured best of 128..512 on Zen 3). v512: 512, measured on Zen 4 (1024^3, B prepacked,
-    /// thread CPU time): KC 128/192/256/384/512 = 89/94/97/101/103-108 GFLOP/s. The strip (64 KB) overflows
-    /// L1, but L2 feeds the 7 bytes/cycle the 12x32 tile needs; fewer K blocks means fewer C round trips.
+    /// Largest K block. The loop runs strip-outer / panel-inner: the KC x NR B strip is reused by every A panel.
+    /// v256: 384 (measured best of 128..512 on Zen 3). v512: 1024, measured on Zen 4 (1024^3, B prepacked,
+    /// thread CPU time): KC 128/192/256/384/512/1024 = 89/94/97/101/103-108/110 GFLOP/s. The strip (128 KB)
+    /// overflows L1, but L2 feeds the 7 bytes/cycle the 12x32 tile needs; fewer K blocks means fewer C round trips.
     /// </summary>
-    public static int KcOf(IsaPath isa) => Tune("KC", isa switch { IsaPath.V512 => 512, IsaPath.V256 => 384, _ => 256 });
+    public static int KcOf(IsaPath isa) => Tune("KC", isa switch { IsaPath.V512 => 1024, IsaPath.V256 => 384, _ => 256 });
     /// <summary>Largest K block of any path (sizes the per-thread A buffer).</summary>
     public const int MaxKC = 2048;
 
+    /// <summary>
+    /// The K block for depth <paramref name="k"/>: K split into the fewest blocks of at most <see cref="KcOf"/>,
+    /// all the same size (rounded up to even: the kernels step K by 2). A fixed KC leaves thin tails (K=576 at KC 512: 512 + 64; K=768:
+    /// 512 + 256), each a full extra round trip of C for little work. Measured on Zen 4, B prepacked, 1 thread:
+    /// 64x2304x768 104.8 -> 112.0 GFLOP/s, 64x50257x768 (GPT-2 logits) 102 -> 108 (one block instead of two).
+    /// </summary>
+    public static int KcFor(IsaPath isa, int k)
+    {
+        int max = Math.Min(KcOf(isa), MaxKC);
+        if (k <= max) return Math.Max(k, 1);
+        int blocks = (k + max - 1) / max;
+        return Math.Min(max, ((k + blocks - 1) / blocks + 1) & ~1);
+    }
+
     public static int MrOf(IsaPath isa) => isa switch { IsaPath.V512 => GemmKernelV512.MR, IsaPath.V256 => GemmKernelV256.MR, _ => GemmKernelScalar.MR };
     public static int NrOf(IsaPath isa) => isa switch { IsaPath.V512 => GemmKernelV512.NR, IsaPath.V256 => GemmKernelV256.NR, _ => GemmKernelScalar.NR };
-    /// <summary>N block: a KC x NC packed B block fits in half of L2.</summary>
+    /// <summary>N block: bounds the per-thread buffer of a raw B (KC x NC floats) and, over several K blocks, the C block revisited.</summary>
     public static int NcOf(IsaPath isa) => Tune("NC", 4096);
-    /// <summary>M chunk packed at once (bounds the A buffer).</summary>
+    /// <summary>
+    /// M chunk packed at once (bounds the A buffer): 16 panels, not fewer for deeper K blocks, since a second
+    /// M chunk streams every B strip again (BERT's M = 128 at KC 768 would split 120 + 8), and with A prepacked
+    /// (a conv filter) more chunks repack the in-place B's partial strip (960 -> 320 on a 7x7 map: 4% slower).
+    /// </summary>
     public static int McOf(IsaPath isa) => Tune("MC", 16) * MrOf(isa);
     private static int Tune(string name, int dflt) => int.TryParse(Environment.GetEnvironmentVariable("ONYX_GEMM_" + name), out int v) ? v : dflt;
 
@@ -121,9 +140,10 @@ internal static unsafe class GemmDriver
             return;
         }
 
-        int NC = NcOf(g.Isa), MC = McOf(g.Isa);
+        int KC = KcFor(g.Isa, K);
+        // N block no wider than this call's columns: it sizes the B buffer (KC x NC floats per thread).
+        int NC = Math.Min(NcOf(g.Isa), (n1 - n0 + NR - 1) / NR * NR), MC = McOf(g.Isa);
         float* scratch = stackalloc float[12 * 32];
-        int KC = Math.Min(KcOf(g.Isa), MaxKC);
         float* bufA = g.PackedA == null ? BufferA((nint)MC * KC) : null;
         float* bufB = g.PackedB == null ? BufferB((nint)KC * ((g.InPlaceB ? 0 : NC) + NR)) : null;
         float* biasRow = (g.EpFlags & GemmFlags.BiasRow) != 0 ? g.Bias : null;
@@ -135,6 +155,7 @@ internal static unsafe class GemmDriver
         nint* edgeOff = stackalloc nint[maskedEdge ? Math.Min(KC, K) : 0];
         if (maskedEdge) for (int k = 0; k < Math.Min(KC, K); k++) edgeOff[k] = (nint)k * NR;
 
+        bool aHeld = false;
         for (int jc = n0; jc < n1; jc += NC)
         {
             int nc = Math.Min(NC, n1 - jc);
@@ -173,7 +194,9 @@ internal static unsafe class GemmDriver
                     }
                     else
                     {
-                        PackA(g.A, g.Lda, g.TransA, ic, mc, pc, kc, MR, bufA, kc);
+                        // One K block and one M chunk: every N block uses the same packed A (GPT-2's logits, 13 blocks).
+                        if (!aHeld) PackA(g.A, g.Lda, g.TransA, ic, mc, pc, kc, MR, bufA, kc);
+                        aHeld = K <= KC && m1 - m0 <= MC;
                         aBase = bufA;
                         aStride = (nint)kc * MR;
                     }
@@ -348,10 +371,37 @@ internal static unsafe class GemmDriver
             int rows = Math.Min(MR, mc - q * MR);
             float* d = dst + (nint)q * strideK * MR;
             int rowBase = i0 + q * MR;
+            // k columns [0, zeroFrom) already hold zeros in the rows past the end (the vector loops write them).
+            int zeroFrom = 0;
             if (!trans)
             {
                 int k0 = 0;
-                if (Sse.IsSupported && rows == MR && MR % 4 == 0)
+                if (Avx512F.IsSupported && MR % 4 == 0)
+                {
+                    // The 4-row transposes below, 16 k at a time: every 128-bit lane of a zmm is one 4 x 4 block, so
+                    // the shuffles per float halve and each row is read in whole 64-byte lines. Rows past the end
+                    // (the 4 rows of 64 = 5 x 12 + 4) transpose as zeros instead of a scalar copy and fill.
+                    for (; k0 + 16 <= kc; k0 += 16)
+                        for (int r = 0; r < MR; r += 4)
+                        {
+                            float* s = a + (rowBase + r) * lda + p0 + k0;
+                            Vector512<float> x0 = r < rows ? Vector512.Load(s) : default;
+                            Vector512<float> x1 = r + 1 < rows ? Vector512.Load(s + lda) : default;
+                            Vector512<float> x2 = r + 2 < rows ? Vector512.Load(s + 2 * lda) : default;
+                            Vector512<float> x3 = r + 3 < rows ? Vector512.Load(s + 3 * lda) : default;
+                            Vector512<float> t0 = Avx512F.UnpackLow(x0, x1), t1 = Avx512F.UnpackLow(x2, x3);
+                            Vector512<float> t2 = Avx512F.UnpackHigh(x0, x1), t3 = Avx512F.UnpackHigh(x2, x3);
+                            // Lane l of u_j holds rows r..r+3 at k = k0 + 4l + j.
+                            Vector512<float> u0 = Avx512F.Shuffle(t0, t1, 0x44), u1 = Avx512F.Shuffle(t0, t1, 0xEE);
+                            Vector512<float> u2 = Avx512F.Shuffle(t2, t3, 0x44), u3 = Avx512F.Shuffle(t2, t3, 0xEE);
+                            float* o = d + k0 * MR + r;
+                            StoreLanes(o, MR, u0, u1, u2, u3, 0);
+                            StoreLanes(o + 4 * MR, MR, u0, u1, u2, u3, 1);
+                            StoreLanes(o + 8 * MR, MR, u0, u1, u2, u3, 2);
+                            StoreLanes(o + 12 * MR, MR, u0, u1, u2, u3, 3);
+                        }
+                }
+                if (Sse.IsSupported && MR % 4 == 0)
                 {
                     // 4 x 4 register transposes: 4 rows x 4 k in, 4 k x 4 rows out (3-4x the scalar copy,
                     // which cost 4% of a 128x768x768 MatMul and twice that per thread when N is split).
@@ -359,8 +409,10 @@ internal static unsafe class GemmDriver
                         for (int r = 0; r < MR; r += 4)
                         {
                             float* s = a + (rowBase + r) * lda + p0 + k0;
-                            Vector128<float> x0 = Sse.LoadVector128(s), x1 = Sse.LoadVector128(s + lda);
-                            Vector128<float> x2 = Sse.LoadVector128(s + 2 * lda), x3 = Sse.LoadVector128(s + 3 * lda);
+                            Vector128<float> x0 = r < rows ? Sse.LoadVector128(s) : default;
+                            Vector128<float> x1 = r + 1 < rows ? Sse.LoadVector128(s + lda) : default;
+                            Vector128<float> x2 = r + 2 < rows ? Sse.LoadVector128(s + 2 * lda) : default;
+                            Vector128<float> x3 = r + 3 < rows ? Sse.LoadVector128(s + 3 * lda) : default;
                             Vector128<float> t0 = Sse.UnpackLow(x0, x1), t1 = Sse.UnpackLow(x2, x3);
                             Vector128<float> t2 = Sse.UnpackHigh(x0, x1), t3 = Sse.UnpackHigh(x2, x3);
                             float* o = d + k0 * MR + r;
@@ -370,6 +422,7 @@ internal static unsafe class GemmDriver
                             Sse.Store(o + 3 * MR, Sse.MoveHighToLow(t3, t2));
                         }
                 }
+                zeroFrom = k0;
                 for (int r = 0; r < rows; r++)
                 {
                     float* s = a + (rowBase + r) * lda + p0;
@@ -386,9 +439,19 @@ internal static unsafe class GemmDriver
                 }
             }
             if (rows < MR)
-                for (int k = 0; k < kc; k++)
+                for (int k = zeroFrom; k < kc; k++)
                     for (int r = rows; r < MR; r++) d[k * MR + r] = 0f;
         }
+    }
+
+    /// <summary>Stores 128-bit lane <paramref name="lane"/> of u0..u3 to o, o + mr, o + 2mr, o + 3mr (k steps of a packed A panel).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreLanes(float* o, int mr, Vector512<float> u0, Vector512<float> u1, Vector512<float> u2, Vector512<float> u3, [ConstantExpected(Max = (byte)3)] byte lane)
+    {
+        Avx512F.ExtractVector128(u0, lane).Store(o);
+        Avx512F.ExtractVector128(u1, lane).Store(o + mr);
+        Avx512F.ExtractVector128(u2, lane).Store(o + 2 * mr);
+        Avx512F.ExtractVector128(u3, lane).Store(o + 3 * mr);
     }
 
     /// <summary>

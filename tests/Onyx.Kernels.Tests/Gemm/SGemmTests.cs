@@ -212,6 +212,116 @@ public unsafe class SGemmTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void KBlocksAreBalancedAndCoverK(IsaPath isa)
+    {
+        int max = Math.Min(GemmDriver.KcOf(isa), GemmDriver.MaxKC);
+        for (int k = 1; k <= 5000; k++)
+        {
+            int kc = GemmDriver.KcFor(isa, k);
+            int blocks = (k + kc - 1) / kc;
+            Assert.True(kc >= 1 && kc <= max, $"{isa} K={k}: block {kc} outside [1, {max}]");
+            Assert.True(blocks == (k + max - 1) / max, $"{isa} K={k}: {blocks} blocks of {kc}, more than needed at {max}");
+            // Equal blocks: the last one is short by at most the rounding.
+            Assert.True(k - (blocks - 1) * kc >= kc - 2 * blocks, $"{isa} K={k}: tail {k - (blocks - 1) * kc} of block {kc}");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void PrepackedDeepKWithBiasAndActivationMatchesOracle(IsaPath isa)
+    {
+        // Transformer shapes in small: B prepacked (a MatMulBias weight), K one block, several equal blocks, or past
+        // MaxKC; odd M around the panel height; column bias and a register or post activation; 1 and 2 threads.
+        using var pool = new IntraOpPool(2);
+        var rnd = new Random(23);
+        var shapes = new[] { (64, 70, 768), (37, 33, 1030), (13, 100, 2100), (64, 96, 3072), (25, 40, 4500) };
+        for (int t = 0; t < shapes.Length; t++)
+        {
+            var (m, n, k) = shapes[t];
+            var a = Random(rnd, m * k);
+            var b = Random(rnd, k * n);
+            var bias = Random(rnd, n);
+            fixed (float* pA = a, pbias = bias)
+            {
+                var ep = new GemmEpilogue { Bias = pbias, BiasKind = BiasKind.PerColumn, Activation = t % 2 == 0 ? FusedActivation.Gelu : FusedActivation.Relu };
+                var expected = Reference(false, false, m, n, k, 1f, a, b, 0f, new float[m * n], ep, bias);
+                using var pb = PackedMatrixB.Create(b, false, k, n, isa);
+                foreach (var p in new[] { null, pool })
+                {
+                    var c = new float[m * n];
+                    fixed (float* pc = c) SGemm.Multiply(false, m, 1f, pA, k, pb, 0f, pc, n, ep, p);
+                    AssertClose(expected, c, k, $"{isa} prepacked {m}x{n}x{k} threads={(p == null ? 1 : 2)}");
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void WideNCrossesNBlocksWithOnePackedA(IsaPath isa)
+    {
+        // N over the N block (4096): one K block and one M chunk pack A once for every N block, several K blocks
+        // repack it per block; raw and prepacked B.
+        var rnd = new Random(31);
+        foreach (var (m, n, k) in new[] { (13, 4200, 40), (30, 8300, 9), (5, 4200, 1100) })
+        {
+            var a = Random(rnd, m * k);
+            var b = Random(rnd, k * n);
+            var bias = Random(rnd, n);
+            fixed (float* pA = a, pB = b, pbias = bias)
+            {
+                var ep = new GemmEpilogue { Bias = pbias, BiasKind = BiasKind.PerColumn, Activation = FusedActivation.Relu };
+                var expected = Reference(false, false, m, n, k, 1f, a, b, 0f, new float[m * n], ep, bias);
+                using var pb = PackedMatrixB.Create(b, false, k, n, isa);
+                var c1 = new float[m * n];
+                var c2 = new float[m * n];
+                fixed (float* pc1 = c1, pc2 = c2)
+                {
+                    SGemm.Multiply(false, false, m, n, k, 1f, pA, k, pB, n, 0f, pc1, n, ep, null, isa);
+                    SGemm.Multiply(false, m, 1f, pA, k, pb, 0f, pc2, n, ep);
+                }
+                AssertClose(expected, c1, k, $"{isa} raw B {m}x{n}x{k}");
+                AssertClose(expected, c2, k, $"{isa} packed B {m}x{n}x{k}");
+            }
+        }
+    }
+
+    [Fact]
+    public void PackAWritesEveryPanelSlot()
+    {
+        // Every slot of every panel is written (dst starts as NaN): values in range, zeros past the last row; both
+        // layouts, panel heights of the vector paths (12, 4) and others (6, 5), K tails of the 16- and 4-k loops.
+        var rnd = new Random(29);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            int mr = new[] { 12, 4, 6, 5 }[trial % 4];
+            bool trans = (trial & 4) != 0;
+            int rowsA = rnd.Next(1, 50), colsA = rnd.Next(1, 90);
+            int i0 = rnd.Next(0, rowsA), p0 = rnd.Next(0, colsA);
+            int mc = rnd.Next(1, rowsA - i0 + 1), kc = rnd.Next(1, colsA - p0 + 1);
+            int strideK = kc + rnd.Next(0, 3);
+            var a = Random(rnd, rowsA * colsA);
+            int panels = (mc + mr - 1) / mr;
+            var dst = new float[panels * strideK * mr];
+            Array.Fill(dst, float.NaN);
+            // op(A) is rowsA x colsA; stored transposed when trans.
+            var stored = trans ? new float[colsA * rowsA] : a;
+            if (trans) for (int i = 0; i < rowsA; i++) for (int k = 0; k < colsA; k++) stored[k * rowsA + i] = a[i * colsA + k];
+            fixed (float* ps = stored, pd = dst) GemmDriver.PackA(ps, trans ? rowsA : colsA, trans, i0, mc, p0, kc, mr, pd, strideK);
+            for (int q = 0; q < panels; q++)
+                for (int k = 0; k < kc; k++)
+                    for (int r = 0; r < mr; r++)
+                    {
+                        int row = q * mr + r;
+                        float expected = row < mc ? a[(i0 + row) * colsA + p0 + k] : 0f;
+                        float got = dst[q * strideK * mr + k * mr + r];
+                        if (got != expected) Assert.Fail($"MR={mr} trans={trans} {mc}x{kc} at ({i0},{p0}): panel {q} k={k} r={r}: expected {expected}, got {got}");
+                    }
+        }
+    }
+
     [Fact]
     public void KZeroGivesBetaCPlusBias()
     {
