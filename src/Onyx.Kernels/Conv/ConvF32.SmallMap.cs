@@ -30,6 +30,11 @@ public sealed unsafe partial class ConvF32
     private void ForwardTransposed(in ConvGeometry g, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool? pool, bool accumulate, bool pointwise)
     {
         PackedMatrixB[] wt = TransposedFilters();
+        if (pool is { DegreeOfParallelism: > 1 } && (long)g.Batch * OutChannels * InPerGroup * KD * KH * KW * g.OutSize >= GemmDriver.ParallelThreshold)
+        {
+            ForwardTransposedSplit(g, wt, x, y, bias, act, pool, accumulate, pointwise);
+            return;
+        }
         int outPer = OutChannels / Group, kTotal = InPerGroup * KD * KH * KW, positions = g.OutSize;
         int lanes = (positions + 15) / 16 * 16;
         float* ct = ResultBuffer((nint)positions * outPer);

@@ -1,0 +1,67 @@
+using Onyx.Kernels.Gemm;
+using Onyx.Kernels.Threading;
+
+namespace Onyx.Kernels.Conv;
+
+/// <summary>The small-map path across threads: each thread owns a contiguous run of output positions.</summary>
+public sealed unsafe partial class ConvF32
+{
+    /// <summary>
+    /// The transposed GEMM's rows are output positions, so threads split them: each gathers the windows of its own
+    /// positions, packs and multiplies only those rows against the whole (prepacked) W^T and stores its own columns
+    /// of y. Nothing is done twice and there is one handoff per conv. The GEMM driver's own split would take output
+    /// channels here (e.g. 196 x 256), and then every thread gathered and packed all the windows: 2 threads ran
+    /// a 256 -> 256 3x3 stride-2 14x14 conv ~1.5x faster instead of ~1.9x. Shares need not be whole 12-row panels:
+    /// the tail kernels cost in proportion to their rows.
+    /// </summary>
+    private void ForwardTransposedSplit(in ConvGeometry g, PackedMatrixB[] wt, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool pool, bool accumulate, bool pointwise)
+    {
+        int positions = g.OutSize, outPer = OutChannels / Group;
+        var body = new TransposedSplitBody
+        {
+            G = g, Conv = this, Filters = wt, X = x, Y = y, Bias = bias, Act = act, Accumulate = accumulate, Pointwise = pointwise,
+            Ct = ResultBuffer((nint)positions * outPer), Parts = Math.Min(pool.DegreeOfParallelism, positions),
+        };
+        pool.Run(body.Parts, ref body);
+    }
+
+    private struct TransposedSplitBody : IParallelBody
+    {
+        public ConvGeometry G;
+        public ConvF32 Conv;
+        public PackedMatrixB[] Filters;
+        public float* X, Y, Bias, Ct;
+        public GemmEpilogue Act;
+        public int Parts;
+        public bool Accumulate, Pointwise;
+
+        public void Invoke(int index)
+        {
+            int positions = G.OutSize;
+            var (p0, p1) = IntraOpPool.Share(positions, index, Parts);
+            int rows = p1 - p0;
+            if (rows <= 0) return;
+            int group = Conv.Group, inPer = Conv.InPerGroup, outPer = Conv.OutChannels / group;
+            int kTotal = inPer * G.KernelSize, lanes = (rows + 15) / 16 * 16;
+            float* col = Pointwise ? null : ColumnBuffer((nint)kTotal * lanes);
+            // Each thread's rows of the shared C^T buffer: one image-group at a time, as on one thread.
+            float* ct = Ct + (nint)p0 * outPer;
+            for (int n = 0; n < G.Batch; n++)
+                for (int grp = 0; grp < group; grp++)
+                {
+                    float* xg = X + ((nint)n * G.InChannels + grp * inPer) * G.InSize;
+                    float* yg = Y + ((nint)n * Conv.OutChannels + grp * outPer) * positions;
+                    float* a = xg + p0;
+                    int lda = G.InSize;
+                    if (!Pointwise)
+                    {
+                        Im2Col.GatherPacked(G, xg, inPer, p0, rows, col, lanes);
+                        a = col;
+                        lda = lanes;
+                    }
+                    SGemm.Multiply(true, rows, 1f, a, lda, Filters[grp], 0f, ct, outPer, default, null);
+                    SmallMapStore.Run(ct, rows, outPer, yg + p0, Bias == null ? null : Bias + grp * outPer, Act, Accumulate, positions);
+                }
+        }
+    }
+}
