@@ -30,9 +30,9 @@ public sealed unsafe partial class ConvF32
     private void ForwardTransposed(in ConvGeometry g, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool? pool, bool accumulate, bool pointwise)
     {
         PackedMatrixB[] wt = TransposedFilters();
-        if (pool is { DegreeOfParallelism: > 1 } && (long)g.Batch * OutChannels * InPerGroup * KD * KH * KW * g.OutSize >= GemmDriver.ParallelThreshold)
+        if (SplitPositions(g, pool))
         {
-            ForwardTransposedSplit(g, wt, x, y, bias, act, pool, accumulate, pointwise);
+            ForwardTransposedSplit(g, wt, x, y, bias, act, pool!, accumulate, pointwise);
             return;
         }
         int outPer = OutChannels / Group, kTotal = InPerGroup * KD * KH * KW, positions = g.OutSize;
@@ -49,7 +49,7 @@ public sealed unsafe partial class ConvF32
                 int lda = g.InSize;
                 if (!pointwise)
                 {
-                    Im2Col.GatherPacked(g, xg, InPerGroup, 0, positions, col, lanes);
+                    Im2ColParallel.GatherPacked(g, xg, InPerGroup, 0, positions, col, lanes, pool);
                     a = col;
                     lda = lanes;
                 }

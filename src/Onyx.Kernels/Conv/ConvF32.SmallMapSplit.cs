@@ -7,6 +7,23 @@ namespace Onyx.Kernels.Conv;
 public sealed unsafe partial class ConvF32
 {
     /// <summary>
+    /// Whether threads split the small-map path by output positions (<see cref="ForwardTransposedSplit"/>) rather than
+    /// letting the GEMM driver split it (by output channels, after one window gather shared by all threads). Positions
+    /// pay off when each thread keeps enough rows to reuse every W^T strip it streams (4 panels: 196 positions, 14x14);
+    /// with fewer (49 positions, 7x7) each thread streamed all of a multi-MB W^T for 2 panels and a 1-row tail:
+    /// measured ResNet-50 7x7 layers 1.2-1.55x at 2 threads against 1.7-1.9x by output channels. Few output channel
+    /// strips (160 channels = 5 strips, 3 | 2) split unevenly, so there positions stay.
+    /// </summary>
+    private bool SplitPositions(in ConvGeometry g, IntraOpPool? pool)
+    {
+        if (pool is not { DegreeOfParallelism: > 1 } || (long)g.Batch * OutChannels * InPerGroup * KD * KH * KW * g.OutSize < GemmDriver.ParallelThreshold)
+            return false;
+        int threads = pool.DegreeOfParallelism, mr = GemmDriver.MrOf(_isa), nr = GemmDriver.NrOf(_isa);
+        int channelStrips = (OutChannels / Group + nr - 1) / nr;
+        return g.OutSize >= 4 * mr * threads || channelStrips < 4 * threads;
+    }
+
+    /// <summary>
     /// The transposed GEMM's rows are output positions, so threads split them: each gathers the windows of its own
     /// positions, packs and multiplies only those rows against the whole (prepacked) W^T and stores its own columns
     /// of y. Nothing is done twice and there is one handoff per conv. The GEMM driver's own split would take output
