@@ -24,23 +24,6 @@ public sealed unsafe partial class ConvF32
     }
 
     /// <summary>
-    /// A 1x1 conv on a 10x10..16x16 map with few output channels (MobileNetV2's 14x14 projections, 64 or 96 channels)
-    /// on several threads: split by output positions through the transposed GEMM (each thread reads and packs only its
-    /// half of every input row), where the GEMM driver would split the 6-8 row panels (36 | 28 rows, each thread
-    /// streaming all of the input). Measured on a 2-core VM: the driver's split ran these 1.0x (0.7-0.8x when the input
-    /// had been written by the other core). <c>ONYX_POINTWISE_POSITIONS=0</c> turns it off (A/B timing).
-    /// </summary>
-    private bool PointwisePositionSplit(in ConvGeometry g, IntraOpPool? pool)
-    {
-        if (!PointwisePositionsEnabled || pool is not { DegreeOfParallelism: > 1 } || _isa != IsaPath.V512) return false;
-        int outPer = OutChannels / Group, threads = pool.DegreeOfParallelism, mr = GemmDriver.MrOf(_isa);
-        return outPer >= 32 && outPer <= 128 && outPer % 16 == 0 && g.OutSize >= 4 * mr * threads && g.OutSize <= Im2Col.MaxLanes
-            && (long)g.Batch * OutChannels * InPerGroup * g.OutSize >= GemmDriver.ParallelThreshold;
-    }
-
-    private static readonly bool PointwisePositionsEnabled = Environment.GetEnvironmentVariable("ONYX_POINTWISE_POSITIONS") != "0";
-
-    /// <summary>
     /// The transposed GEMM's rows are output positions, so threads split them: each gathers the windows of its own
     /// positions, packs and multiplies only those rows against the whole (prepacked) W^T and stores its own columns
     /// of y. Nothing is done twice and there is one handoff per conv. The GEMM driver's own split would take output

@@ -80,11 +80,6 @@ public sealed unsafe partial class ConvF32 : IDisposable
             ForwardDirect(g, x, y, bias, activation, pool, accumulate);
             return;
         }
-        if (pointwise && PointwisePositionSplit(g, pool))
-        {
-            ForwardTransposedSplit(g, TransposedFilters(), x, y, bias, activation, pool!, accumulate, pointwise: true);
-            return;
-        }
         PackedMatrixA[] packed = PackedFilters();
         if (pointwise)
         {

@@ -59,35 +59,6 @@ public unsafe class ConvF32ThreadingTests
             }
     }
 
-    /// <summary>
-    /// 1x1 convs on 14x14 maps with few output channels: on two threads they run the transposed GEMM split by
-    /// positions, on one the GEMM on the input in place (a different summation order: close, not bit-equal).
-    /// </summary>
-    [Theory]
-    [InlineData(192, 64, false)]
-    [InlineData(384, 96, true)]
-    public void FewChannelPointwiseSplitsPositions(int cin, int cout, bool accumulate)
-    {
-        var g = ConvGeometry.Create(1, cin, cout, 1, [14, 14], [14, 14], [1, 1], [1, 1], [1, 1], [0, 0, 0, 0]);
-        var rnd = new Random(cin + cout);
-        var x = ConvF32Tests.Random(rnd, cin * 196);
-        var w = ConvF32Tests.Random(rnd, cout * cin);
-        var b = ConvF32Tests.Random(rnd, cout);
-        var z = ConvF32Tests.Random(rnd, cout * 196);
-        var act = new GemmEpilogue { Activation = FusedActivation.Relu };
-        var expected = ConvF32Tests.Reference(g, x, w, b, act, accumulate ? z : null);
-        using var pool = new IntraOpPool(2);
-        var y = (float[])z.Clone();
-        fixed (float* px = x, pw = w, pb = b, py = y)
-        {
-            using var conv = new ConvF32(pw, cout, cin, 1, 1, 1, 1, IsaPath.V512);
-            conv.Forward(g, px, py, pb, act, pool, accumulate);
-            Assert.True(conv.Held.Transposed); // the transposed layout: the position split ran
-        }
-        for (int i = 0; i < y.Length; i++)
-            Assert.True(Math.Abs(expected[i] - y[i]) <= 1e-4f * (1 + Math.Abs(expected[i])), $"element {i}: expected {expected[i]}, got {y[i]}");
-    }
-
     [Theory]
     [InlineData(64, 28, 28, 3, 2, 32)]  // 196 positions: 7 strips split between the threads
     [InlineData(200, 7, 7, 3, 1, 64)]   // 49 positions as one 64-lane strip: split by input channels
