@@ -54,7 +54,7 @@ public sealed unsafe partial class ConvF32
                     lda = lanes;
                 }
                 SGemm.Multiply(true, positions, 1f, a, lda, wt[grp], 0f, ct, outPer, default, pool);
-                SmallMapStore.Run(ct, positions, outPer, yg, bias == null ? null : bias + grp * outPer, act, accumulate);
+                StoreTransposed(ct, positions, outPer, yg, bias == null ? null : bias + grp * outPer, act, accumulate, pool);
             }
     }
 

@@ -14,17 +14,19 @@ internal static unsafe class SmallMapStore
     /// <summary>
     /// Runs the AVX-512 block transpose when the CPU has it and channels are whole vectors, else the scalar loop.
     /// <paramref name="ldy"/>: y's row stride when the call stores only some of a plane's positions (a thread's share); 0 = positions.
+    /// <paramref name="ldct"/>: ct's row stride when the call stores only some channels (a thread's share); 0 = channels.
     /// </summary>
-    public static void Run(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate, int ldy = 0)
+    public static void Run(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate, int ldy = 0, int ldct = 0)
     {
-        if (Avx512F.IsSupported && channels % 16 == 0) Vector(ct, positions, channels, y, bias, act, accumulate, ldy);
-        else Scalar(ct, positions, channels, y, bias, act, accumulate, ldy);
+        if (Avx512F.IsSupported && channels % 16 == 0) Vector(ct, positions, channels, y, bias, act, accumulate, ldy, ldct);
+        else Scalar(ct, positions, channels, y, bias, act, accumulate, ldy, ldct);
     }
 
     /// <summary>The reference: 16 x 16 blocks so both sides stay in L1, activation applied after.</summary>
-    public static void Scalar(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate, int ldy = 0)
+    public static void Scalar(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate, int ldy = 0, int ldct = 0)
     {
         if (ldy == 0) ldy = positions;
+        if (ldct == 0) ldct = channels;
         for (int m0 = 0; m0 < channels; m0 += 16)
         {
             int m1 = Math.Min(channels, m0 + 16);
@@ -36,9 +38,9 @@ internal static unsafe class SmallMapStore
                     float b = bias == null ? 0f : bias[m];
                     float* yr = y + (nint)m * ldy;
                     if (accumulate)
-                        for (int p = p0; p < p1; p++) yr[p] += ct[(nint)p * channels + m] + b;
+                        for (int p = p0; p < p1; p++) yr[p] += ct[(nint)p * ldct + m] + b;
                     else
-                        for (int p = p0; p < p1; p++) yr[p] = ct[(nint)p * channels + m] + b;
+                        for (int p = p0; p < p1; p++) yr[p] = ct[(nint)p * ldct + m] + b;
                 }
             }
         }
@@ -54,9 +56,10 @@ internal static unsafe class SmallMapStore
     /// y rows, the last block of positions under a lane mask. Needs channels % 16 == 0.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Vector(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate, int ldy = 0)
+    public static void Vector(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate, int ldy = 0, int ldct = 0)
     {
         if (ldy == 0) ldy = positions;
+        if (ldct == 0) ldct = channels;
         bool leaky = act.Activation == FusedActivation.LeakyRelu, post = act.HasPost;
         var vlo = Vector512.Create(act.Lo);
         var vhi = Vector512.Create(act.Hi);
@@ -75,7 +78,7 @@ internal static unsafe class SmallMapStore
             {
                 // Rows past the last position read as zero (ct holds exactly positions rows).
                 for (int i = 0; i < 16; i++)
-                    r[i] = i < rows ? Vector512.Load(ct + (nint)(p0 + i) * channels + m0) : Vector512<float>.Zero;
+                    r[i] = i < rows ? Vector512.Load(ct + (nint)(p0 + i) * ldct + m0) : Vector512<float>.Zero;
                 Stage(r, 1, i1A, i1B);
                 Stage(r, 2, i2A, i2B);
                 Stage(r, 4, i4A, i4B);

@@ -19,6 +19,7 @@ public unsafe class ConvF32ThreadingTests
         yield return [1, 96, 64, 1, 14, 3, 2, 1];   // transposed, 3x3 stride 2 onto 7x7, 2 channel strips: positions split 25 | 24
         yield return [1, 64, 64, 1, 28, 3, 2, 1];   // transposed onto 14x14: positions split 98 | 98
         yield return [1, 64, 256, 1, 13, 3, 2, 1];  // transposed onto 7x7, 8 channel strips: shared gather, GEMM split by channels
+        yield return [1, 32, 512, 1, 13, 3, 2, 1];  // ... and the store split by channels (49 x 512)
         yield return [1, 320, 128, 1, 7, 1, 1, 0];  // transposed 1x1: the input read in place from each thread's first position
         yield return [2, 128, 64, 2, 13, 3, 2, 1];  // transposed, grouped, two images
         yield return [1, 40, 100, 1, 7, 3, 1, 1];   // 100 channels (not whole vectors): shared windows, 2 strips
