@@ -106,6 +106,34 @@ public sealed class KernelContext
         return OutputUninitialized(i, dtype, shape);
     }
 
+    /// <summary>
+    /// Output <paramref name="i"/> holding a copy of input <paramref name="source"/> (same type and shape), for a kernel
+    /// that accumulates onto it (a conv with a fused residual Add). When that input dies here, no other slot holds its
+    /// buffer and no other input of the node reads that buffer, the buffer itself becomes the output and nothing is
+    /// copied: ResNet-50 copied 22 MB of residuals per run on one thread before its fused convs.
+    /// </summary>
+    public Tensor AccumulatorOutput(int i, int source, ReadOnlySpan<int> shape)
+    {
+        Tensor z = Input(source);
+        if (DyingInputs is { } dying && !_donated && z.DType != DType.String && Array.IndexOf(dying, source) >= 0
+            && z.Buffer is { HeldByOneSlot: true } buffer && z.Length == Tensor.ElementCount(shape))
+        {
+            bool shared = false;
+            for (int k = 0; k < _inputs.Length; k++)
+                if (k != source && _inputs[k] is Tensor other && ReferenceEquals(other.Buffer, buffer)) shared = true;
+            if (!shared)
+            {
+                var reused = Tensor.View(z.DType, shape, buffer, z.ByteOffset);
+                _donated = true;
+                SetOutput(i, reused);
+                return reused;
+            }
+        }
+        Tensor y = OutputUninitialized(i, z.DType, shape);
+        z.Bytes.CopyTo(y.Bytes);
+        return y;
+    }
+
     /// <summary>Input positions whose value this node is the last to read (set by the plan; null when none).</summary>
     internal int[]? DyingInputs { get; set; }
 

@@ -85,9 +85,10 @@ internal sealed unsafe class ConvKernel : IKernel, IDisposable
             case DType.Float32:
             {
                 // Every path writes every element (GEMM with beta 0 never reads y; depthwise rows start from the bias).
-                Tensor y = context.OutputUninitialized(0, DType.Float32, yShape);
+                // A fused residual z: y starts as z (z's own buffer when z dies here), the conv accumulates onto it.
+                if (z is not null && z.DType != DType.Float32) throw context.Error($"Z type {z.DType.OnnxName()} must match X type float");
+                Tensor y = z is null ? context.OutputUninitialized(0, DType.Float32, yShape) : context.AccumulatorOutput(0, 3, yShape);
                 if (y.Length == 0) return;
-                if (z is not null) z.Span<float>().CopyTo(y.Span<float>());
                 bool own = _prepacked is null || !ReferenceEquals(w, _constWeight);
                 var conv = own ? Prepare(w, _group) : _prepacked!;
                 try

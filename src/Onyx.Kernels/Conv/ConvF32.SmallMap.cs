@@ -30,6 +30,11 @@ public sealed unsafe partial class ConvF32
     private void ForwardTransposed(in ConvGeometry g, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool? pool, bool accumulate, bool pointwise)
     {
         PackedMatrixB[] wt = TransposedFilters();
+        if (SplitPositions(g, pool))
+        {
+            ForwardTransposedSplit(g, wt, x, y, bias, act, pool!, accumulate, pointwise);
+            return;
+        }
         int outPer = OutChannels / Group, kTotal = InPerGroup * KD * KH * KW, positions = g.OutSize;
         int lanes = (positions + 15) / 16 * 16;
         float* ct = ResultBuffer((nint)positions * outPer);
@@ -44,12 +49,12 @@ public sealed unsafe partial class ConvF32
                 int lda = g.InSize;
                 if (!pointwise)
                 {
-                    Im2Col.GatherPacked(g, xg, InPerGroup, 0, positions, col, lanes);
+                    Im2ColParallel.GatherPacked(g, xg, InPerGroup, 0, positions, col, lanes, pool);
                     a = col;
                     lda = lanes;
                 }
                 SGemm.Multiply(true, positions, 1f, a, lda, wt[grp], 0f, ct, outPer, default, pool);
-                SmallMapStore.Run(ct, positions, outPer, yg, bias == null ? null : bias + grp * outPer, act, accumulate);
+                StoreTransposed(ct, positions, outPer, yg, bias == null ? null : bias + grp * outPer, act, accumulate, pool);
             }
     }
 

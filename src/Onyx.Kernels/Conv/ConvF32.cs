@@ -97,32 +97,48 @@ public sealed unsafe partial class ConvF32 : IDisposable
         // Windows are gathered straight into packed GEMM strips, one L2-sized column chunk at a time,
         // each thread with its own buffer; the GEMM itself runs single-threaded unless the work is one chunk.
         int nr = GemmDriver.NrOf(_isa), mr = GemmDriver.MrOf(_isa);
+        int strips = (outSize + nr - 1) / nr;
+        long totalStrips = (long)g.Batch * Group * strips;
+        int threads = pool?.DegreeOfParallelism ?? 1;
+        long work = (long)OutChannels * kTotal * outSize * g.Batch;
+        bool parallel = threads > 1 && work >= GemmDriver.ParallelThreshold;
+        // Few strips per thread (7x7, 14x14 maps): the threads gather each image-group's windows once, together,
+        // then split the GEMM (by output channels, mostly).
+        if (parallel && totalStrips < 4L * threads && outPerGroup >= 2 * mr * threads)
+        {
+            ForwardSharedColumns(g, packed, x, y, bias, activation, beta, pool!, strips * nr);
+            return;
+        }
         // At least 128 columns: every chunk re-streams the whole packed filter, so a big filter needs wide chunks.
         int chunk = Math.Max(128, ColumnChunkFloats / Math.Max(kTotal, 1) / nr * nr);
-        chunk = Math.Min(chunk, (outSize + nr - 1) / nr * nr);
-        int strips = (outSize + nr - 1) / nr;
+        chunk = Math.Min(chunk, strips * nr);
         var body = new GemmChunkBody
         {
             G = g, Conv = this, Packed = packed, X = x, Y = y, Bias = bias, Act = activation, Chunk = chunk, Nr = nr, Beta = beta,
-            Strips = strips, TotalStrips = (long)g.Batch * Group * strips, MRows = outPerGroup,
+            Strips = strips, TotalStrips = totalStrips, Parts = parallel ? threads : 1,
         };
-        int threads = pool?.DegreeOfParallelism ?? 1;
-        long work = (long)OutChannels * kTotal * outSize * g.Batch;
-        if (threads > 1 && work >= GemmDriver.ParallelThreshold)
-        {
-            // Threads split the concatenated strips of all images and groups evenly (to one strip). When
-            // that leaves each thread only a few strips (7x7, 14x14 maps), they split the output channels
-            // instead, each gathering the same columns: the gather is ~1/M of the GEMM.
-            body.SplitRows = body.TotalStrips < 4L * threads && outPerGroup >= 2 * mr * threads;
-            body.Mr = mr;
-            body.Parts = threads;
-            pool!.Run(threads, ref body);
-        }
-        else
-        {
-            body.Parts = 1;
-            body.Invoke(0);
-        }
+        // Threads split the concatenated strips of all images and groups evenly (to one strip).
+        if (parallel) pool!.Run(threads, ref body);
+        else body.Invoke(0);
+    }
+
+    /// <summary>
+    /// Each image-group's windows gathered into one buffer by all threads (<see cref="Im2ColParallel"/>), then one
+    /// GEMM over all its columns split by <see cref="GemmDriver"/>. <paramref name="columns"/>: the output size padded to whole strips.
+    /// </summary>
+    private void ForwardSharedColumns(in ConvGeometry g, PackedMatrixA[] packed, float* x, float* y, float* bias, in GemmEpilogue act, float beta, IntraOpPool pool, int columns)
+    {
+        int outPer = OutChannels / Group, nr = GemmDriver.NrOf(_isa), outSize = g.OutSize;
+        float* col = ColumnBuffer((nint)InPerGroup * g.KernelSize * columns);
+        for (int n = 0; n < g.Batch; n++)
+            for (int grp = 0; grp < Group; grp++)
+            {
+                float* xg = x + ((nint)n * g.InChannels + grp * InPerGroup) * g.InSize;
+                float* yg = y + ((nint)n * OutChannels + grp * outPer) * outSize;
+                var ep = act with { Bias = bias == null ? null : bias + grp * outPer, BiasKind = bias == null ? BiasKind.None : BiasKind.PerRow };
+                Im2ColParallel.GatherPacked(g, xg, InPerGroup, 0, outSize, col, nr, pool);
+                SGemm.MultiplyPacked(packed[grp], col, outSize, yg, outSize, beta, ep, pool);
+            }
     }
 
     /// <summary>1x1, stride 1, unpadded: the input is the GEMM's B as it lies.</summary>
@@ -141,27 +157,13 @@ public sealed unsafe partial class ConvF32 : IDisposable
         public PackedMatrixA[] Packed;
         public float* X, Y, Bias;
         public GemmEpilogue Act;
-        public int Chunk, Parts, Nr, Mr, Strips, MRows;
+        public int Chunk, Parts, Nr, Strips;
         public long TotalStrips;
-        public bool SplitRows;
         public float Beta;
 
         public void Invoke(int index)
         {
-            int m0 = 0, m1 = MRows;
-            long s0 = 0, s1 = TotalStrips;
-            if (SplitRows)
-            {
-                int panels = (MRows + Mr - 1) / Mr;
-                m0 = panels * index / Parts * Mr;
-                m1 = Math.Min(MRows, panels * (index + 1) / Parts * Mr);
-                if (m0 >= m1) return;
-            }
-            else
-            {
-                s0 = TotalStrips * index / Parts;
-                s1 = TotalStrips * (index + 1) / Parts;
-            }
+            long s0 = TotalStrips * index / Parts, s1 = TotalStrips * (index + 1) / Parts;
             int group = Conv.Group, inPer = Conv.InPerGroup, outPer = Conv.OutChannels / group;
             int kTotal = inPer * G.KernelSize, outSize = G.OutSize;
             float* col = ColumnBuffer((nint)kTotal * Chunk);
@@ -180,7 +182,7 @@ public sealed unsafe partial class ConvF32 : IDisposable
                 {
                     int count = Math.Min(Chunk, colEnd - start);
                     Im2Col.GatherPacked(G, xg, inPer, start, count, col, Nr);
-                    SGemm.MultiplyPacked(Packed[grp], m0, m1, col, count, yg + start, outSize, Beta, ep, null);
+                    SGemm.MultiplyPacked(Packed[grp], col, count, yg + start, outSize, Beta, ep, null);
                 }
             }
         }

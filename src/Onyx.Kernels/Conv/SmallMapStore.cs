@@ -11,16 +11,22 @@ namespace Onyx.Kernels.Conv;
 /// </summary>
 internal static unsafe class SmallMapStore
 {
-    /// <summary>Runs the AVX-512 block transpose when the CPU has it and channels are whole vectors, else the scalar loop.</summary>
-    public static void Run(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate)
+    /// <summary>
+    /// Runs the AVX-512 block transpose when the CPU has it and channels are whole vectors, else the scalar loop.
+    /// <paramref name="ldy"/>: y's row stride when the call stores only some of a plane's positions (a thread's share); 0 = positions.
+    /// <paramref name="ldct"/>: ct's row stride when the call stores only some channels (a thread's share); 0 = channels.
+    /// </summary>
+    public static void Run(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate, int ldy = 0, int ldct = 0)
     {
-        if (Avx512F.IsSupported && channels % 16 == 0) Vector(ct, positions, channels, y, bias, act, accumulate);
-        else Scalar(ct, positions, channels, y, bias, act, accumulate);
+        if (Avx512F.IsSupported && channels % 16 == 0) Vector(ct, positions, channels, y, bias, act, accumulate, ldy, ldct);
+        else Scalar(ct, positions, channels, y, bias, act, accumulate, ldy, ldct);
     }
 
     /// <summary>The reference: 16 x 16 blocks so both sides stay in L1, activation applied after.</summary>
-    public static void Scalar(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate)
+    public static void Scalar(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate, int ldy = 0, int ldct = 0)
     {
+        if (ldy == 0) ldy = positions;
+        if (ldct == 0) ldct = channels;
         for (int m0 = 0; m0 < channels; m0 += 16)
         {
             int m1 = Math.Min(channels, m0 + 16);
@@ -30,16 +36,18 @@ internal static unsafe class SmallMapStore
                 for (int m = m0; m < m1; m++)
                 {
                     float b = bias == null ? 0f : bias[m];
-                    float* yr = y + (nint)m * positions;
+                    float* yr = y + (nint)m * ldy;
                     if (accumulate)
-                        for (int p = p0; p < p1; p++) yr[p] += ct[(nint)p * channels + m] + b;
+                        for (int p = p0; p < p1; p++) yr[p] += ct[(nint)p * ldct + m] + b;
                     else
-                        for (int p = p0; p < p1; p++) yr[p] = ct[(nint)p * channels + m] + b;
+                        for (int p = p0; p < p1; p++) yr[p] = ct[(nint)p * ldct + m] + b;
                 }
             }
         }
-        if (act.Activation != FusedActivation.None)
+        if (act.Activation != FusedActivation.None && ldy == positions)
             Activations.Apply(new Span<float>(y, positions * channels), act);
+        else if (act.Activation != FusedActivation.None)
+            for (int m = 0; m < channels; m++) Activations.Apply(new Span<float>(y + (nint)m * ldy, positions), act);
     }
 
     /// <summary>
@@ -48,8 +56,10 @@ internal static unsafe class SmallMapStore
     /// y rows, the last block of positions under a lane mask. Needs channels % 16 == 0.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Vector(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate)
+    public static void Vector(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate, int ldy = 0, int ldct = 0)
     {
+        if (ldy == 0) ldy = positions;
+        if (ldct == 0) ldct = channels;
         bool leaky = act.Activation == FusedActivation.LeakyRelu, post = act.HasPost;
         var vlo = Vector512.Create(act.Lo);
         var vhi = Vector512.Create(act.Hi);
@@ -68,14 +78,14 @@ internal static unsafe class SmallMapStore
             {
                 // Rows past the last position read as zero (ct holds exactly positions rows).
                 for (int i = 0; i < 16; i++)
-                    r[i] = i < rows ? Vector512.Load(ct + (nint)(p0 + i) * channels + m0) : Vector512<float>.Zero;
+                    r[i] = i < rows ? Vector512.Load(ct + (nint)(p0 + i) * ldct + m0) : Vector512<float>.Zero;
                 Stage(r, 1, i1A, i1B);
                 Stage(r, 2, i2A, i2B);
                 Stage(r, 4, i4A, i4B);
                 Stage(r, 8, i8A, i8B);
                 for (int j = 0; j < 16; j++)
                 {
-                    float* yr = y + (nint)(m0 + j) * positions + p0;
+                    float* yr = y + (nint)(m0 + j) * ldy + p0;
                     var v = r[j];
                     if (bias != null) v += Vector512.Create(bias[m0 + j]);
                     if (accumulate) v += Avx512F.MaskLoad(yr, mask, Vector512<float>.Zero);
