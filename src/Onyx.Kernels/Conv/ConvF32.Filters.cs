@@ -32,7 +32,7 @@ public sealed unsafe partial class ConvF32
     {
         if (IsDepthwise && KD == 1 && depthOne) return;
         int outPer = OutChannels / Group, k = InPerGroup * KD * KH * KW;
-        if (outSize is int positions && Transposed(positions, outPer, k)) TransposedFilters();
+        if (outSize is int positions && (Transposed(positions, outPer, k) || PointwiseDirect(positions, outPer, k))) TransposedFilters();
         else PackedFilters();
     }
 

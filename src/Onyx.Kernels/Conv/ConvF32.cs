@@ -70,6 +70,11 @@ public sealed unsafe partial class ConvF32 : IDisposable
         int outPerGroup = OutChannels / Group, kTotal = InPerGroup * KD * KH * KW;
         int inSize = g.InSize, outSize = g.OutSize;
         bool pointwise = IsPointwise(g);
+        if (pointwise && PointwiseDirect(outSize, outPerGroup, kTotal))
+        {
+            ForwardPointwise(g, x, y, bias, activation, pool, accumulate);
+            return;
+        }
         if (Transposed(outSize, outPerGroup, kTotal))
         {
             ForwardTransposed(g, x, y, bias, activation, pool, accumulate, pointwise);

@@ -18,8 +18,19 @@ internal static unsafe class SmallMapStore
         else Scalar(ct, positions, channels, y, bias, act, accumulate);
     }
 
-    /// <summary>The reference: 16 x 16 blocks so both sides stay in L1, activation applied after.</summary>
-    public static void Scalar(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate)
+    /// <summary>The whole-map store: ct rows are <paramref name="channels"/> apart, y rows <paramref name="positions"/>.</summary>
+    public static void Scalar(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate) =>
+        Scalar(ct, channels, positions, channels, y, positions, bias, act, accumulate);
+
+    /// <summary>The whole-map store: ct rows are <paramref name="channels"/> apart, y rows <paramref name="positions"/>.</summary>
+    public static void Vector(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate) =>
+        Vector(ct, channels, positions, channels, y, positions, bias, act, accumulate);
+
+    /// <summary>
+    /// The reference, on a block: y[m * ldy + p] for p &lt; <paramref name="positions"/>, m &lt; <paramref name="channels"/>
+    /// from ct[p * ldct + m]; 16 x 16 blocks so both sides stay in L1, activation applied after.
+    /// </summary>
+    public static void Scalar(float* ct, nint ldct, int positions, int channels, float* y, nint ldy, float* bias, in GemmEpilogue act, bool accumulate)
     {
         for (int m0 = 0; m0 < channels; m0 += 16)
         {
@@ -30,25 +41,26 @@ internal static unsafe class SmallMapStore
                 for (int m = m0; m < m1; m++)
                 {
                     float b = bias == null ? 0f : bias[m];
-                    float* yr = y + (nint)m * positions;
+                    float* yr = y + (nint)m * ldy;
                     if (accumulate)
-                        for (int p = p0; p < p1; p++) yr[p] += ct[(nint)p * channels + m] + b;
+                        for (int p = p0; p < p1; p++) yr[p] += ct[(nint)p * ldct + m] + b;
                     else
-                        for (int p = p0; p < p1; p++) yr[p] = ct[(nint)p * channels + m] + b;
+                        for (int p = p0; p < p1; p++) yr[p] = ct[(nint)p * ldct + m] + b;
                 }
             }
         }
         if (act.Activation != FusedActivation.None)
-            Activations.Apply(new Span<float>(y, positions * channels), act);
+            for (int m = 0; m < channels; m++) Activations.Apply(new Span<float>(y + (nint)m * ldy, positions), act);
     }
 
     /// <summary>
     /// 16 x 16 blocks transposed in registers (four vpermt2ps butterfly stages, each swapping one bit of
     /// the row index with the same bit of the column index), then bias, residual and activation on whole
-    /// y rows, the last block of positions under a lane mask. Needs channels % 16 == 0.
+    /// y rows, the last block of positions under a lane mask. Needs channels % 16 == 0. Layouts as in the block
+    /// <see cref="Scalar(float*, nint, int, int, float*, nint, float*, in GemmEpilogue, bool)"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Vector(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate)
+    public static void Vector(float* ct, nint ldct, int positions, int channels, float* y, nint ldy, float* bias, in GemmEpilogue act, bool accumulate)
     {
         bool leaky = act.Activation == FusedActivation.LeakyRelu, post = act.HasPost;
         var vlo = Vector512.Create(act.Lo);
@@ -68,14 +80,14 @@ internal static unsafe class SmallMapStore
             {
                 // Rows past the last position read as zero (ct holds exactly positions rows).
                 for (int i = 0; i < 16; i++)
-                    r[i] = i < rows ? Vector512.Load(ct + (nint)(p0 + i) * channels + m0) : Vector512<float>.Zero;
+                    r[i] = i < rows ? Vector512.Load(ct + (nint)(p0 + i) * ldct + m0) : Vector512<float>.Zero;
                 Stage(r, 1, i1A, i1B);
                 Stage(r, 2, i2A, i2B);
                 Stage(r, 4, i4A, i4B);
                 Stage(r, 8, i8A, i8B);
                 for (int j = 0; j < 16; j++)
                 {
-                    float* yr = y + (nint)(m0 + j) * positions + p0;
+                    float* yr = y + (nint)(m0 + j) * ldy + p0;
                     var v = r[j];
                     if (bias != null) v += Vector512.Create(bias[m0 + j]);
                     if (accumulate) v += Avx512F.MaskLoad(yr, mask, Vector512<float>.Zero);

@@ -1,0 +1,77 @@
+using Onyx.Kernels.Gemm;
+using Onyx.Kernels.Threading;
+
+namespace Onyx.Kernels.Conv;
+
+/// <summary>ConvF32's pixel-major 1x1 path: output channels along the vectors, pixels broadcast from the input as it lies.</summary>
+public sealed unsafe partial class ConvF32
+{
+    /// <summary>
+    /// <c>ONYX_CONV_POINTWISE=0</c> turns the pixel-major 1x1 path off, <c>=1</c> takes it for every eligible
+    /// shape whatever the measured gate says (A/B timing).
+    /// </summary>
+    private static readonly string? PointwiseMode = Environment.GetEnvironmentVariable("ONYX_CONV_POINTWISE");
+
+    /// <summary>
+    /// Whether a 1x1 stride-1 unpadded conv with <paramref name="positions"/> output pixels runs pixel-major
+    /// (<see cref="PointwiseKernelV512"/>): AVX-512, output channels a multiple of 16 (whole vectors, as in
+    /// every MobileNet 1x1 layer), and a map small enough that the plane-major GEMM wastes lanes on its last strip.
+    /// </summary>
+    private bool PointwiseDirect(int positions, int outPerGroup, int kTotal)
+    {
+        if (_isa != IsaPath.V512 || KD * KH * KW != 1 || outPerGroup % 16 != 0 || PointwiseMode == "0") return false;
+        if (PointwiseMode == "1") return true;
+        return positions <= 196;
+    }
+
+    private void ForwardPointwise(in ConvGeometry g, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool? pool, bool accumulate)
+    {
+        PackedMatrixB[] wt = TransposedFilters();
+        int outPer = OutChannels / Group, positions = g.OutSize;
+        if (positions == 0 || g.Batch == 0) return;
+        // Pixel blocks of near-equal size (49 = 13+12+12+12... as 13,13,13,10): every tile keeps most of its 28 accumulators.
+        int blocks = (positions + PointwiseKernelV512.MaxRows - 1) / PointwiseKernelV512.MaxRows;
+        var body = new PointwiseBody
+        {
+            G = g, Filters = wt, X = x, Y = y, Bias = bias, Act = act, Accumulate = accumulate, Group = Group, OutPer = outPer,
+            Rows = (positions + blocks - 1) / blocks, Blocks = blocks, Strips = (outPer + 31) / 32,
+        };
+        body.Items = g.Batch * Group * body.Strips * blocks;
+        int threads = pool?.DegreeOfParallelism ?? 1;
+        long work = (long)OutChannels * InPerGroup * positions * g.Batch;
+        body.Parts = threads > 1 && work >= GemmDriver.ParallelThreshold ? Math.Min(threads, body.Items) : 1;
+        if (body.Parts > 1) pool!.Run(body.Parts, ref body);
+        else body.Invoke(0);
+    }
+
+    private struct PointwiseTile { }
+
+    private struct PointwiseBody : IParallelBody
+    {
+        public ConvGeometry G;
+        public PackedMatrixB[] Filters;
+        public float* X, Y, Bias;
+        public GemmEpilogue Act;
+        public bool Accumulate;
+        public int Group, OutPer, Rows, Blocks, Strips, Items, Parts;
+
+        public readonly void Invoke(int index)
+        {
+            var (i0, i1) = IntraOpPool.Share(Items, index, Parts);
+            int positions = G.OutSize, inPer = G.InChannels / Group;
+            float* tile = ThreadScratch<PointwiseTile>.Floats(PointwiseKernelV512.MaxRows * 32);
+            // Items run strip-major: one filter strip (K x 32) serves all pixel blocks of a map while it is in cache.
+            for (int item = i0; item < i1; item++)
+            {
+                int b = item % Blocks, s = item / Blocks % Strips, ng = item / Blocks / Strips;
+                int grp = ng % Group, n = ng / Group;
+                PackedMatrixB w = Filters[grp];
+                int p0 = b * Rows, rows = Math.Min(Rows, positions - p0), m0 = s * 32, vectors = Math.Min(2, (OutPer - m0) / 16);
+                float* xg = X + ((nint)n * G.InChannels + grp * inPer) * G.InSize + p0;
+                float* yg = Y + ((nint)n * G.OutChannels + grp * OutPer + m0) * positions + p0;
+                PointwiseKernelV512.Run(rows, vectors, xg, G.InSize, w.Data + (nint)s * w.K * 32, w.K, tile, 32);
+                SmallMapStore.Vector(tile, 32, rows, vectors * 16, yg, positions, Bias == null ? null : Bias + grp * OutPer + m0, Act, Accumulate);
+            }
+        }
+    }
+}
