@@ -33,7 +33,7 @@ public sealed unsafe partial class ConvF32
         int blocks = (positions + PointwiseKernelV512.MaxRows - 1) / PointwiseKernelV512.MaxRows;
         var body = new PointwiseBody
         {
-            G = g, Filters = wt, X = x, Y = y, Bias = bias, Act = act, Accumulate = accumulate, Group = Group, OutPer = outPer,
+            G = g, Filters = wt, X = x, Y = y, Bias = bias, Act = act.WithoutPost, Accumulate = accumulate, Group = Group, OutPer = outPer,
             Rows = (positions + blocks - 1) / blocks, Blocks = blocks, Strips = (outPer + 31) / 32,
         };
         body.Items = g.Batch * Group * body.Strips * blocks;
@@ -42,6 +42,8 @@ public sealed unsafe partial class ConvF32
         body.Parts = threads > 1 && work >= GemmDriver.ParallelThreshold ? Math.Min(threads, body.Items) : 1;
         if (body.Parts > 1) pool!.Run(body.Parts, ref body);
         else body.Invoke(0);
+        // Post activations (HardSwish, Sigmoid, ...) over the finished output, still in L2 on a small map.
+        ApplyPost(g, y, act, pool);
     }
 
     private struct PointwiseTile { }
@@ -59,7 +61,11 @@ public sealed unsafe partial class ConvF32
         {
             var (i0, i1) = IntraOpPool.Share(Items, index, Parts);
             int positions = G.OutSize, inPer = G.InChannels / Group;
-            float* tile = ThreadScratch<PointwiseTile>.Floats(PointwiseKernelV512.MaxRows * 32);
+            // 16 rows for the 16 x 16 transposes; rows past a tile's pixels reach only masked-off lanes, cleared
+            // once here so those lanes never hold denormals or NaNs that would slow the epilogue's arithmetic.
+            float* tile = ThreadScratch<PointwiseTile>.Floats(16 * 32);
+            new Span<float>(tile, 16 * 32).Clear();
+            bool leaky = Act.Activation == FusedActivation.LeakyRelu;
             // Items run strip-major: one filter strip (K x 32) serves all pixel blocks of a map while it is in cache.
             for (int item = i0; item < i1; item++)
             {
@@ -70,7 +76,8 @@ public sealed unsafe partial class ConvF32
                 float* xg = X + ((nint)n * G.InChannels + grp * inPer) * G.InSize + p0;
                 float* yg = Y + ((nint)n * G.OutChannels + grp * OutPer + m0) * positions + p0;
                 PointwiseKernelV512.Run(rows, vectors, xg, G.InSize, w.Data + (nint)s * w.K * 32, w.K, tile, 32);
-                SmallMapStore.Vector(tile, 32, rows, vectors * 16, yg, positions, Bias == null ? null : Bias + grp * OutPer + m0, Act, Accumulate);
+                PointwiseKernelV512.StoreTransposed(tile, vectors, rows, yg, positions, Bias == null ? null : Bias + grp * OutPer + m0,
+                    Accumulate, Act.Lo, Act.Hi, leaky, Act.Alpha);
             }
         }
     }
