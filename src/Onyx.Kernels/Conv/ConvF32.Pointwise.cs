@@ -15,13 +15,18 @@ public sealed unsafe partial class ConvF32
     /// <summary>
     /// Whether a 1x1 stride-1 unpadded conv with <paramref name="positions"/> output pixels runs pixel-major
     /// (<see cref="PointwiseKernelV512"/>): AVX-512, output channels a multiple of 16 (whole vectors, as in
-    /// every MobileNet 1x1 layer), and a map small enough that the plane-major GEMM wastes lanes on its last strip.
+    /// every MobileNet 1x1 layer), and a map whose last 32-lane strip the plane-major GEMM pads by more than
+    /// the transposing store costs (~6 k steps a pixel). Measured, thread time, pixel-major vs plane-major:
+    /// 320->1280 7x7 0.34 vs 0.41 ms; 960->320 7x7 0.255 vs 0.273; 64->384 14x14 0.093 vs 0.095-0.104;
+    /// 576->96 14x14 0.186 vs 0.226; 1024->256 14x14 0.885 vs 0.977; 256->64 20x20 0.117 vs 0.120;
+    /// 256->64 30x30 0.255 vs 0.271; but 192->32 28x28 0.087 vs 0.083, 24->144 56x56 0.267 vs 0.227.
     /// </summary>
     private bool PointwiseDirect(int positions, int outPerGroup, int kTotal)
     {
         if (_isa != IsaPath.V512 || KD * KH * KW != 1 || outPerGroup % 16 != 0 || PointwiseMode == "0") return false;
         if (PointwiseMode == "1") return true;
-        return positions <= 196;
+        long padded = (positions + 31) / 32 * 32;
+        return positions <= 196 || (padded - positions) * kTotal > 6L * positions;
     }
 
     private void ForwardPointwise(in ConvGeometry g, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool? pool, bool accumulate)
