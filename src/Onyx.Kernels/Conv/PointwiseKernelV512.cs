@@ -25,9 +25,10 @@ internal static unsafe class PointwiseKernelV512
     /// <summary>
     /// c[r * ldc + j] = sum over k of x[k * ldx + r] * w[k * 32 + j] for r &lt; <typeparamref name="R"/>, j &lt; 16 * <typeparamref name="V"/>
     /// (V = 1 or 2 vectors); plain stores, no epilogue (the caller's transposing store adds bias and activation).
+    /// <paramref name="pf"/>, when not null: one cache line from there on per k step is prefetched toward L2.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile<R, V>(float* x, nint ldx, float* w, nint k, float* c, nint ldc) where R : struct, IRowCount where V : struct, IRowCount
+    public static void Tile<R, V>(float* x, nint ldx, float* w, nint k, float* c, nint ldc, float* pf) where R : struct, IRowCount where V : struct, IRowCount
     {
         Vector512<float> c0_0 = default, c0_1 = default;
         Vector512<float> c1_0 = default, c1_1 = default;
@@ -62,6 +63,7 @@ internal static unsafe class PointwiseKernelV512
             if (R.Count > 11) { t = Vector512.Create(x[11]); c11_0 = Vector512.FusedMultiplyAdd(t, b0, c11_0); if (V.Count > 1) c11_1 = Vector512.FusedMultiplyAdd(t, b1, c11_1); }
             if (R.Count > 12) { t = Vector512.Create(x[12]); c12_0 = Vector512.FusedMultiplyAdd(t, b0, c12_0); if (V.Count > 1) c12_1 = Vector512.FusedMultiplyAdd(t, b1, c12_1); }
             if (R.Count > 13) { t = Vector512.Create(x[13]); c13_0 = Vector512.FusedMultiplyAdd(t, b0, c13_0); if (V.Count > 1) c13_1 = Vector512.FusedMultiplyAdd(t, b1, c13_1); }
+            if (pf != null) { Sse.Prefetch1(pf); pf += 16; }
             x += ldx;
             w += 32;
         }
@@ -82,46 +84,46 @@ internal static unsafe class PointwiseKernelV512
     }
 
     /// <summary>Runs <see cref="Tile{R, V}"/> for <paramref name="rows"/> (1..14) pixels and <paramref name="vectors"/> (1 or 2) channel vectors.</summary>
-    public static void Run(int rows, int vectors, float* x, nint ldx, float* w, nint k, float* c, nint ldc)
+    public static void Run(int rows, int vectors, float* x, nint ldx, float* w, nint k, float* c, nint ldc, float* pf)
     {
         if (vectors == 2)
         {
             switch (rows)
             {
-                case 1: Tile<R1, R2>(x, ldx, w, k, c, ldc); break;
-                case 2: Tile<R2, R2>(x, ldx, w, k, c, ldc); break;
-                case 3: Tile<R3, R2>(x, ldx, w, k, c, ldc); break;
-                case 4: Tile<R4, R2>(x, ldx, w, k, c, ldc); break;
-                case 5: Tile<R5, R2>(x, ldx, w, k, c, ldc); break;
-                case 6: Tile<R6, R2>(x, ldx, w, k, c, ldc); break;
-                case 7: Tile<R7, R2>(x, ldx, w, k, c, ldc); break;
-                case 8: Tile<R8, R2>(x, ldx, w, k, c, ldc); break;
-                case 9: Tile<R9, R2>(x, ldx, w, k, c, ldc); break;
-                case 10: Tile<R10, R2>(x, ldx, w, k, c, ldc); break;
-                case 11: Tile<R11, R2>(x, ldx, w, k, c, ldc); break;
-                case 12: Tile<R12, R2>(x, ldx, w, k, c, ldc); break;
-                case 13: Tile<R13, R2>(x, ldx, w, k, c, ldc); break;
-                case 14: Tile<R14, R2>(x, ldx, w, k, c, ldc); break;
+                case 1: Tile<R1, R2>(x, ldx, w, k, c, ldc, pf); break;
+                case 2: Tile<R2, R2>(x, ldx, w, k, c, ldc, pf); break;
+                case 3: Tile<R3, R2>(x, ldx, w, k, c, ldc, pf); break;
+                case 4: Tile<R4, R2>(x, ldx, w, k, c, ldc, pf); break;
+                case 5: Tile<R5, R2>(x, ldx, w, k, c, ldc, pf); break;
+                case 6: Tile<R6, R2>(x, ldx, w, k, c, ldc, pf); break;
+                case 7: Tile<R7, R2>(x, ldx, w, k, c, ldc, pf); break;
+                case 8: Tile<R8, R2>(x, ldx, w, k, c, ldc, pf); break;
+                case 9: Tile<R9, R2>(x, ldx, w, k, c, ldc, pf); break;
+                case 10: Tile<R10, R2>(x, ldx, w, k, c, ldc, pf); break;
+                case 11: Tile<R11, R2>(x, ldx, w, k, c, ldc, pf); break;
+                case 12: Tile<R12, R2>(x, ldx, w, k, c, ldc, pf); break;
+                case 13: Tile<R13, R2>(x, ldx, w, k, c, ldc, pf); break;
+                case 14: Tile<R14, R2>(x, ldx, w, k, c, ldc, pf); break;
                 default: throw new ArgumentOutOfRangeException(nameof(rows));
             }
             return;
         }
         switch (rows)
         {
-            case 1: Tile<R1, R1>(x, ldx, w, k, c, ldc); break;
-            case 2: Tile<R2, R1>(x, ldx, w, k, c, ldc); break;
-            case 3: Tile<R3, R1>(x, ldx, w, k, c, ldc); break;
-            case 4: Tile<R4, R1>(x, ldx, w, k, c, ldc); break;
-            case 5: Tile<R5, R1>(x, ldx, w, k, c, ldc); break;
-            case 6: Tile<R6, R1>(x, ldx, w, k, c, ldc); break;
-            case 7: Tile<R7, R1>(x, ldx, w, k, c, ldc); break;
-            case 8: Tile<R8, R1>(x, ldx, w, k, c, ldc); break;
-            case 9: Tile<R9, R1>(x, ldx, w, k, c, ldc); break;
-            case 10: Tile<R10, R1>(x, ldx, w, k, c, ldc); break;
-            case 11: Tile<R11, R1>(x, ldx, w, k, c, ldc); break;
-            case 12: Tile<R12, R1>(x, ldx, w, k, c, ldc); break;
-            case 13: Tile<R13, R1>(x, ldx, w, k, c, ldc); break;
-            case 14: Tile<R14, R1>(x, ldx, w, k, c, ldc); break;
+            case 1: Tile<R1, R1>(x, ldx, w, k, c, ldc, pf); break;
+            case 2: Tile<R2, R1>(x, ldx, w, k, c, ldc, pf); break;
+            case 3: Tile<R3, R1>(x, ldx, w, k, c, ldc, pf); break;
+            case 4: Tile<R4, R1>(x, ldx, w, k, c, ldc, pf); break;
+            case 5: Tile<R5, R1>(x, ldx, w, k, c, ldc, pf); break;
+            case 6: Tile<R6, R1>(x, ldx, w, k, c, ldc, pf); break;
+            case 7: Tile<R7, R1>(x, ldx, w, k, c, ldc, pf); break;
+            case 8: Tile<R8, R1>(x, ldx, w, k, c, ldc, pf); break;
+            case 9: Tile<R9, R1>(x, ldx, w, k, c, ldc, pf); break;
+            case 10: Tile<R10, R1>(x, ldx, w, k, c, ldc, pf); break;
+            case 11: Tile<R11, R1>(x, ldx, w, k, c, ldc, pf); break;
+            case 12: Tile<R12, R1>(x, ldx, w, k, c, ldc, pf); break;
+            case 13: Tile<R13, R1>(x, ldx, w, k, c, ldc, pf); break;
+            case 14: Tile<R14, R1>(x, ldx, w, k, c, ldc, pf); break;
             default: throw new ArgumentOutOfRangeException(nameof(rows));
         }
     }
