@@ -73,17 +73,24 @@ public sealed unsafe partial class ConvF32
             int positions = G.OutSize, inPer = G.InChannels / Group;
             bool leaky = Act.Activation == FusedActivation.LeakyRelu;
             float lo = Act.Lo, hi = Act.Hi, slope = Act.Alpha;
-            for (int item = i0; item < i1; item++)
+            // Blocks of strips, channel panel outer within a block: y is written as 16 row streams running on through
+            // the block, while the block's input columns (about 16K floats) stay in L1/L2 for the second panel.
+            int block = Math.Max(1, 16 * 1024 / (inPer * 16));
+            for (int b0 = i0; b0 < i1; b0 += block)
             {
-                int s = item % Strips, ng = item / Strips, grp = ng % Group, n = ng / Group;
-                int p0 = s * 16, cols = Math.Min(16, positions - p0);
-                PackedMatrixB w = Filters[grp];
-                float* xg = X + ((nint)n * G.InChannels + grp * inPer) * G.InSize + p0;
-                float* yg = Y + ((nint)n * G.OutChannels + grp * OutPer) * positions + p0;
-                float* bg = Bias == null ? null : Bias + grp * OutPer;
+                int b1 = Math.Min(i1, b0 + block);
                 for (int m0 = 0; m0 < OutPer; m0 += 16)
-                    Panel16KernelV512.Tile(xg, G.InSize, w.Data + (nint)(m0 / 32) * w.K * 32 + m0 % 32, w.K, yg + (nint)m0 * positions, positions, cols,
-                        bg == null ? null : bg + m0, Accumulate, lo, hi, leaky, slope);
+                    for (int item = b0; item < b1; item++)
+                    {
+                        int s = item % Strips, ng = item / Strips, grp = ng % Group, n = ng / Group;
+                        int p0 = s * 16, cols = Math.Min(16, positions - p0);
+                        PackedMatrixB w = Filters[grp];
+                        float* xg = X + ((nint)n * G.InChannels + grp * inPer) * G.InSize + p0;
+                        float* yg = Y + ((nint)n * G.OutChannels + grp * OutPer + m0) * positions + p0;
+                        float* bg = Bias == null ? null : Bias + grp * OutPer + m0;
+                        Panel16KernelV512.Tile(xg, G.InSize, w.Data + (nint)(m0 / 32) * w.K * 32 + m0 % 32, w.K, yg, positions, cols,
+                            bg, Accumulate, lo, hi, leaky, slope);
+                    }
             }
         }
     }

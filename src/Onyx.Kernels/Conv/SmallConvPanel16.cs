@@ -67,15 +67,23 @@ public sealed unsafe partial class ConvF32
             var (i0, i1) = IntraOpPool.Share(Items, index, Parts);
             bool leaky = Act.Activation == FusedActivation.LeakyRelu;
             float lo = Act.Lo, hi = Act.Hi, slope = Act.Alpha;
-            for (int i = i0; i < i1; i++)
+            // Blocks of strips, channel panel outer within a block (as ForwardDirect does): y is written as 16 row
+            // streams running on through the block, not as every output row touched 64 bytes at a time, while the
+            // block's taps (about 16K floats) stay in L1/L2. W^T strips hold 32 channels, 16 per panel.
+            int block = Math.Max(1, 16 * 1024 / (K * 16));
+            for (int b0 = i0; b0 < i1; b0 += block)
             {
-                int oh = i / Strips, ow0 = (i - oh * Strips) * 16, cols = Math.Min(16, OW - ow0);
-                float* b = P + Planes.StripOffset(oh, ow0);
-                float* c = Y + (nint)oh * OW + ow0;
-                // The strip's taps (K x 64 bytes) stay in L1 across the channel panels; W^T strips hold 32 channels, 16 per panel.
+                int b1 = Math.Min(i1, b0 + block);
                 for (int m0 = 0; m0 < M; m0 += 16)
-                    Panel16KernelV512.TileTaps(b, Off, W + (nint)(m0 / 32) * K * 32 + m0 % 32, K, c + (nint)m0 * OutSize, OutSize, cols,
-                        Bias == null ? null : Bias + m0, Accumulate, lo, hi, leaky, slope);
+                {
+                    float* w = W + (nint)(m0 / 32) * K * 32 + m0 % 32, bias = Bias == null ? null : Bias + m0;
+                    for (int i = b0; i < b1; i++)
+                    {
+                        int oh = i / Strips, ow0 = (i - oh * Strips) * 16, cols = Math.Min(16, OW - ow0);
+                        Panel16KernelV512.TileTaps(P + Planes.StripOffset(oh, ow0), Off, w, K, Y + (nint)m0 * OutSize + (nint)oh * OW + ow0, OutSize, cols,
+                            bias, Accumulate, lo, hi, leaky, slope);
+                    }
+                }
             }
         }
     }
