@@ -12,8 +12,9 @@ public sealed unsafe partial class ConvF32
 {
     /// <summary>
     /// Output channels in whole vectors, rows of whole strips (not the wrapped MNIST case), K &lt;= 64 (the RGB
-    /// stems). Measured, 3->32 3x3 s2 at 224x224, wall time: hot 0.268 -> 0.214 ms; caches flushed between runs
-    /// 0.287-0.323 -> 0.285-0.304. <c>ONYX_CONV_POINTWISE=0</c> turns it off with the pixel-major 1x1 path.
+    /// stems). Measured, 3->32 3x3 s2 at 224x224, wall time: hot 0.269 -> 0.212 ms; caches flushed between runs
+    /// 0.343-0.359 -> 0.234-0.264; in MobileNetV2 0.39-0.42 -> 0.28-0.30. <c>ONYX_CONV_POINTWISE=0</c> turns it off
+    /// with the pixel-major 1x1 path.
     /// </summary>
     private bool DirectPanel16(int kTotal, bool wrapped) =>
         _isa == IsaPath.V512 && PointwiseMode != "0" && !wrapped && (OutChannels / Group) % 16 == 0 && kTotal <= 64;
