@@ -32,10 +32,10 @@ public sealed unsafe partial class ConvF32
     {
         if (IsDepthwise && KD == 1 && depthOne) return;
         int outPer = OutChannels / Group, k = InPerGroup * KD * KH * KW;
-        // 1x1 layers with 16 or 32 output channels read W^T on every map size (PointwisePanel16); the few-tap direct
-        // 16 x 16 path (the RGB stem) builds its W^T from the panels on first use: its choice needs the output width.
+        // The 16 x 16 tile paths (large-map 1x1 layers, the RGB stem) build their W^T from the panels on first use:
+        // their choice needs the strides and the output width, and a strided 1x1 layer (ResNet's downsampling, up to
+        // 8 MB of filter) needs the panels.
         if (outSize is int positions && (Transposed(positions, outPer, k) || PointwiseDirect(positions, outPer, k))) TransposedFilters();
-        else if (k == InPerGroup && PointwisePanel16(outPer)) TransposedFilters();
         else PackedFilters();
     }
 

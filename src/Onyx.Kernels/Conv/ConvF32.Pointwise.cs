@@ -30,14 +30,15 @@ public sealed unsafe partial class ConvF32
     }
 
     /// <summary>
-    /// Other 1x1 convs (large maps) with 16 or 32 output channels run in 16 x 16 tiles (<see cref="Panel16KernelV512"/>),
-    /// not 12 + 4 (12 + 12 + 8) row panels. Measured, wall time, caches flushed between runs / hot: 32->16 112x112
-    /// 0.141-0.154 -> 0.129-0.142 ms / 0.133 -> 0.122; 144->32 28x28 0.075 -> 0.066 / 0.068 -> 0.062; 192->32 28x28
-    /// 0.096 -> 0.089 / 0.090 -> 0.083. Not for more channels: 16->96 112x112 is faster hot (0.448 -> 0.386) but
-    /// slower from cold caches (0.47 -> 0.62), its 96 output rows written 64 bytes at a time.
+    /// Other 1x1 convs (large maps) with output channels in whole vectors run in 16 x 16 tiles
+    /// (<see cref="Panel16KernelV512"/>), not 12-row panels (12 + 4 for 16 channels) over 32-column strips.
+    /// Measured, wall time, caches flushed between runs / hot, 12-row GEMM -> 16 x 16: 32->16 112x112
+    /// 0.141-0.154 -> 0.129-0.142 ms / 0.133 -> 0.122; 16->96 112x112 0.477 -> 0.411 / 0.449 -> 0.394;
+    /// 24->144 56x56 0.247 -> 0.223 / 0.232 -> 0.209; 32->192 28x28 0.114 -> 0.100; 192->32 28x28 0.096 -> 0.089;
+    /// 64->256 56x56 0.993 -> 0.958; 256->64 56x56 0.950 -> 0.929; 128->128 28x28 0.252 -> 0.242.
     /// </summary>
     private bool PointwisePanel16(int outPerGroup) =>
-        _isa == IsaPath.V512 && PointwiseMode != "0" && outPerGroup is 16 or 32;
+        _isa == IsaPath.V512 && PointwiseMode != "0" && outPerGroup % 16 == 0;
 
     private void ForwardPanel16(in ConvGeometry g, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool? pool, bool accumulate)
     {

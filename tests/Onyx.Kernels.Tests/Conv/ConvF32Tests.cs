@@ -84,11 +84,12 @@ public unsafe class ConvF32Tests
         yield return [1, 96, 144, 1, new[] { 14, 14 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
         yield return [1, 17, 16, 1, new[] { 3, 5 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
         yield return [2, 5, 32, 1, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
-        // 16 x 16 tiles (Panel16KernelV512): large-map 1x1 convs with 16 or 32 output channels per group (a masked last
+        // 16 x 16 tiles (Panel16KernelV512): large-map 1x1 convs with 16, 32, 96 output channels per group (a masked last
         // strip, groups, whole strips), and few-tap direct convs with output channels in whole vectors (stride 2 with a
         // masked last strip, stride 1 batched, dilated with uneven pads).
         yield return [2, 20, 32, 2, new[] { 17, 19 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
         yield return [1, 48, 32, 1, new[] { 16, 20 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
+        yield return [1, 16, 96, 1, new[] { 17, 23 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
         yield return [1, 3, 32, 1, new[] { 56, 57 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
         yield return [2, 3, 16, 1, new[] { 12, 30 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
         yield return [1, 2, 48, 1, new[] { 20, 61 }, new[] { 3, 2 }, new[] { 1, 2 }, new[] { 2, 1 }, new[] { 1, 0, 2, 1 }];
