@@ -35,10 +35,13 @@ public sealed unsafe partial class ConvF32
     /// Measured, wall time, caches flushed between runs / hot, 12-row GEMM -> 16 x 16: 32->16 112x112
     /// 0.141-0.154 -> 0.129-0.142 ms / 0.133 -> 0.122; 16->96 112x112 0.477 -> 0.411 / 0.449 -> 0.394;
     /// 24->144 56x56 0.247 -> 0.223 / 0.232 -> 0.209; 32->192 28x28 0.114 -> 0.100; 192->32 28x28 0.096 -> 0.089;
-    /// 64->256 56x56 0.993 -> 0.958; 256->64 56x56 0.950 -> 0.929; 128->128 28x28 0.252 -> 0.242.
+    /// 64->256 56x56 0.993 -> 0.958; 256->64 56x56 0.950 -> 0.929; 128->128 28x28 0.252 -> 0.242; 256->256
+    /// 32x32 even. Not past 256 channels either way (480->480 32x32 4.39 -> 4.74: each panel re-reads its K x 16
+    /// input block from L2), nor with a post activation, which the GEMM applies per block while in L2 and this
+    /// path in a pass over the output (PP-OCR's 240->240 HardSwish layers lost 2-4%).
     /// </summary>
-    private bool PointwisePanel16(int outPerGroup) =>
-        _isa == IsaPath.V512 && PointwiseMode != "0" && outPerGroup % 16 == 0;
+    private bool PointwisePanel16(int outPerGroup, int kTotal, in GemmEpilogue act) =>
+        _isa == IsaPath.V512 && PointwiseMode != "0" && outPerGroup % 16 == 0 && outPerGroup <= 256 && kTotal <= 256 && !act.HasPost;
 
     private void ForwardPanel16(in ConvGeometry g, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool? pool, bool accumulate)
     {

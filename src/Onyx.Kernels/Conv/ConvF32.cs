@@ -77,7 +77,7 @@ public sealed unsafe partial class ConvF32 : IDisposable
             ForwardPointwise(g, x, y, bias, activation, pool, accumulate);
             return;
         }
-        if (pointwise && PointwisePanel16(outPerGroup))
+        if (pointwise && PointwisePanel16(outPerGroup, kTotal, activation))
         {
             ForwardPanel16(g, x, y, bias, activation, pool, accumulate);
             return;
