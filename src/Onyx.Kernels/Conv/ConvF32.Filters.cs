@@ -6,10 +6,11 @@ namespace Onyx.Kernels.Conv;
 /// <summary>
 /// ConvF32's filter layouts, made on first use. The constructor only copies the raw weights; the first
 /// Forward that needs a layout packs it: the GEMM broadcast operand (<see cref="PackedMatrixA"/> per group)
-/// for the im2col/pointwise paths, the vector operand (W^T, <see cref="PackedMatrixB"/>) for the small-map
-/// path, nothing for depthwise 1-D/2-D (its kernel reads the raw weights). Once a packed layout exists the
+/// for the im2col/pointwise paths, the vector operand (W^T, <see cref="PackedMatrixB"/>) for the small-map,
+/// pixel-major 1x1 and 16 x 16 tile paths, nothing for depthwise 1-D/2-D (its kernel reads the raw weights). Once a packed layout exists the
 /// raw copy is freed (depthwise keeps it), so a layer whose shapes are fixed holds exactly one copy of its
-/// filter; a second layout is rebuilt from the first only if a later call takes another path.
+/// filter; a second layout is rebuilt from the first only if a later call takes another path (a large-map 1x1
+/// layer, given panels at load where its strides are unknown, adds W^T on its first call).
 /// Builds take a lock; the hot path is one volatile read. A published layout is never freed before Dispose.
 /// </summary>
 public sealed unsafe partial class ConvF32
