@@ -6,10 +6,11 @@ namespace Onyx.Kernels.Conv;
 /// <summary>
 /// ConvF32's filter layouts, made on first use. The constructor only copies the raw weights; the first
 /// Forward that needs a layout packs it: the GEMM broadcast operand (<see cref="PackedMatrixA"/> per group)
-/// for the im2col/pointwise paths, the vector operand (W^T, <see cref="PackedMatrixB"/>) for the small-map
-/// path, nothing for depthwise 1-D/2-D (its kernel reads the raw weights). Once a packed layout exists the
+/// for the im2col/pointwise paths, the vector operand (W^T, <see cref="PackedMatrixB"/>) for the small-map,
+/// pixel-major 1x1 and 16 x 16 tile paths, nothing for depthwise 1-D/2-D (its kernel reads the raw weights). Once a packed layout exists the
 /// raw copy is freed (depthwise keeps it), so a layer whose shapes are fixed holds exactly one copy of its
-/// filter; a second layout is rebuilt from the first only if a later call takes another path.
+/// filter; a second layout is rebuilt from the first only if a later call takes another path (a large-map 1x1
+/// layer, given panels at load where its strides are unknown, adds W^T on its first call).
 /// Builds take a lock; the hot path is one volatile read. A published layout is never freed before Dispose.
 /// </summary>
 public sealed unsafe partial class ConvF32
@@ -32,7 +33,10 @@ public sealed unsafe partial class ConvF32
     {
         if (IsDepthwise && KD == 1 && depthOne) return;
         int outPer = OutChannels / Group, k = InPerGroup * KD * KH * KW;
-        if (outSize is int positions && Transposed(positions, outPer, k)) TransposedFilters();
+        // The 16 x 16 tile paths (large-map 1x1 layers, the RGB stem) build their W^T from the panels on first use:
+        // their choice needs the strides and the output width, and a strided 1x1 layer (ResNet's downsampling, up to
+        // 8 MB of filter) needs the panels.
+        if (outSize is int positions && (Transposed(positions, outPer, k) || PointwiseDirect(positions, outPer, k))) TransposedFilters();
         else PackedFilters();
     }
 

@@ -9,8 +9,10 @@ namespace Onyx.Kernels.Conv;
 /// FP32 convolution (NCHW, 1-3 spatial dims, groups, strides, dilations, pads) with fused bias and
 /// activation. Built once per weight (at session load for a constant filter, which is only copied then):
 /// the filter layout the first call's path needs is packed on that call (see ConvF32.Filters.cs). Paths: depthwise 1-D/2-D runs direct
-/// (vectorised along output rows); 1x1 stride-1 unpadded conv is one GEMM on the input as is;
-/// few taps x channels (K &lt;= 64: RGB stems, MNIST) run direct from padded planes (SmallConv.cs);
+/// (vectorised along output rows); 1x1 stride-1 unpadded conv is one GEMM on the input as is, or on small
+/// maps a pixel-major kernel with output channels along the vectors, elsewhere 16 x 16 tiles when the output
+/// channels are whole vectors (ConvF32.Pointwise.cs); few taps x channels (K &lt;= 64: RGB stems, MNIST) run direct from padded planes
+/// (SmallConv.cs, SmallConvPanel16.cs);
 /// everything else gathers windows (im2col, in bounded column chunks) and runs the GEMM.
 /// Forward may run on many threads at once (layouts are published once, under a lock, on first use).
 /// </summary>
@@ -70,6 +72,16 @@ public sealed unsafe partial class ConvF32 : IDisposable
         int outPerGroup = OutChannels / Group, kTotal = InPerGroup * KD * KH * KW;
         int inSize = g.InSize, outSize = g.OutSize;
         bool pointwise = IsPointwise(g);
+        if (pointwise && PointwiseDirect(outSize, outPerGroup, kTotal))
+        {
+            ForwardPointwise(g, x, y, bias, activation, pool, accumulate);
+            return;
+        }
+        if (pointwise && PointwisePanel16(outPerGroup, kTotal, activation))
+        {
+            ForwardPanel16(g, x, y, bias, activation, pool, accumulate);
+            return;
+        }
         if (Transposed(outSize, outPerGroup, kTotal))
         {
             ForwardTransposed(g, x, y, bias, activation, pool, accumulate, pointwise);

@@ -66,10 +66,15 @@ public sealed unsafe partial class ConvF32
 
     private void ForwardDirect(in ConvGeometry g, float* x, float* y, float* bias, in GemmEpilogue act, IntraOpPool? pool, bool accumulate)
     {
-        PackedMatrixA[] packed = PackedFilters();
         int inPer = InPerGroup, outPer = OutChannels / Group, taps = KH * KW, kTotal = inPer * taps;
         int nr = _isa == IsaPath.V512 ? GemmIndirectKernelV512.NR : GemmIndirectKernelV256.NR;
         bool wrapped = !RowStrips(g, kTotal, nr);
+        if (DirectPanel16(kTotal, wrapped))
+        {
+            ForwardDirect16(g, x, y, bias, act, pool, accumulate);
+            return;
+        }
+        PackedMatrixA[] packed = PackedFilters();
         var planes = new DirectPlanes(g, nr, exact: wrapped);
         float* p = ThreadScratch<PlaneScratch>.Floats(planes.Floats(inPer));
         nint* off = stackalloc nint[kTotal];

@@ -18,15 +18,26 @@ internal static unsafe class SmallMapStore
     /// </summary>
     public static void Run(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate, int ldy = 0, int ldct = 0)
     {
-        if (Avx512F.IsSupported && channels % 16 == 0) Vector(ct, positions, channels, y, bias, act, accumulate, ldy, ldct);
-        else Scalar(ct, positions, channels, y, bias, act, accumulate, ldy, ldct);
-    }
-
-    /// <summary>The reference: 16 x 16 blocks so both sides stay in L1, activation applied after.</summary>
-    public static void Scalar(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate, int ldy = 0, int ldct = 0)
-    {
         if (ldy == 0) ldy = positions;
         if (ldct == 0) ldct = channels;
+        if (Avx512F.IsSupported && channels % 16 == 0) Vector(ct, ldct, positions, channels, y, ldy, bias, act, accumulate);
+        else Scalar(ct, ldct, positions, channels, y, ldy, bias, act, accumulate);
+    }
+
+    /// <summary>The whole-map store: ct rows are <paramref name="channels"/> apart, y rows <paramref name="positions"/>.</summary>
+    public static void Scalar(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate) =>
+        Scalar(ct, channels, positions, channels, y, positions, bias, act, accumulate);
+
+    /// <summary>The whole-map store: ct rows are <paramref name="channels"/> apart, y rows <paramref name="positions"/>.</summary>
+    public static void Vector(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate) =>
+        Vector(ct, channels, positions, channels, y, positions, bias, act, accumulate);
+
+    /// <summary>
+    /// The reference, on a block: y[m * ldy + p] for p &lt; <paramref name="positions"/>, m &lt; <paramref name="channels"/>
+    /// from ct[p * ldct + m]; 16 x 16 blocks so both sides stay in L1, activation applied after.
+    /// </summary>
+    public static void Scalar(float* ct, nint ldct, int positions, int channels, float* y, nint ldy, float* bias, in GemmEpilogue act, bool accumulate)
+    {
         for (int m0 = 0; m0 < channels; m0 += 16)
         {
             int m1 = Math.Min(channels, m0 + 16);
@@ -44,22 +55,19 @@ internal static unsafe class SmallMapStore
                 }
             }
         }
-        if (act.Activation != FusedActivation.None && ldy == positions)
-            Activations.Apply(new Span<float>(y, positions * channels), act);
-        else if (act.Activation != FusedActivation.None)
+        if (act.Activation != FusedActivation.None)
             for (int m = 0; m < channels; m++) Activations.Apply(new Span<float>(y + (nint)m * ldy, positions), act);
     }
 
     /// <summary>
     /// 16 x 16 blocks transposed in registers (four vpermt2ps butterfly stages, each swapping one bit of
     /// the row index with the same bit of the column index), then bias, residual and activation on whole
-    /// y rows, the last block of positions under a lane mask. Needs channels % 16 == 0.
+    /// y rows, the last block of positions under a lane mask. Needs channels % 16 == 0. Layouts as in the block
+    /// <see cref="Scalar(float*, nint, int, int, float*, nint, float*, in GemmEpilogue, bool)"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Vector(float* ct, int positions, int channels, float* y, float* bias, in GemmEpilogue act, bool accumulate, int ldy = 0, int ldct = 0)
+    public static void Vector(float* ct, nint ldct, int positions, int channels, float* y, nint ldy, float* bias, in GemmEpilogue act, bool accumulate)
     {
-        if (ldy == 0) ldy = positions;
-        if (ldct == 0) ldct = channels;
         bool leaky = act.Activation == FusedActivation.LeakyRelu, post = act.HasPost;
         var vlo = Vector512.Create(act.Lo);
         var vhi = Vector512.Create(act.Hi);

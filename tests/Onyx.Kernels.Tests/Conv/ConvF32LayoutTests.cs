@@ -106,6 +106,35 @@ public unsafe class ConvF32LayoutTests
     }
 
     [Fact]
+    public void PointwiseLayerPacksWTransposedForSmallMapsAtLoadAndForLargeOnesOnFirstUse()
+    {
+        int cin = 40, cout = 48;
+        var w = ConvF32Tests.Random(new Random(6), cout * cin);
+        fixed (float* pw = w)
+        {
+            // 7x7: the pixel-major 1x1 path reads the W^T strips; the first Run packs nothing more.
+            using (var small = new ConvF32(pw, cout, cin, 1, 1, 1, 1, IsaPath.V512))
+            {
+                small.PackFor(49, depthOne: true);
+                Assert.Equal((false, false, true), small.Held);
+                RunAndCheck(small, w, cin, cout, 1, [7, 7], [1, 1]);
+                Assert.Equal((false, false, true), small.Held);
+                // 32x32 (1024 positions, whole 32-lane strips): the 16 x 16 tiles, also on W^T.
+                RunAndCheck(small, w, cin, cout, 1, [32, 32], [1, 1]);
+                Assert.Equal((false, false, true), small.Held);
+            }
+            using (var large = new ConvF32(pw, cout, cin, 1, 1, 1, 1, IsaPath.V512))
+            {
+                // Load packs the panels (a 1x1 layer's strides are unknown there); the 16 x 16 tiles add W^T on first use.
+                large.PackFor(1024, depthOne: true);
+                Assert.Equal((false, true, false), large.Held);
+                RunAndCheck(large, w, cin, cout, 1, [32, 32], [1, 1]);
+                Assert.Equal((false, true, true), large.Held);
+            }
+        }
+    }
+
+    [Fact]
     public void DepthwiseKeepsTheRawFilterAndPacksOnlyForA3DInput()
     {
         int c = 8;

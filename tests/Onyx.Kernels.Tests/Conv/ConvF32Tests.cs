@@ -77,6 +77,22 @@ public unsafe class ConvF32Tests
         yield return [2, 300, 32, 1, new[] { 5, 5 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
         yield return [1, 64, 64, 2, new[] { 6, 6 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
         yield return [1, 40, 80, 1, new[] { 13, 13 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        // Small-map 1x1 convs, output channels a multiple of 16: the v512 pixel-major path (ConvF32.Pointwise.cs) with a
+        // 16-channel last strip, grouped and batched items split across threads, 14 full pixel blocks, odd K, one pixel.
+        yield return [1, 40, 48, 1, new[] { 7, 7 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
+        yield return [3, 24, 64, 2, new[] { 5, 9 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
+        yield return [1, 96, 144, 1, new[] { 14, 14 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
+        yield return [1, 17, 16, 1, new[] { 3, 5 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
+        yield return [2, 5, 32, 1, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
+        // 16 x 16 tiles (Panel16KernelV512): large-map 1x1 convs with 16, 32, 96 output channels per group (a masked last
+        // strip, groups, whole strips), and few-tap direct convs with output channels in whole vectors (stride 2 with a
+        // masked last strip, stride 1 batched, dilated with uneven pads).
+        yield return [2, 20, 32, 2, new[] { 17, 19 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
+        yield return [1, 48, 32, 1, new[] { 16, 20 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
+        yield return [1, 16, 96, 1, new[] { 17, 23 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 0, 0, 0 }];
+        yield return [1, 3, 32, 1, new[] { 56, 57 }, new[] { 3, 3 }, new[] { 2, 2 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        yield return [2, 3, 16, 1, new[] { 12, 30 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
+        yield return [1, 2, 48, 1, new[] { 20, 61 }, new[] { 3, 2 }, new[] { 1, 2 }, new[] { 2, 1 }, new[] { 1, 0, 2, 1 }];
         // Winograd F(4x4,3x3) (v512, 3x3 stride 1, C*M*positions >= 2^19), with a map that is not whole tiles and a threaded batch.
         yield return [1, 32, 32, 1, new[] { 24, 24 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 1, 1, 1, 1 }];
         yield return [2, 48, 40, 1, new[] { 18, 15 }, new[] { 3, 3 }, new[] { 1, 1 }, new[] { 1, 1 }, new[] { 0, 1, 1, 0 }];
