@@ -53,6 +53,7 @@ internal static class BenchCommand
             {
                 if (!File.Exists(model)) throw new OnnxRuntimeException(ErrorCode.NoSuchFile, $"model file '{model}' does not exist");
                 IReadOnlyList<(string Name, Onyx.Tensors.Tensor Value)>? inputs = null;
+                ModelFileWarmup.Touch(model);
                 foreach (int t in threadCounts)
                 {
                     var options = CliOptions.Build(parse.GetValue(ep), parse.GetValue(epOption), t);
