@@ -54,11 +54,9 @@ public sealed unsafe partial class ConvF32
             Strips = (positions + 15) / 16,
         };
         body.Items = g.Batch * Group * body.Strips;
-        int threads = pool?.DegreeOfParallelism ?? 1;
         long work = (long)OutChannels * InPerGroup * positions * g.Batch;
-        body.Parts = threads > 1 && work >= GemmDriver.ParallelThreshold ? Math.Min(threads, body.Items) : 1;
-        if (body.Parts > 1) pool!.Run(body.Parts, ref body);
-        else body.Invoke(0);
+        body.Parts = IntraOpPool.PartsFor(pool, body.Items, work >= GemmDriver.ParallelThreshold);
+        IntraOpPool.RunParts(pool, body.Parts, ref body);
         ApplyPost(g, y, act, pool);
     }
 
@@ -112,11 +110,9 @@ public sealed unsafe partial class ConvF32
             Rows = (positions + blocks - 1) / blocks, Blocks = blocks, Strips = (outPer + 31) / 32,
         };
         body.Items = g.Batch * Group * body.Strips * blocks;
-        int threads = pool?.DegreeOfParallelism ?? 1;
         long work = (long)OutChannels * InPerGroup * positions * g.Batch;
-        body.Parts = threads > 1 && work >= GemmDriver.ParallelThreshold ? Math.Min(threads, body.Items) : 1;
-        if (body.Parts > 1) pool!.Run(body.Parts, ref body);
-        else body.Invoke(0);
+        body.Parts = IntraOpPool.PartsFor(pool, body.Items, work >= GemmDriver.ParallelThreshold);
+        IntraOpPool.RunParts(pool, body.Parts, ref body);
         // Post activations (HardSwish, Sigmoid, ...) over the finished output, still in L2 on a small map.
         ApplyPost(g, y, act, pool);
     }

@@ -16,10 +16,8 @@ public sealed unsafe partial class ConvF32
     {
         if (!act.HasPost) return;
         var body = new PostBody { Y = y, Planes = g.Batch * OutChannels, Size = g.OutSize, Act = act, Isa = _isa };
-        int threads = pool?.DegreeOfParallelism ?? 1;
-        body.Parts = threads > 1 && (long)body.Planes * body.Size >= 1 << 15 ? threads : 1;
-        if (body.Parts > 1) pool!.Run(body.Parts, ref body);
-        else body.Invoke(0);
+        body.Parts = IntraOpPool.PartsFor(pool, body.Planes, (long)body.Planes * body.Size >= 1 << 15);
+        IntraOpPool.RunParts(pool, body.Parts, ref body);
     }
 
     private struct PostBody : IParallelBody

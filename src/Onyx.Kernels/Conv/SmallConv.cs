@@ -93,8 +93,7 @@ public sealed unsafe partial class ConvF32
             Isa = _isa, Planes = planes, P = p, Off = off, K = kTotal, OW = g.OW, OutSize = g.OutSize, Nr = nr,
             StripsPerRow = stripsPerRow, Items = wrapped ? (int)((planes.Virtual(g.OH, g.OW) + nr - 1) / nr) : g.OH * stripsPerRow, Wrapped = wrapped, M = outPer, Flags = flags, Lo = ep.Lo, Hi = ep.Hi, Slope = ep.Alpha,
         };
-        int threads = pool?.DegreeOfParallelism ?? 1;
-        bool split = threads > 1 && (long)outPer * kTotal * g.OutSize >= GemmDriver.ParallelThreshold && body.Items >= 2;
+        int parts = IntraOpPool.PartsFor(pool, body.Items, (long)outPer * kTotal * g.OutSize >= GemmDriver.ParallelThreshold);
         for (int n = 0; n < g.Batch; n++)
             for (int grp = 0; grp < Group; grp++)
             {
@@ -102,16 +101,8 @@ public sealed unsafe partial class ConvF32
                 body.A = packed[grp].Data;
                 body.Y = y + ((nint)n * OutChannels + grp * outPer) * g.OutSize;
                 body.Bias = bias == null ? null : bias + grp * outPer;
-                if (split)
-                {
-                    body.Parts = Math.Min(threads, body.Items);
-                    pool!.Run(body.Parts, ref body);
-                }
-                else
-                {
-                    body.Parts = 1;
-                    body.Invoke(0);
-                }
+                body.Parts = parts;
+                IntraOpPool.RunParts(pool, parts, ref body);
             }
         GC.KeepAlive(packed);
         ApplyPost(g, y, act, pool);

@@ -36,8 +36,7 @@ public sealed unsafe partial class ConvF32
             Planes = planes, P = p, Off = off, K = kTotal, OW = g.OW, OutSize = g.OutSize, Strips = strips, Items = g.OH * strips,
             M = outPer, Accumulate = accumulate, Act = act.WithoutPost,
         };
-        int threads = pool?.DegreeOfParallelism ?? 1;
-        bool split = threads > 1 && (long)outPer * kTotal * g.OutSize >= GemmDriver.ParallelThreshold && body.Items >= 2;
+        int parts = IntraOpPool.PartsFor(pool, body.Items, (long)outPer * kTotal * g.OutSize >= GemmDriver.ParallelThreshold);
         for (int n = 0; n < g.Batch; n++)
             for (int grp = 0; grp < Group; grp++)
             {
@@ -45,9 +44,8 @@ public sealed unsafe partial class ConvF32
                 body.W = wt[grp].Data;
                 body.Y = y + ((nint)n * OutChannels + grp * outPer) * g.OutSize;
                 body.Bias = bias == null ? null : bias + grp * outPer;
-                body.Parts = split ? Math.Min(threads, body.Items) : 1;
-                if (body.Parts > 1) pool!.Run(body.Parts, ref body);
-                else body.Invoke(0);
+                body.Parts = parts;
+                IntraOpPool.RunParts(pool, parts, ref body);
             }
         GC.KeepAlive(wt);
         ApplyPost(g, y, act, pool);

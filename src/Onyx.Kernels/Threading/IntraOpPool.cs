@@ -43,9 +43,6 @@ public sealed unsafe class IntraOpPool : IDisposable
     private int _busy;
     private volatile bool _disposed;
 
-    /// <summary>Creates a pool that runs <paramref name="threads"/> items at once (the caller plus threads - 1 workers).</summary>
-    /// <param name="threads">Degree of parallelism, at least 1.</param>
-    /// <param name="allowSpinning">When false, idle workers block at once (ONNX Runtime's <c>allow_spinning=0</c>).</param>
     /// <summary>
     /// Work item <paramref name="index"/>'s share [Start, End) of <paramref name="count"/> items split evenly
     /// into <paramref name="parts"/> (sizes differ by at most one): the static partition every parallel body uses.
@@ -53,6 +50,23 @@ public sealed unsafe class IntraOpPool : IDisposable
     public static (int Start, int End) Share(int count, int index, int parts) =>
         ((int)((long)count * index / parts), (int)((long)count * (index + 1) / parts));
 
+    /// <summary>
+    /// How many parts a body of <paramref name="items"/> items runs as: one per thread of <paramref name="pool"/>
+    /// (at most one per item) when <paramref name="worthSplitting"/>, else 1.
+    /// </summary>
+    public static int PartsFor(IntraOpPool? pool, int items, bool worthSplitting) =>
+        worthSplitting && pool is { DegreeOfParallelism: > 1 } p ? Math.Min(p.DegreeOfParallelism, items) : 1;
+
+    /// <summary>Runs <paramref name="parts"/> items of <paramref name="body"/> on <paramref name="pool"/>, or inline when there is one part.</summary>
+    public static void RunParts<TBody>(IntraOpPool? pool, int parts, ref TBody body) where TBody : struct, IParallelBody
+    {
+        if (parts > 1) pool!.Run(parts, ref body);
+        else body.Invoke(0);
+    }
+
+    /// <summary>Creates a pool that runs <paramref name="threads"/> items at once (the caller plus threads - 1 workers).</summary>
+    /// <param name="threads">Degree of parallelism, at least 1.</param>
+    /// <param name="allowSpinning">When false, idle workers block at once (ONNX Runtime's <c>allow_spinning=0</c>).</param>
     public IntraOpPool(int threads, bool allowSpinning = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
