@@ -42,7 +42,7 @@ public static class Program
                     var (onyx, ort, ops) = SideBySide.Measure(path, t, p.GetValue(iters), p.GetValue(warmup), modelDims, p.GetValue(compare), p.GetValue(profile), options);
                     Print(m, t, onyx, ort, p.GetValue(json));
                     if (ops is not null)
-                        foreach (var (op, ms) in ops.OrderByDescending(kv => kv.Value).Take(60))
+                        foreach (var (op, ms) in ops.OrderByDescending(kv => kv.Value).Take(int.TryParse(Environment.GetEnvironmentVariable("ONYX_PROFILE_TOP"), out int top) ? top : 60))
                             Console.WriteLine($"  {op,-28} {ms,9:0.000} ms  {100 * ms / ops.Values.Sum(),5:0.0}%");
                 }
             return 0;

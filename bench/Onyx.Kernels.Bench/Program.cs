@@ -65,6 +65,33 @@ unsafe
         // (CLOCK_THREAD_CPUTIME_ID, excludes time preempted) is the fairer single-thread number.
         Console.WriteLine($"gemm {m}x{n}x{k} isa={isa} threads={threads} prepacked={prepacked}: wall best {best * 1e3:F2} ms = {flop / best / 1e9:F1} GFLOP/s; thread-cpu best {bestCpu * 1e3:F2} ms = {flop / bestCpu / 1e9:F1} GFLOP/s ({reps} reps)");
     }
+    else if (mode == "attn")
+    {
+        // One attention block's per-head GEMMs as AttentionCore runs them: scores = Q_h K_hᵀ (transB, rows 768 apart),
+        // softmax, Y_h = P V_h; args: S, heads, D, threads.
+        int s = args.Length > 1 ? int.Parse(args[1]) : 64, heads = args.Length > 2 ? int.Parse(args[2]) : 12;
+        int d = args.Length > 3 ? int.Parse(args[3]) : 64, threads = args.Length > 4 ? int.Parse(args[4]) : 1;
+        int ld = heads * d;
+        float* q = (float*)NativeMemory.AlignedAlloc((nuint)(s * ld * 4), 64), k = (float*)NativeMemory.AlignedAlloc((nuint)(s * ld * 4), 64);
+        float* v = (float*)NativeMemory.AlignedAlloc((nuint)(s * ld * 4), 64), y = (float*)NativeMemory.AlignedAlloc((nuint)(s * ld * 4), 64);
+        float* sc = (float*)NativeMemory.AlignedAlloc((nuint)(threads * s * s * 4), 64);
+        var rnd = new Random(1);
+        for (int i = 0; i < s * ld; i++) { q[i] = (float)rnd.NextDouble() - 0.5f; k[i] = (float)rnd.NextDouble() - 0.5f; v[i] = (float)rnd.NextDouble() - 0.5f; }
+        using var pool = threads > 1 ? new IntraOpPool(threads) : null;
+        var body = new AttnBench { Q = q, K = k, V = v, Y = y, Scores = sc, S = s, D = d, Ld = ld, Heads = heads, Parts = threads };
+        for (int phase = 0; phase < 2; phase++)
+        {
+            body.GemmOnly = phase == 1;
+            double best = double.MaxValue;
+            for (int rep = 0; rep < 2000; rep++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                if (pool != null) pool.Run(threads, ref body); else body.Invoke(0);
+                best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
+            Console.WriteLine($"attn S={s} heads={heads} D={d} threads={threads} {(body.GemmOnly ? "scores GEMM only" : "full")}: best {best * 1e3:F1} us");
+        }
+    }
     else if (mode == "gemv")
     {
         int m = args.Length > 1 ? int.Parse(args[1]) : 1, n = args.Length > 2 ? int.Parse(args[2]) : 1000, k = args.Length > 3 ? int.Parse(args[3]) : 1280;
@@ -302,5 +329,25 @@ static class Peak
             a10 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a10, y, x); a11 = System.Runtime.Intrinsics.Vector512.FusedMultiplyAdd(a11, y, x);
         }
         return (a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11).ToScalar();
+    }
+}
+
+unsafe struct AttnBench : IParallelBody
+{
+    public float* Q, K, V, Y, Scores;
+    public int S, D, Ld, Heads, Parts;
+    public bool GemmOnly;
+
+    public readonly void Invoke(int index)
+    {
+        var (h0, h1) = IntraOpPool.Share(Heads, index, Parts);
+        float* sc = Scores + (nint)index * S * S;
+        for (int h = h0; h < h1; h++)
+        {
+            SGemm.Multiply(false, true, S, S, D, 0.125f, Q + h * D, Ld, K + h * D, Ld, 0f, sc, S, default, null);
+            if (GemmOnly) continue;
+            for (int r = 0; r < S; r++) Onyx.Kernels.Nn.SoftmaxF32.Row(sc + r * S, sc + r * S, S);
+            SGemm.Multiply(false, false, S, D, S, 1f, sc, S, V + h * D, Ld, 0f, Y + h * D, Ld, default, null);
+        }
     }
 }
