@@ -92,6 +92,16 @@ unsafe
             Console.WriteLine($"attn S={s} heads={heads} D={d} threads={threads} {(body.GemmOnly ? "scores GEMM only" : "full")}: best {best * 1e3:F1} us");
         }
     }
+    else if (mode == "spin")
+    {
+        // What one Thread.SpinWait(1) costs here: IntraOpPool's worker spin budget is counted in them.
+        for (int round = 0; round < 3; round++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < 1_000_000; i++) Thread.SpinWait(1);
+            Console.WriteLine($"Thread.SpinWait(1): {Stopwatch.GetElapsedTime(t0).TotalMilliseconds * 1e6 / 1_000_000:F1} ns");
+        }
+    }
     else if (mode == "gemv")
     {
         int m = args.Length > 1 ? int.Parse(args[1]) : 1, n = args.Length > 2 ? int.Parse(args[2]) : 1000, k = args.Length > 3 ? int.Parse(args[3]) : 1280;
