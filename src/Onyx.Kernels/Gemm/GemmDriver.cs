@@ -460,35 +460,28 @@ internal static unsafe class GemmDriver
     /// </summary>
     public static void PackB(float* b, nint ldb, bool trans, int p0, int kc, int j0, int nc, int NR, float* dst, int strideK)
     {
+        // A transposed B's column j is a contiguous row of b, so an NR-column strip is exactly an NR-row panel of
+        // an untransposed A: the vector transposes of PackA serve it (attention's Q·Kᵀ packs K this way per head).
+        if (trans)
+        {
+            PackA(b, ldb, false, j0, nc, p0, kc, NR, dst, strideK);
+            return;
+        }
         for (int s = 0; s * NR < nc; s++)
         {
             int cols = Math.Min(NR, nc - s * NR);
             float* d = dst + (nint)s * strideK * NR;
             int colBase = j0 + s * NR;
-            if (!trans)
+            for (int k = 0; k < kc; k++)
             {
-                for (int k = 0; k < kc; k++)
+                float* src = b + (p0 + k) * ldb + colBase;
+                float* dk = d + k * NR;
+                if (cols == NR) Unsafe.CopyBlockUnaligned(dk, src, (uint)(NR * sizeof(float)));
+                else
                 {
-                    float* src = b + (p0 + k) * ldb + colBase;
-                    float* dk = d + k * NR;
-                    if (cols == NR) Unsafe.CopyBlockUnaligned(dk, src, (uint)(NR * sizeof(float)));
-                    else
-                    {
-                        for (int j = 0; j < cols; j++) dk[j] = src[j];
-                        for (int j = cols; j < NR; j++) dk[j] = 0f;
-                    }
+                    for (int j = 0; j < cols; j++) dk[j] = src[j];
+                    for (int j = cols; j < NR; j++) dk[j] = 0f;
                 }
-            }
-            else
-            {
-                for (int j = 0; j < cols; j++)
-                {
-                    float* src = b + (colBase + j) * ldb + p0;
-                    for (int k = 0; k < kc; k++) d[k * NR + j] = src[k];
-                }
-                if (cols < NR)
-                    for (int k = 0; k < kc; k++)
-                        for (int j = cols; j < NR; j++) d[k * NR + j] = 0f;
             }
         }
     }
