@@ -202,13 +202,14 @@ public sealed unsafe partial class ConvF32
 /// </summary>
 internal readonly unsafe struct DirectPlanes
 {
-    private readonly int _ih, _iw, _ph, _pw, _sh, _sw, _rows, _phaseWidth, _slack;
+    private readonly int _ih, _iw, _ph, _pw, _sh, _sw, _rows, _phaseWidth, _slack, _reach;
 
     /// <summary><paramref name="exact"/>: padded rows exactly IW + pads wide (stride 1 only), so strips may wrap across them.</summary>
     public DirectPlanes(in ConvGeometry g, int nr, bool exact = false)
     {
         _ih = g.IH; _iw = g.IW; _ph = g.PH; _pw = g.PW; _sh = g.SH; _sw = g.SW;
         _rows = g.IH + g.PH + g.PHEnd;
+        _reach = (g.KH - 1) * g.DH + 1;
         // Wide enough for every column any output column's taps read, rounded to whole 16-float vectors.
         int reach = (g.OW - 1) + (g.KW - 1) * g.DW / g.SW + 1;
         int width = (g.IW + g.PW + g.PWEnd + g.SW - 1) / g.SW;
@@ -232,7 +233,20 @@ internal readonly unsafe struct DirectPlanes
     public nint StripOffset(int oh, int ow0) => (nint)oh * _sh * RowStride + ow0;
 
     /// <summary>Copies <paramref name="channels"/> planes of x (each IH x IW) into <paramref name="p"/>, padding with zeros.</summary>
-    public void Fill(float* x, int channels, float* p)
+    public void Fill(float* x, int channels, float* p) => Fill(x, channels, p, 0, _rows);
+
+    /// <summary>
+    /// The padded rows output rows [<paramref name="oh0"/>, <paramref name="oh1"/>) read, plus the row after them: a
+    /// strip's last lanes may load a little past its row (into lanes the stores mask off), and they then read data
+    /// this fill wrote, never stale scratch.
+    /// </summary>
+    public (int First, int End) RowsFor(int oh0, int oh1) => (oh0 * _sh, Math.Min(_rows, (oh1 - 1) * _sh + _reach + 1));
+
+    /// <summary>
+    /// Copies padded rows [<paramref name="r0"/>, <paramref name="r1"/>) of <paramref name="channels"/> planes of x
+    /// into <paramref name="p"/> (a thread that fills only the rows its outputs read).
+    /// </summary>
+    public void Fill(float* x, int channels, float* p, int r0, int r1)
     {
         nint rowStride = RowStride;
         int padded = _phaseWidth * _sw;
@@ -240,7 +254,7 @@ internal readonly unsafe struct DirectPlanes
         {
             float* xc = x + (nint)c * _ih * _iw;
             float* pc = p + c * PlaneSize;
-            for (int r = 0; r < _rows; r++)
+            for (int r = r0; r < r1; r++)
             {
                 float* dst = pc + r * rowStride;
                 int ih = r - _ph;
