@@ -7,6 +7,7 @@ using Onyx.Kernels.Threading;
 
 // Usage: Onyx.Bench gemm [size=1024] [isa=best|scalar|v256|v512] [threads=1] [prepacked=0|1] [seconds=2] [M] [N] [K]
 //        Onyx.Bench kern [kc] | peak [isa] | conv cin cout hw k stride group [seconds]
+//        Onyx.Bench block cin expand hw stride [threads=1] [seconds=2]  (a MobileNetV2 inverted residual block)
 //        Onyx.Bench int8 [size=1024] [isa] [threads=1] [seconds=2]
 //        Onyx.Bench gemv [M=1] [N=1000] [K=1280] [isa] [threads=1] [seconds=2]  (A · Bᵀ, B [N, K]: few-rows vs packed; ONYX_BENCH_COLD=copies)
 unsafe
@@ -64,6 +65,49 @@ unsafe
         // Wall time is what a user sees; on a shared, oversubscribed machine the thread's own CPU time
         // (CLOCK_THREAD_CPUTIME_ID, excludes time preempted) is the fairer single-thread number.
         Console.WriteLine($"gemm {m}x{n}x{k} isa={isa} threads={threads} prepacked={prepacked}: wall best {best * 1e3:F2} ms = {flop / best / 1e9:F1} GFLOP/s; thread-cpu best {bestCpu * 1e3:F2} ms = {flop / bestCpu / 1e9:F1} GFLOP/s ({reps} reps)");
+    }
+    else if (mode == "block")
+    {
+        // block cin expand hw stride [threads=1] [seconds=2]: one MobileNetV2 inverted residual block as the model runs it
+        // (1x1 expand + Clip, 3x3 depthwise + Clip, 1x1 project), wall time per block, best and median.
+        int cin = int.Parse(args[1]), e = int.Parse(args[2]), hw = int.Parse(args[3]), st = int.Parse(args[4]);
+        int threads = args.Length > 5 ? int.Parse(args[5]) : 1;
+        double seconds = args.Length > 6 ? double.Parse(args[6]) : 2;
+        using var pool = threads > 1 ? new IntraOpPool(threads) : null;
+        int o = (hw + 2 - 3) / st + 1;
+        var gE = Onyx.Kernels.Conv.ConvGeometry.Create(1, cin, e, 1, [hw, hw], [hw, hw], [1, 1], [1, 1], [1, 1], [0, 0, 0, 0]);
+        var gD = Onyx.Kernels.Conv.ConvGeometry.Create(1, e, e, e, [hw, hw], [o, o], [3, 3], [st, st], [1, 1], [1, 1, 1, 1]);
+        var gP = Onyx.Kernels.Conv.ConvGeometry.Create(1, e, cin, 1, [o, o], [o, o], [1, 1], [1, 1], [1, 1], [0, 0, 0, 0]);
+        var rnd = new Random(1);
+        float* Buf(long n, double scale)
+        {
+            var p = (float*)NativeMemory.AlignedAlloc((nuint)Math.Max(n, 16) * 4, 64);
+            for (long i = 0; i < n; i++) p[i] = (float)((rnd.NextDouble() - 0.5) * scale);
+            return p;
+        }
+        float* x = Buf(cin * hw * hw, 1), t1 = Buf(e * hw * hw, 0), t2 = Buf(e * o * o, 0), y = Buf(cin * o * o, 0);
+        float* wE = Buf(e * cin, 0.2), wD = Buf(e * 9, 0.2), wP = Buf(cin * e, 0.2), bE = Buf(e, 0.1), bP = Buf(cin, 0.1);
+        using var cE = new Onyx.Kernels.Conv.ConvF32(wE, e, cin, 1, 1, 1, 1);
+        using var cD = new Onyx.Kernels.Conv.ConvF32(wD, e, 1, e, 1, 3, 3);
+        using var cP = new Onyx.Kernels.Conv.ConvF32(wP, cin, e, 1, 1, 1, 1);
+        var clip = new GemmEpilogue { Activation = FusedActivation.Clip, Min = 0, Max = 6 };
+        void Block()
+        {
+            cE.Forward(gE, x, t1, bE, clip, pool);
+            cD.Forward(gD, t1, t2, bE, clip, pool);
+            cP.Forward(gP, t2, y, bP, GemmEpilogue.None, pool);
+        }
+        for (int i = 0; i < 5; i++) Block();
+        var times = new List<double>();
+        var total = Stopwatch.StartNew();
+        while (total.Elapsed.TotalSeconds < seconds || times.Count < 5)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            Block();
+            times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        times.Sort();
+        Console.WriteLine($"block {cin}->{e}->{cin} {hw}x{hw} s{st} t{threads}: best {times[0]:F4} ms, p10 {times[times.Count / 10]:F4}, median {times[times.Count / 2]:F4} ({times.Count} reps)");
     }
     else if (mode == "attn")
     {

@@ -37,29 +37,9 @@ public static unsafe class DepthwiseConvF32
         if (planes == 0 || g.OutSize == 0) return;
         long work = (long)planes * g.OutSize * g.KH * g.KW;
         int parts = pool is null || work < ParallelThreshold ? 1 : Math.Min(pool.DegreeOfParallelism, planes);
-        bool byRows = parts > 1 && SplitsByRows(g, isa, parts);
-        if (byRows) parts = Math.Min(parts, (g.OH + 1) / 2);
-        var body = new Body { G = g, X = x, Y = y, W = w, Bias = bias, Act = act, Parts = parts, Accumulate = accumulate, Isa = isa, ByRows = byRows };
+        var body = new Body { G = g, X = x, Y = y, W = w, Bias = bias, Act = act, Parts = parts, Accumulate = accumulate, Isa = isa };
         if (parts > 1) pool!.Run(parts, ref body);
         else body.Invoke(0);
-    }
-
-    /// <summary><c>ONYX_DW_SPLIT=planes|rows</c> forces how threads split a depthwise layer (A/B timing); unset: <see cref="SplitsByRows"/>.</summary>
-    private static readonly string? SplitMode = Environment.GetEnvironmentVariable("ONYX_DW_SPLIT");
-
-    /// <summary>
-    /// Threads split a layer by output rows (each thread every plane, its band of rows) instead of by planes when its
-    /// input map is bigger than 14x14: there the 1x1 conv that wrote the input split it by pixels (16x16 panels and
-    /// the plane-major GEMM split along the map), and the 1x1 conv that reads the output does too, so each thread
-    /// reads the rows it wrote itself (plus one halo row) and writes the rows the next layer's thread reads on the
-    /// same core. Split by planes, half of each layer's input and output crossed between the cores' L2 caches.
-    /// On 14x14 and smaller maps the pixel-major 1x1 path splits by output channels, which matches the plane split.
-    /// Only the in-place 3x3 kernel (<see cref="DepthwiseDirect"/>) takes row ranges.
-    /// </summary>
-    internal static bool SplitsByRows(in ConvGeometry g, IsaPath isa, int parts)
-    {
-        if (SplitMode == "planes" || isa < IsaPath.V512 || !Avx512F.IsSupported || !DepthwiseDirect.Supports(g) || DepthwiseNarrow.Supports(g)) return false;
-        return g.OH >= 2 * parts && (SplitMode == "rows" || g.InSize > 14 * 14);
     }
 
     private struct Body : IParallelBody
@@ -68,18 +48,13 @@ public static unsafe class DepthwiseConvF32
         public float* X, Y, W, Bias;
         public GemmEpilogue Act;
         public int Parts;
-        public bool Accumulate, ByRows;
+        public bool Accumulate;
         public IsaPath Isa;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int index)
         {
             int planes = G.Batch * G.OutChannels;
-            if (ByRows)
-            {
-                DirectRows(index);
-                return;
-            }
             var (p0, p1) = IntraOpPool.Share(planes, index, Parts);
             if (Isa >= IsaPath.V512 && Avx512F.IsSupported && (DepthwiseDirect.Supports(G) || DepthwiseDirect5.Supports(G)))
             {
@@ -115,28 +90,6 @@ public static unsafe class DepthwiseConvF32
                 // HardSwish, Sigmoid, ...: over the plane just stored, still in cache.
                 if (Act.HasPost) Activations.ApplyTile(Y + (nint)p * G.OutSize, G.OutSize, 1, G.OutSize, Act, Isa);
             }
-        }
-
-        /// <summary>
-        /// Every plane's band of output rows <paramref name="index"/> of <see cref="Parts"/> through <see cref="DepthwiseDirect"/>.
-        /// Bands start on even rows, so the stride-1 kernel's row pairs are the same as on one thread.
-        /// </summary>
-        private readonly void DirectRows(int index)
-        {
-            var (q0, q1) = IntraOpPool.Share((G.OH + 1) / 2, index, Parts);
-            int oh0 = 2 * q0, oh1 = Math.Min(G.OH, 2 * q1), planes = G.Batch * G.OutChannels;
-            int n = DepthwiseDirect.ZeroFloats(G);
-            float* zero = ZeroScratch(n);
-            new Span<float>(zero, n).Clear();
-            zero += DepthwiseDirect.ZeroMargin;
-            GemmEpilogue inner = Act.WithoutPost;
-            for (int p = 0; p < planes; p++)
-            {
-                int c = p % G.OutChannels;
-                var ep = new DepthwiseEpilogue(Bias == null ? 0f : Bias[c], inner, Accumulate);
-                DepthwiseDirect.Rows(G, X + (nint)p * G.InSize, zero, W + (nint)c * 9, Y + (nint)p * G.OutSize, ep, oh0, oh1);
-            }
-            if (Act.HasPost) Activations.ApplyTile(Y + (nint)oh0 * G.OW, G.OutSize, planes, (oh1 - oh0) * G.OW, Act, Isa);
         }
 
         /// <summary>Planes [p0, p1) through <see cref="DepthwiseDirect"/>, which reads x in place.</summary>

@@ -40,19 +40,10 @@ internal static unsafe class DepthwiseDirect
     /// floats into a zeroed buffer of <see cref="ZeroFloats"/> floats.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Plane(in ConvGeometry g, float* x, float* zero, float* w, float* y, in DepthwiseEpilogue ep) =>
-        Rows(g, x, zero, w, y, ep, 0, g.OH);
-
-    /// <summary>
-    /// Output rows [<paramref name="oh0"/>, <paramref name="oh1"/>) of one plane (the others untouched): threads that
-    /// split a layer by rows. Each output is the same sum in the same order whatever the range, so any split is
-    /// bit-identical to the whole plane.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Rows(in ConvGeometry g, float* x, float* zero, float* w, float* y, in DepthwiseEpilogue ep, int oh0, int oh1)
+    public static void Plane(in ConvGeometry g, float* x, float* zero, float* w, float* y, in DepthwiseEpilogue ep)
     {
-        if (g.SW == 1) Stride1(g, x, zero, w, y, ep, oh0, oh1);
-        else Stride2(g, x, zero, w, y, ep, oh0, oh1);
+        if (g.SW == 1) Stride1(g, x, zero, w, y, ep);
+        else Stride2(g, x, zero, w, y, ep);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -88,7 +79,7 @@ internal static unsafe class DepthwiseDirect
     /// masks, the rest plainly (<see cref="Supports"/> keeps them inside the row).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Stride1(in ConvGeometry g, float* x, float* zero, float* w, float* y, in DepthwiseEpilogue ep, int oh0, int oh1)
+    private static void Stride1(in ConvGeometry g, float* x, float* zero, float* w, float* y, in DepthwiseEpilogue ep)
     {
         int ow = g.OW, iw = g.IW, ih = g.IH, pw = g.PW, nv = (ow + 15) / 16, lastLeft = ow - (nv - 1) * 16;
         Vector512<float> w0 = Vector512.Create(w[0]), w1 = Vector512.Create(w[1]), w2 = Vector512.Create(w[2]),
@@ -97,9 +88,9 @@ internal static unsafe class DepthwiseDirect
         // Edge masks depend only on the column, so every row shares them.
         Vector512<float> m0 = InRow(-pw, iw), mA = InRow((nv - 1) * 16 - pw, iw), mB = InRow(nv * 16 - pw, iw);
         nint inner = (nint)(nv - 2) * 16;
-        for (int oh = oh0; oh < oh1; oh += 2)
+        for (int oh = 0; oh < g.OH; oh += 2)
         {
-            bool two = oh + 1 < oh1;
+            bool two = oh + 1 < g.OH;
             int i0 = oh - g.PH;
             // Row pointers sit at the input column of tap 0 for output column 0; an odd last row pairs with the zero row.
             float* r0 = Row(x, zero, i0, ih, iw) - pw, r1 = Row(x, zero, i0 + 1, ih, iw) - pw,
@@ -177,7 +168,7 @@ internal static unsafe class DepthwiseDirect
     /// Pairs 0, nv - 1 and nv load under masks, the rest plainly (<see cref="Supports"/> keeps them inside the row).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Stride2(in ConvGeometry g, float* x, float* zero, float* w, float* y, in DepthwiseEpilogue ep, int oh0, int oh1)
+    private static void Stride2(in ConvGeometry g, float* x, float* zero, float* w, float* y, in DepthwiseEpilogue ep)
     {
         int ow = g.OW, iw = g.IW, ih = g.IH, pw = g.PW, nv = (ow + 15) / 16, lastLeft = ow - (nv - 1) * 16;
         Vector512<float> w0 = Vector512.Create(w[0]), w1 = Vector512.Create(w[1]), w2 = Vector512.Create(w[2]),
@@ -188,7 +179,7 @@ internal static unsafe class DepthwiseDirect
         int ca = 32 * (nv - 1) - pw, cb = 32 * nv - pw;
         Vector512<float> m0 = InRow(-pw, iw), m1 = InRow(16 - pw, iw), a0 = InRow(ca, iw), a1 = InRow(ca + 16, iw), b0 = InRow(cb, iw), b1 = InRow(cb + 16, iw);
         nint inner = (nint)(nv - 2) * 32;
-        for (int oh = oh0; oh < oh1; oh++)
+        for (int oh = 0; oh < g.OH; oh++)
         {
             int i0 = 2 * oh - g.PH;
             float* r0 = Row(x, zero, i0, ih, iw) - pw, r1 = Row(x, zero, i0 + 1, ih, iw) - pw, r2 = Row(x, zero, i0 + 2, ih, iw) - pw;

@@ -7,8 +7,8 @@ namespace Onyx.Kernels.Tests.Conv;
 
 /// <summary>
 /// The conv paths' thread splits give the same bits as one thread: small maps split by output positions
-/// (transposed GEMM), few-strip maps gathering shared windows, the parallel window gather itself, depthwise
-/// layers split by output rows, and the few-tap direct path whose threads pad their own input rows.
+/// (transposed GEMM), few-strip maps gathering shared windows, the parallel window gather itself, and the
+/// few-tap direct path whose threads pad their own input rows.
 /// </summary>
 public unsafe class ConvF32ThreadingTests
 {
@@ -26,9 +26,6 @@ public unsafe class ConvF32ThreadingTests
         yield return [1, 40, 100, 1, 7, 3, 1, 1];   // 100 channels (not whole vectors): shared windows, 2 strips
         yield return [1, 24, 50, 1, 14, 3, 1, 1];   // shared windows, 7 strips split between the threads
         yield return [1, 160, 100, 1, 5, 3, 1, 1];  // shared windows, one strip split by input channels
-        yield return [1, 23, 23, 23, 31, 3, 1, 1];  // depthwise split by output rows: 31 rows (odd) as 16 | 15
-        yield return [2, 17, 17, 17, 29, 3, 1, 1];  // ... two images
-        yield return [1, 40, 40, 40, 49, 3, 2, 1];  // ... stride 2, 25 rows as 14 | 11
         yield return [1, 3, 32, 1, 119, 3, 2, 1];   // RGB stem in 16 x 16 tiles: each thread pads the rows it reads
         yield return [1, 2, 16, 1, 50, 5, 1, 2];    // ... stride 1, 5x5 (four halo rows)
     }
