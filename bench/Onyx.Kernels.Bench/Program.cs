@@ -8,6 +8,7 @@ using Onyx.Kernels.Threading;
 // Usage: Onyx.Bench gemm [size=1024] [isa=best|scalar|v256|v512] [threads=1] [prepacked=0|1] [seconds=2] [M] [N] [K]
 //        Onyx.Bench kern [kc] | peak [isa] | conv cin cout hw k stride group [seconds]
 //        Onyx.Bench block cin expand hw stride [threads=1] [seconds=2]  (a MobileNetV2 inverted residual block)
+//        Onyx.Bench convt cin cout hw k stride [threads=1] [seconds=2]  (ConvTranspose, unpadded; ONYX_CONVT_TILED=0: generic path)
 //        Onyx.Bench int8 [size=1024] [isa] [threads=1] [seconds=2]
 //        Onyx.Bench gemv [M=1] [N=1000] [K=1280] [isa] [threads=1] [seconds=2]  (A · Bᵀ, B [N, K]: few-rows vs packed; ONYX_BENCH_COLD=copies)
 unsafe
@@ -108,6 +109,34 @@ unsafe
         }
         times.Sort();
         Console.WriteLine($"block {cin}->{e}->{cin} {hw}x{hw} s{st} t{threads}: best {times[0]:F4} ms, p10 {times[times.Count / 10]:F4}, median {times[times.Count / 2]:F4} ({times.Count} reps)");
+    }
+    else if (mode == "convt")
+    {
+        // convt cin cout hw k stride [threads=1] [seconds=2]: ConvTranspose, no pads, input hw x hw
+        int cin = int.Parse(args[1]), cout = int.Parse(args[2]), hw = int.Parse(args[3]), ks = int.Parse(args[4]), st = int.Parse(args[5]);
+        int threads = args.Length > 6 ? int.Parse(args[6]) : 1;
+        double seconds = args.Length > 7 ? double.Parse(args[7]) : 2;
+        using var pool = threads > 1 ? new IntraOpPool(threads) : null;
+        int o = (hw - 1) * st + ks;
+        var geo = Onyx.Kernels.Conv.ConvGeometry.Create(1, cout, cin, 1, [o, o], [hw, hw], [ks, ks], [st, st], [1, 1], [0, 0, 0, 0]);
+        float* x = (float*)NativeMemory.AlignedAlloc((nuint)(cin * hw * hw * 4), 64), y = (float*)NativeMemory.AlignedAlloc((nuint)(cout * o * o * 4), 64);
+        float* w = (float*)NativeMemory.AlignedAlloc((nuint)(cin * cout * ks * ks * 4), 64), b = (float*)NativeMemory.AlignedAlloc((nuint)(cout * 4), 64);
+        var rnd = new Random(1);
+        for (int i = 0; i < cin * hw * hw; i++) x[i] = (float)rnd.NextDouble();
+        for (int i = 0; i < cin * cout * ks * ks; i++) w[i] = (float)rnd.NextDouble() - 0.5f;
+        for (int i = 0; i < cout; i++) b[i] = 0.1f;
+        using var t = new Onyx.Kernels.Conv.ConvTransposeF32(w, cin, cout, 1, ks * ks);
+        for (int i = 0; i < 3; i++) t.Forward(geo, x, y, b, pool);
+        var times = new List<double>();
+        var total = Stopwatch.StartNew();
+        while (total.Elapsed.TotalSeconds < seconds || times.Count < 5)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            t.Forward(geo, x, y, b, pool);
+            times.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        times.Sort();
+        Console.WriteLine($"convt {cin}->{cout} {hw}x{hw} k{ks} s{st} t{threads}: best {times[0]:F4} ms, p10 {times[times.Count / 10]:F4}, median {times[times.Count / 2]:F4} ({times.Count} reps)");
     }
     else if (mode == "attn")
     {

@@ -8,9 +8,10 @@ namespace Onyx.Kernels.Conv;
 /// prepacked), then the columns are scattered into the output (col2im), then bias.
 /// Filter layout [C, M/group, kD, kH, kW]. Immutable after construction.
 /// </summary>
-public sealed unsafe class ConvTransposeF32 : IDisposable
+public sealed unsafe partial class ConvTransposeF32 : IDisposable
 {
     private readonly PackedMatrixA[] _packed;
+    private readonly IsaPath _isa;
 
     /// <summary>Input channels (C).</summary>
     public int InChannels { get; }
@@ -31,6 +32,7 @@ public sealed unsafe class ConvTransposeF32 : IDisposable
         OutPerGroup = outPerGroup;
         Group = group;
         KernelSize = kernelSize;
+        _isa = isa ?? KernelIsa.Current;
         int inPerGroup = inChannels / group, rows = outPerGroup * kernelSize;
         _packed = new PackedMatrixA[group];
         for (int g = 0; g < group; g++)
@@ -45,6 +47,11 @@ public sealed unsafe class ConvTransposeF32 : IDisposable
     public void Forward(in ConvGeometry geo, float* x, float* y, float* bias, IntraOpPool? pool)
     {
         ConvGeometry g = geo;
+        if (Tiles(g))
+        {
+            ForwardTiled(g, x, y, bias, pool);
+            return;
+        }
         int inPerGroup = InChannels / Group, rows = OutPerGroup * KernelSize;
         int xSize = g.OutSize, ySize = g.InSize;
         int chunk = Math.Clamp(MaxColumnFloats / Math.Max(rows, 1), 1, Math.Max(xSize, 1));
