@@ -63,7 +63,7 @@ public sealed unsafe partial class ConvTransposeF32
                 int oh0 = chunk * RowsPerChunk, oh1 = Math.Min(G.OH, oh0 + RowsPerChunk), start = oh0 * G.OW, count = (oh1 - oh0) * G.OW;
                 float* xg = X + ((nint)n * Conv.InChannels + grp * inPer) * xSize;
                 float* yg = Y + ((nint)n * outPer * group + grp * outPer) * ySize;
-                SGemm.Multiply(Conv._packed[grp], false, count, 1f, xg + start, xSize, 0f, col, count, default, null);
+                SGemm.MultiplyInPlaceB(Conv._packed[grp], count, xg + start, xSize, 0f, col, count, default, null);
                 for (int m = 0; m < outPer; m++)
                 {
                     float b = Bias == null ? 0f : Bias[grp * outPer + m];
