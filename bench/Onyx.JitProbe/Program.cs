@@ -25,8 +25,17 @@ Phase("load", () =>
 }, out InferenceSession session);
 var inputs = BenchInputs.For(session, dims);
 var feeds = inputs.Select(i => (i.Name, (OnnxValue)i.Value)).ToList();
+OnnxValue[] outputs = [];
 for (int run = 1; run <= 3; run++)
-    Phase($"run {run}", () => { session.RunCore(feeds, session.OutputNames, null); return session; }, out _);
+    Phase($"run {run}", () => { outputs = session.RunCore(feeds, session.OutputNames, null); return session; }, out _);
+// A checksum of the float outputs: two builds (or instruction-set settings) must print the same numbers.
+foreach (var o in outputs)
+    if (o is Tensor { DType: DType.Float32 } y)
+    {
+        double sum = 0, abs = 0;
+        foreach (float v in y.Span<float>()) { sum += v; abs += Math.Abs(v); }
+        Console.WriteLine($"output [{string.Join(',', y.Shape.ToArray())}]: sum {sum:R}, abs sum {abs:R}");
+    }
 session.Dispose();
 return 0;
 
