@@ -10,14 +10,13 @@ def kernel(vec, width, mr, name, mask_load, mask_store, mask_make):
     L.append(f"    /// {nr} neighbouring output columns in the padded input planes). Columns past <paramref name=\"cols\"/> are")
     L.append(f"    /// computed from whatever lies there and never stored. Rows = <typeparamref name=\"R\"/> (1..{mr}).")
     L.append(f"    /// </summary>")
-    L.append("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
     L.append(f"    public static void {name}<R>(float* a, float* b, nint* off, float* c, nint ldc, nint kc, int cols, int flags, float* biasRow, float lo, float hi, float slope) where R : struct, IRowCount")
     L.append("    {")
     for r in range(mr):
         L.append("        " + " ".join(f"{vec}<float> c{r}_{j} = default;" for j in range(2)))
     def step(indent, ao, ptr):
         for j in range(2):
-            L.append(f"{indent}{vec}<float> b{j} = {vec}.Load({ptr} + {j*width});")
+            L.append(f"{indent}{vec}<float> b{j} = {vec}.LoadUnsafe(ref *({ptr} + {j*width}));")
         L.append(f"{indent}{vec}<float> t;")
         for r in range(mr):
             body = f"t = {vec}.Create(a[{ao + r}]); " + " ".join(f"c{r}_{j} = {vec}.FusedMultiplyAdd(t, b{j}, c{r}_{j});" for j in range(2))
@@ -51,13 +50,13 @@ def kernel(vec, width, mr, name, mask_load, mask_store, mask_make):
     L.append("    {")
     L.append(f"        if ((flags & GemmFlags.Accumulate) != 0)")
     L.append("        {")
-    L.append(f"            if (cols == {nr}) {{ x0 += {vec}.Load(c); x1 += {vec}.Load(c + {width}); }}")
+    L.append(f"            if (cols == {nr}) {{ x0 += {vec}.LoadUnsafe(ref *c); x1 += {vec}.LoadUnsafe(ref *(c + {width})); }}")
     L.append(f"            else {{ x0 += {mask_load('c', 'm0')}; x1 += {mask_load(f'c + {width}', 'm1')}; }}")
     L.append("        }")
     L.append(f"        if ((flags & GemmFlags.BiasRow) != 0) {{ {vec}<float> br = {vec}.Create(biasRow[r]); x0 += br; x1 += br; }}")
     L.append(f"        if ((flags & GemmFlags.Clamp) != 0) {{ x0 = {vec}.Min({vec}.Max(x0, vlo), vhi); x1 = {vec}.Min({vec}.Max(x1, vlo), vhi); }}")
     L.append(f"        if ((flags & GemmFlags.Leaky) != 0) {{ x0 = {vec}.ConditionalSelect({vec}.LessThan(x0, {vec}<float>.Zero), x0 * vs, x0); x1 = {vec}.ConditionalSelect({vec}.LessThan(x1, {vec}<float>.Zero), x1 * vs, x1); }}")
-    L.append(f"        if (cols == {nr}) {{ x0.Store(c); x1.Store(c + {width}); }}")
+    L.append(f"        if (cols == {nr}) {{ x0.StoreUnsafe(ref *c); x1.StoreUnsafe(ref *(c + {width})); }}")
     L.append(f"        else {{ {mask_store('c', 'm0', 'x0')}; {mask_store(f'c + {width}', 'm1', 'x1')}; }}")
     L.append("    }")
     return "\n".join(L)

@@ -3,14 +3,13 @@ def kernel(vec, width, mr, nvec, name):
     L=[]
     L.append(f"    /// <summary>{mr}x{nr} micro-kernel: C[rows x {nr}] (op)= alpha * A-panel * B-strip, epilogue on request. Rows = <typeparamref name=\"R\"/> (1..{mr}).")
     L.append(f"    /// B step k is the {nr} floats at b + k*ldb: ldb = {nr} for a packed strip, the row length when B is read in place (1x1 conv input).</summary>")
-    L.append("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
     L.append(f"    public static void {name}<R>(float* a, float* b, nint ldb, float* c, nint ldc, nint kc, float alpha, int flags, float* biasRow, float* biasCol, float lo, float hi, float slope) where R : struct, IRowCount")
     L.append("    {")
     for r in range(mr):
         L.append("        " + " ".join(f"{vec}<float> c{r}_{j} = default;" for j in range(nvec)))
     def step(indent, ao, bo, second=False):
         for j in range(nvec):
-            L.append(f"{indent}{vec}<float> b{j} = {vec}.Load(b + {bo}{j*width});")
+            L.append(f"{indent}{vec}<float> b{j} = {vec}.LoadUnsafe(ref *(b + {bo}{j*width}));")
         L.append(f"{indent}{vec}<float> t;")
         for r in range(mr):
             body = f"t = {vec}.Create(a[{ao + r}]); " + " ".join(f"c{r}_{j} = {vec}.FusedMultiplyAdd(t, b{j}, c{r}_{j});" for j in range(nvec))
@@ -50,7 +49,7 @@ def kernel(vec, width, mr, nvec, name):
     L.append("        if (R.Count == 1) { " + " ".join(f"c0_{j} += c1_{j};" for j in range(nvec)) + " }")
     L.append(f"        {vec}<float> va = {vec}.Create(alpha), vlo = {vec}.Create(lo), vhi = {vec}.Create(hi), vs = {vec}.Create(slope);")
     L.append(f"        " + " ".join(f"{vec}<float> bc{j} = default;" for j in range(nvec)))
-    L.append(f"        if ((flags & GemmFlags.BiasCol) != 0) {{ " + " ".join(f"bc{j} = {vec}.Load(biasCol + {j*width});" for j in range(nvec)) + " }")
+    L.append(f"        if ((flags & GemmFlags.BiasCol) != 0) {{ " + " ".join(f"bc{j} = {vec}.LoadUnsafe(ref *(biasCol + {j*width}));" for j in range(nvec)) + " }")
     for r in range(mr):
         args = ", ".join(f"c{r}_{j}" for j in range(nvec))
         call = f"Store{nvec}(c + {r} * ldc, {args}, flags, va, biasRow, {r}, bc0, bc1, vlo, vhi, vs);" if nvec==2 else None
@@ -63,12 +62,12 @@ def kernel(vec, width, mr, nvec, name):
     L.append(f"    private static void Store2(float* c, {vec}<float> x0, {vec}<float> x1, int flags, {vec}<float> va, float* biasRow, int r, {vec}<float> bc0, {vec}<float> bc1, {vec}<float> vlo, {vec}<float> vhi, {vec}<float> vs)")
     L.append("    {")
     L.append("        x0 *= va; x1 *= va;")
-    L.append(f"        if ((flags & GemmFlags.Accumulate) != 0) {{ x0 += {vec}.Load(c); x1 += {vec}.Load(c + {width}); }}")
+    L.append(f"        if ((flags & GemmFlags.Accumulate) != 0) {{ x0 += {vec}.LoadUnsafe(ref *c); x1 += {vec}.LoadUnsafe(ref *(c + {width})); }}")
     L.append(f"        if ((flags & GemmFlags.BiasRow) != 0) {{ {vec}<float> br = {vec}.Create(biasRow[r]); x0 += br; x1 += br; }}")
     L.append("        if ((flags & GemmFlags.BiasCol) != 0) { x0 += bc0; x1 += bc1; }")
     L.append(f"        if ((flags & GemmFlags.Clamp) != 0) {{ x0 = {vec}.Min({vec}.Max(x0, vlo), vhi); x1 = {vec}.Min({vec}.Max(x1, vlo), vhi); }}")
     L.append(f"        if ((flags & GemmFlags.Leaky) != 0) {{ x0 = {vec}.ConditionalSelect({vec}.LessThan(x0, {vec}<float>.Zero), x0 * vs, x0); x1 = {vec}.ConditionalSelect({vec}.LessThan(x1, {vec}<float>.Zero), x1 * vs, x1); }}")
-    L.append(f"        x0.Store(c); x1.Store(c + {width});")
+    L.append(f"        x0.StoreUnsafe(ref *c); x1.StoreUnsafe(ref *(c + {width}));")
     L.append("    }")
     return "\n".join(L)
 

@@ -23,7 +23,6 @@ def kernel(cls, vec, isa, mr, nr, lanes):
     L.append(f"    public const int NR = {nr};")
     L.append("")
     L.append(f"    /// <summary>C[rows x {nr}] (+)= A-panel * B-strip over <paramref name=\"kp\"/> k pairs. Rows = <typeparamref name=\"R\"/> (1..{mr}).</summary>")
-    L.append("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
     L.append(f"    public static void Kernel<R>(short* a, short* b, int* c, nint ldc, nint kp, bool accumulate) where R : struct, IRowCount")
     L.append("    {")
     for r in range(mr):
@@ -33,7 +32,7 @@ def kernel(cls, vec, isa, mr, nr, lanes):
     def step(indent, ao, bo):
         L.append(indent + "{")
         for v in range(nv):
-            L.append(f"{indent}    {vec}<short> b{v} = {vec}.Load(b + {bo + v * lanes * 2});")
+            L.append(f"{indent}    {vec}<short> b{v} = {vec}.LoadUnsafe(ref *(b + {bo + v * lanes * 2}));")
         L.append(f"{indent}    {vec}<short> t;")
         for r in range(mr):
             body = f"t = {vec}.Create(*(int*)(a + {ao + 2 * r})).AsInt16(); " + " ".join(f"c{r}_{v} += {op}(t, b{v});" for v in range(nv))
@@ -61,8 +60,8 @@ def kernel(cls, vec, isa, mr, nr, lanes):
     params = ", ".join(f"{vec}<int> x{v}" for v in range(nv))
     L.append(f"    private static void Store(int* c, {params}, bool accumulate)")
     L.append("    {")
-    L.append("        if (accumulate) { " + " ".join(f"x{v} += {vec}.Load(c + {v * lanes});" for v in range(nv)) + " }")
-    L.append("        " + " ".join(f"x{v}.Store(c + {v * lanes});" for v in range(nv)))
+    L.append("        if (accumulate) { " + " ".join(f"x{v} += {vec}.LoadUnsafe(ref *(c + {v * lanes}));" for v in range(nv)) + " }")
+    L.append("        " + " ".join(f"x{v}.StoreUnsafe(ref *(c + {v * lanes}));" for v in range(nv)))
     L.append("    }")
     L.append("}")
     return "\n".join(L) + "\n"

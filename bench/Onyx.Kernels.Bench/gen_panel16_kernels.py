@@ -30,7 +30,6 @@ def kernel(name, indirect):
     w("    /// j &lt; <paramref name=\"cols\"/> (1..16; fewer than 16 load and store under a lane mask). Activation: clamp to")
     w("    /// [lo, hi], or x &lt; 0 ? x * slope : x when <paramref name=\"leaky\"/>.")
     w("    /// </summary>")
-    w("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
     second = "nint* off" if indirect else "nint ldb"
     w("    public static void %s(float* b, %s, float* w, nint k, float* c, nint ldc, int cols, float* bias, bool accumulate, float lo, float hi, bool leaky, float slope)" % (name, second))
     w("    {")
@@ -44,7 +43,8 @@ def kernel(name, indirect):
         w("        for (; k > 0; k--)")
     w("        {")
     src = "b + *off" if indirect else "b"
-    w("            Vector512<float> v = full ? Vector512.Load(%s) : Avx512F.MaskLoad(%s, mask, Vector512<float>.Zero);" % (src, src))
+    ref = "ref *" + src if src.isidentifier() else "ref *(%s)" % src
+    w("            Vector512<float> v = full ? Vector512.LoadUnsafe(%s) : Avx512F.MaskLoad(%s, mask, Vector512<float>.Zero);" % (ref, src))
     for r in range(16):
         w("            c%d = Vector512.FusedMultiplyAdd(Vector512.Create(w[%d]), v, c%d);" % (r, r, r))
     if not indirect:
@@ -63,10 +63,10 @@ w("    [MethodImpl(MethodImplOptions.AggressiveInlining)]")
 w("    private static void Put(float* c, Vector512<float> v, float bias, bool accumulate, bool full, Vector512<float> mask, Vector512<float> vlo, Vector512<float> vhi, bool leaky, Vector512<float> vs)")
 w("    {")
 w("        v += Vector512.Create(bias);")
-w("        if (accumulate) v += full ? Vector512.Load(c) : Avx512F.MaskLoad(c, mask, Vector512<float>.Zero);")
+w("        if (accumulate) v += full ? Vector512.LoadUnsafe(ref *c) : Avx512F.MaskLoad(c, mask, Vector512<float>.Zero);")
 w("        // vmaxps/vminps with v second pass NaN through, as the scalar activation does.")
 w("        v = leaky ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * vs, v) : Avx512F.Min(vhi, Avx512F.Max(vlo, v));")
-w("        if (full) v.Store(c);")
+w("        if (full) v.StoreUnsafe(ref *c);")
 w("        else Avx512F.MaskStore(c, mask, v);")
 w("    }")
 w("}")

@@ -34,15 +34,14 @@ w("    /// c[r * ldc + j] = sum over k of x[k * ldx + r] * w[k * 32 + j] for r &
 w("    /// (V = 1 or 2 vectors); plain stores, no epilogue (the caller's transposing store adds bias and activation).")
 w("    /// <paramref name=\"pf\"/>, when not null: one cache line from there on per k step is prefetched toward L2.")
 w("    /// </summary>")
-w("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
 w("    public static void Tile<R, V>(float* x, nint ldx, float* w, nint k, float* c, nint ldc, float* pf) where R : struct, IRowCount where V : struct, IRowCount")
 w("    {")
 for r in range(ROWS):
     w("        Vector512<float> c%d_0 = default, c%d_1 = default;" % (r, r))
 w("        for (; k > 0; k--)")
 w("        {")
-w("            Vector512<float> b0 = Vector512.Load(w);")
-w("            Vector512<float> b1 = V.Count > 1 ? Vector512.Load(w + 16) : default;")
+w("            Vector512<float> b0 = Vector512.LoadUnsafe(ref *w);")
+w("            Vector512<float> b1 = V.Count > 1 ? Vector512.LoadUnsafe(ref *(w + 16)) : default;")
 w("            Vector512<float> t;")
 for r in range(ROWS):
     body = "t = Vector512.Create(x[%d]); c%d_0 = Vector512.FusedMultiplyAdd(t, b0, c%d_0); if (V.Count > 1) c%d_1 = Vector512.FusedMultiplyAdd(t, b1, c%d_1);" % (r, r, r, r, r)
@@ -55,7 +54,7 @@ w("            x += ldx;")
 w("            w += 32;")
 w("        }")
 for r in range(ROWS):
-    st = "c%d_0.Store(c + %d * ldc); if (V.Count > 1) c%d_1.Store(c + %d * ldc + 16);" % (r, r, r, r)
+    st = "c%d_0.StoreUnsafe(ref *(c + %d * ldc)); if (V.Count > 1) c%d_1.StoreUnsafe(ref *(c + %d * ldc + 16));" % (r, r, r, r)
     if r == 0:
         w("        " + st)
     else:
@@ -100,7 +99,6 @@ w("    /// butterfly stages, each swapping one bit of the row index with the sam
 w("    /// <paramref name=\"rows\"/> (t holds 16) only reach lanes the masked stores skip. Activation: clamp to [lo, hi], or")
 w("    /// x &lt; 0 ? x * slope : x when <paramref name=\"leaky\"/>; post activations are the caller's.")
 w("    /// </summary>")
-w("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
 w("    public static void StoreTransposed(float* t, int vectors, int rows, float* y, nint ldy, float* bias, bool accumulate, float lo, float hi, bool leaky, float slope)")
 w("    {")
 w("        Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(rows)).AsSingle();")
@@ -111,7 +109,7 @@ for d in (1, 2, 4, 8):
 w("        for (int h = 0; h < vectors; h++, t += 16, y += 16 * ldy)")
 w("        {")
 for r in range(16):
-    w("            Vector512<float> v%d = Vector512.Load(t + %d * 32);" % (r, r))
+    w("            Vector512<float> v%d = Vector512.LoadUnsafe(ref *(t + %d * 32));" % (r, r))
 w("            Vector512<float> x, z;")
 for d in (1, 2, 4, 8):
     for a in range(16):

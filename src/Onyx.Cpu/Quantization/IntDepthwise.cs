@@ -107,10 +107,10 @@ internal static unsafe class IntDepthwise
                 int k = k0;
                 if (Sx)
                     for (; k + 16 <= k1; k += 16)
-                        (Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.Load((sbyte*)row + k))) - vzx).Store(dst + k);
+                        (Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref *((sbyte*)row + k)))) - vzx).StoreUnsafe(ref *(dst + k));
                 else
                     for (; k + 16 <= k1; k += 16)
-                        (Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.Load(row + k))) - vzx).Store(dst + k);
+                        (Vector512.ConvertToSingle(Avx512F.ConvertToVector512Int32(Vector128.LoadUnsafe(ref *(row + k)))) - vzx).StoreUnsafe(ref *(dst + k));
                 for (; k < k1; k++) dst[k] = (Sx ? *(sbyte*)(row + k) : row[k]) - Zx;
                 new Span<float>(dst + k1, wpp - k1).Clear();
             }
@@ -131,21 +131,21 @@ internal static unsafe class IntDepthwise
                         {
                             float* p = src + j * Dw;
                             Vector512<float> xv;
-                            if (Sww == 1) xv = Vector512.Load(p);
-                            else if (Sww == 2) xv = Avx512F.PermuteVar16x32x2(Vector512.Load(p), even, Vector512.Load(p + 16));
+                            if (Sww == 1) xv = Vector512.LoadUnsafe(ref *p);
+                            else if (Sww == 2) xv = Avx512F.PermuteVar16x32x2(Vector512.LoadUnsafe(ref *p), even, Vector512.LoadUnsafe(ref *(p + 16)));
                             else
                             {
                                 for (int l = 0; l < 16; l++) tail[l] = ox + l < OW ? p[l * Sww] : 0f;
-                                xv = Vector512.Load(tail);
+                                xv = Vector512.LoadUnsafe(ref *tail);
                             }
                             acc = Vector512.FusedMultiplyAdd(xv, Vector512.Create(wv[i * KW + j]), acc);
                         }
                     }
                     Vector512<int> v = Vector512.ConvertToInt32(acc);
-                    if (ox + 16 <= OW) v.Store(o + ox);
+                    if (ox + 16 <= OW) v.StoreUnsafe(ref *(o + ox));
                     else
                     {
-                        v.AsSingle().Store(tail);
+                        v.AsSingle().StoreUnsafe(ref *tail);
                         for (int l = 0; ox + l < OW; l++) o[ox + l] = ((int*)tail)[l];
                     }
                 }

@@ -222,7 +222,7 @@ public sealed unsafe partial class ConvF32
                 int n = (int)(tile / TilesPerImage), rem = (int)(tile % TilesPerImage), oy = rem / TW * 4, ox = rem % TW * 4;
                 int lanes = Math.Min(16, M - m0), valid = Math.Min(4, OH - oy), cols = Math.Min(4, OW - ox);
                 Vector512<float> bias = Bias == null ? Vector512<float>.Zero
-                    : lanes == 16 ? Vector512.Load(Bias + m0)
+                    : lanes == 16 ? Vector512.LoadUnsafe(ref *(Bias + m0))
                     : Avx512F.MaskLoad(Bias + m0, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(lanes)).AsSingle(), Vector512<float>.Zero);
                 WinogradTiles.Output(products + (nint)tb * Mp + m0, pointStride, bias, pix, tmp);
                 WinogradTiles.Transpose16(pix, 16, chan, 16);
@@ -232,14 +232,16 @@ public sealed unsafe partial class ConvF32
                     if (valid == 4 && cols == 4)
                     {
                         // A whole tile: residual and activation on one 16-pixel vector, then four 4-pixel row stores.
-                        Vector512<float> t = Vector512.Load(chan + l * 16);
+                        Vector512<float> t = Vector512.LoadUnsafe(ref *(chan + l * 16));
                         if (Accumulate)
-                            t += Vector512.Create(Vector256.Create(Vector128.Load(yc), Vector128.Load(yc + OW)), Vector256.Create(Vector128.Load(yc + 2 * OW), Vector128.Load(yc + 3 * OW)));
+                            // Four 4-pixel rows into one vector; ToVectorNUnsafe().WithUpper, not Create(lo, hi): crossgen2 precompiles these.
+                            t += Vector128.LoadUnsafe(ref *yc).ToVector256Unsafe().WithUpper(Vector128.LoadUnsafe(ref *(yc + OW))).ToVector512Unsafe()
+                                .WithUpper(Vector128.LoadUnsafe(ref *(yc + 2 * OW)).ToVector256Unsafe().WithUpper(Vector128.LoadUnsafe(ref *(yc + 3 * OW))));
                         t = WinogradTiles.Activate(t, leaky, lo512, hi512, alpha512);
-                        t.GetLower().GetLower().Store(yc);
-                        t.GetLower().GetUpper().Store(yc + OW);
-                        t.GetUpper().GetLower().Store(yc + 2 * OW);
-                        t.GetUpper().GetUpper().Store(yc + 3 * OW);
+                        t.GetLower().GetLower().StoreUnsafe(ref *yc);
+                        t.GetLower().GetUpper().StoreUnsafe(ref *(yc + OW));
+                        t.GetUpper().GetLower().StoreUnsafe(ref *(yc + 2 * OW));
+                        t.GetUpper().GetUpper().StoreUnsafe(ref *(yc + 3 * OW));
                         continue;
                     }
                     for (int r = 0; r < valid; r++)
@@ -248,9 +250,9 @@ public sealed unsafe partial class ConvF32
                         float* cr = chan + l * 16 + r * 4;
                         if (cols == 4)
                         {
-                            Vector128<float> val = Vector128.Load(cr);
-                            if (Accumulate) val += Vector128.Load(yr);
-                            WinogradTiles.Activate(val, leaky, lo, hi, alpha).Store(yr);
+                            Vector128<float> val = Vector128.LoadUnsafe(ref *cr);
+                            if (Accumulate) val += Vector128.LoadUnsafe(ref *yr);
+                            WinogradTiles.Activate(val, leaky, lo, hi, alpha).StoreUnsafe(ref *yr);
                         }
                         else
                         {

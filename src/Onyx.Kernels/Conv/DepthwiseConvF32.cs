@@ -51,7 +51,6 @@ public static unsafe class DepthwiseConvF32
         public bool Accumulate;
         public IsaPath Isa;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int index)
         {
             int planes = G.Batch * G.OutChannels;
@@ -121,7 +120,6 @@ public static unsafe class DepthwiseConvF32
     }
 
     /// <summary>y[oh, ow] = act(s[oh*wq + ow] + bias (+ y[oh, ow])): drops the sweep's garbage columns.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Store(in ConvGeometry g, float* s, int wq, float* y, float bias, in GemmEpilogue act, bool accumulate, IsaPath isa)
     {
         int ow = g.OW;
@@ -144,14 +142,14 @@ public static unsafe class DepthwiseConvF32
             {
                 for (; i <= ow - 16; i += 16)
                 {
-                    var v = Vector512.Load(sr + i) + vb;
-                    if (accumulate) v += Vector512.Load(yr + i);
+                    var v = Vector512.LoadUnsafe(ref *(sr + i)) + vb;
+                    if (accumulate) v += Vector512.LoadUnsafe(ref *(yr + i));
                     v = leaky ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * va, v) : Avx512F.Min(vhi, Avx512F.Max(vlo, v));
-                    v.Store(yr + i);
+                    v.StoreUnsafe(ref *(yr + i));
                 }
                 if (i < ow)
                 {
-                    var v = Vector512.Load(sr + i) + vb; // the sweep's buffer has a vector of slack
+                    var v = Vector512.LoadUnsafe(ref *(sr + i)) + vb; // the sweep's buffer has a vector of slack
                     if (accumulate) v += Avx512F.MaskLoad(yr + i, tailMask, Vector512<float>.Zero);
                     v = leaky ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * va, v) : Avx512F.Min(vhi, Avx512F.Max(vlo, v));
                     Avx512F.MaskStore(yr + i, tailMask, v);

@@ -39,7 +39,6 @@ internal static unsafe class DepthwiseDirect
     /// y = act(conv3x3(x, w) + bias (+ y)) for one plane; <paramref name="zero"/> points <see cref="ZeroMargin"/>
     /// floats into a zeroed buffer of <see cref="ZeroFloats"/> floats.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Plane(in ConvGeometry g, float* x, float* zero, float* w, float* y, in DepthwiseEpilogue ep)
     {
         if (g.SW == 1) Stride1(g, x, zero, w, y, ep);
@@ -48,7 +47,7 @@ internal static unsafe class DepthwiseDirect
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<float> Load(float* p, Vector512<float> m, bool masked) =>
-        masked ? Avx512F.MaskLoad(p, m, Vector512<float>.Zero) : Vector512.Load(p);
+        masked ? Avx512F.MaskLoad(p, m, Vector512<float>.Zero) : Vector512.LoadUnsafe(ref *p);
 
     /// <summary>Lanes whose input column (<paramref name="col"/> + lane) lies in [0, width).</summary>
     internal static Vector512<float> InRow(int col, int width)
@@ -78,7 +77,6 @@ internal static unsafe class DepthwiseDirect
     /// 18 unaligned loads. Input vector k covers columns [16k - PW, 16k - PW + 16): k = 0, nv - 1 and nv load under
     /// masks, the rest plainly (<see cref="Supports"/> keeps them inside the row).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Stride1(in ConvGeometry g, float* x, float* zero, float* w, float* y, in DepthwiseEpilogue ep)
     {
         int ow = g.OW, iw = g.IW, ih = g.IH, pw = g.PW, nv = (ow + 15) / 16, lastLeft = ow - (nv - 1) * 16;
@@ -101,8 +99,8 @@ internal static unsafe class DepthwiseDirect
             nint j = 0;
             for (; j < inner; j += 16)
             {
-                n0 = Vector512.Load(r0 + j + 16); n1 = Vector512.Load(r1 + j + 16);
-                n2 = Vector512.Load(r2 + j + 16); n3 = Vector512.Load(r3 + j + 16);
+                n0 = Vector512.LoadUnsafe(ref *(r0 + j + 16)); n1 = Vector512.LoadUnsafe(ref *(r1 + j + 16));
+                n2 = Vector512.LoadUnsafe(ref *(r2 + j + 16)); n3 = Vector512.LoadUnsafe(ref *(r3 + j + 16));
                 // Three independent chains per output (one per filter row) keep the FMA latency off the critical path.
                 v = Taps1(c0, n0, w0, w1, w2) + Taps1(c1, n1, w3, w4, w5) + Taps1(c2, n2, w6, w7, w8);
                 ep.Store(v, y0 + j, 16);
@@ -167,7 +165,6 @@ internal static unsafe class DepthwiseDirect
     /// columns and carried to the next step, so each filter row costs 2 loads and 3 shuffles per output vector.
     /// Pairs 0, nv - 1 and nv load under masks, the rest plainly (<see cref="Supports"/> keeps them inside the row).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Stride2(in ConvGeometry g, float* x, float* zero, float* w, float* y, in DepthwiseEpilogue ep)
     {
         int ow = g.OW, iw = g.IW, ih = g.IH, pw = g.PW, nv = (ow + 15) / 16, lastLeft = ow - (nv - 1) * 16;

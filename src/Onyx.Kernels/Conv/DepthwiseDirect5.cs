@@ -36,14 +36,12 @@ internal static unsafe class DepthwiseDirect5
     }
 
     /// <summary>y = act(conv5x5(x, w) + bias (+ y)) for one plane; <paramref name="zero"/> as for <see cref="DepthwiseDirect.Plane"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Plane(in ConvGeometry g, float* x, float* zero, float* w, float* y, in DepthwiseEpilogue ep)
     {
         if (g.SW == 1) Stride1(g, x, zero, w, y, ep);
         else Stride2(g, x, zero, w, y, ep);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Stride1(in ConvGeometry g, float* x, float* zero, float* w, float* y, in DepthwiseEpilogue ep)
     {
         int ow = g.OW, iw = g.IW, ih = g.IH, pw = g.PW, nv = (ow + 15) / 16, lastLeft = ow - (nv - 1) * 16;
@@ -62,8 +60,8 @@ internal static unsafe class DepthwiseDirect5
             nint j = 0;
             for (; j < inner; j += 16)
             {
-                n0 = Vector512.Load(r0 + j + 16); n1 = Vector512.Load(r1 + j + 16); n2 = Vector512.Load(r2 + j + 16);
-                n3 = Vector512.Load(r3 + j + 16); n4 = Vector512.Load(r4 + j + 16);
+                n0 = Vector512.LoadUnsafe(ref *(r0 + j + 16)); n1 = Vector512.LoadUnsafe(ref *(r1 + j + 16)); n2 = Vector512.LoadUnsafe(ref *(r2 + j + 16));
+                n3 = Vector512.LoadUnsafe(ref *(r3 + j + 16)); n4 = Vector512.LoadUnsafe(ref *(r4 + j + 16));
                 // Five independent chains (one per filter row).
                 v = Taps(c0, n0, w) + Taps(c1, n1, w + 5) + Taps(c2, n2, w + 10) + Taps(c3, n3, w + 15) + Taps(c4, n4, w + 20);
                 ep.Store(v, yr + j, 16);
@@ -109,7 +107,6 @@ internal static unsafe class DepthwiseDirect5
     }
 
     /// <summary>Stride 2: pair k covers input columns [32k - PW, 32k - PW + 32); pairs 0, nv - 1 and nv load under masks.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Stride2(in ConvGeometry g, float* x, float* zero, float* w, float* y, in DepthwiseEpilogue ep)
     {
         int ow = g.OW, iw = g.IW, ih = g.IH, pw = g.PW, nv = (ow + 15) / 16, lastLeft = ow - (nv - 1) * 16;

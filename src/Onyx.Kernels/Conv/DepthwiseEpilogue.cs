@@ -48,8 +48,8 @@ internal readonly unsafe struct DepthwiseEpilogue
         v += Bias;
         if (left >= 16)
         {
-            if (Accumulate) v += Vector512.Load(y);
-            Activate(v).Store(y);
+            if (Accumulate) v += Vector512.LoadUnsafe(ref *y);
+            Activate(v).StoreUnsafe(ref *y);
             return;
         }
         var m = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(left)).AsSingle();

@@ -21,7 +21,6 @@ internal static unsafe class DepthwiseNarrow
     /// Planes [p0, p1) of x (channel = plane % C; w is [C, 3, 3], bias length C or null), pairs first and an odd
     /// last plane through <see cref="DepthwiseDirect.Plane"/>; <paramref name="zero"/> as for that method.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(in ConvGeometry g, int p0, int p1, float* x, float* zero, float* w, float* bias, float* y, in GemmEpilogue act, bool accumulate)
     {
         int sw = g.SW, pw = g.PW, ow = g.OW, channels = g.OutChannels;
@@ -40,7 +39,7 @@ internal static unsafe class DepthwiseNarrow
         {
             int c0 = p % channels, c1 = (p + 1) % channels;
             float* wa = w + (nint)c0 * 9, wb = w + (nint)c1 * 9;
-            var b = Vector512.Create(Vector256.Create(bias == null ? 0f : bias[c0]), Vector256.Create(bias == null ? 0f : bias[c1]));
+            var b = Vector256.Create(bias == null ? 0f : bias[c0]).ToVector512Unsafe().WithUpper(Vector256.Create(bias == null ? 0f : bias[c1]));
             var ep = new DepthwiseEpilogue(b, act, accumulate);
             Pair(g, x + (nint)p * g.InSize, x + (nint)(p + 1) * g.InSize, zero, wa, wb, y + (nint)p * g.OutSize, y + (nint)(p + 1) * g.OutSize,
                 ep, i0, i1, i2, load, store0, store1);
@@ -54,7 +53,7 @@ internal static unsafe class DepthwiseNarrow
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> W(float* wa, float* wb, int t) => Vector512.Create(Vector256.Create(wa[t]), Vector256.Create(wb[t]));
+    private static Vector512<float> W(float* wa, float* wb, int t) => Vector256.Create(wa[t]).ToVector512Unsafe().WithUpper(Vector256.Create(wb[t]));
 
     /// <summary>Three taps of one filter row for both planes: row a in lanes 0-15 of the pair's first source, row b in the second.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -68,7 +67,6 @@ internal static unsafe class DepthwiseNarrow
         return Vector512.FusedMultiplyAdd(Avx512F.PermuteVar16x32x2(lo, i2, hi), c, s);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pair(in ConvGeometry g, float* xa, float* xb, float* zero, float* wa, float* wb, float* ya, float* yb, in DepthwiseEpilogue ep,
         Vector512<int> i0, Vector512<int> i1, Vector512<int> i2, Vector512<float> load, Vector512<float> store0, Vector512<float> store1)
     {

@@ -60,7 +60,6 @@ internal readonly unsafe struct DepthwisePhases
     /// Fills the phases from plane <paramref name="x"/>, padding with <paramref name="pad"/> (0 for conv and
     /// average pooling, -inf for max pooling); <paramref name="row"/> holds Wq*SW + 16 floats of scratch.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Fill(in ConvGeometry g, float* x, float* dst, float* row, IsaPath isa, float pad = 0f)
     {
         if (isa >= IsaPath.V512 && Avx512F.IsSupported && g.SW <= 2)
@@ -96,7 +95,6 @@ internal readonly unsafe struct DepthwisePhases
     /// (masked-off lanes never fault, even left of the row), vpermt2ps splits even and odd columns, and a
     /// masked store ends each phase row, so no scratch row and no per-row calls.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void FillV512(in ConvGeometry g, float* x, float* dst, float pad)
     {
         var vpad = Vector512.Create(pad);

@@ -18,10 +18,9 @@ internal static unsafe class DepthwiseRows
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Fma(Vector512<float> acc, float* p, Vector512<float> w) =>
-        Vector512.FusedMultiplyAdd(Vector512.Load(p), w, acc);
+        Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref *p), w, acc);
 
     /// <summary>y[oh, ow] = act(sum_t w[t] * s[off[t] + oh*wq + ow] + bias (+ y)).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(in ConvGeometry g, float* s, int* off, float* w, int taps, int wq, float* y, float bias, in GemmEpilogue act, bool accumulate)
     {
         var ep = new DepthwiseEpilogue(bias, act, accumulate);
@@ -40,9 +39,9 @@ internal static unsafe class DepthwiseRows
                 for (int i = 0; i < ow; i += 16)
                 {
                     nint j = j0 + i;
-                    var a = Fma(Fma(Vector512.Load(p0 + j) * w0, p1 + j, w1), p2 + j, w2);
-                    var b = Fma(Fma(Vector512.Load(p3 + j) * w3, p4 + j, w4), p5 + j, w5);
-                    var c = Fma(Fma(Vector512.Load(p6 + j) * w6, p7 + j, w7), p8 + j, w8);
+                    var a = Fma(Fma(Vector512.LoadUnsafe(ref *(p0 + j)) * w0, p1 + j, w1), p2 + j, w2);
+                    var b = Fma(Fma(Vector512.LoadUnsafe(ref *(p3 + j)) * w3, p4 + j, w4), p5 + j, w5);
+                    var c = Fma(Fma(Vector512.LoadUnsafe(ref *(p6 + j)) * w6, p7 + j, w7), p8 + j, w8);
                     ep.Store(a + b + c, yr + i, ow - i);
                 }
             }

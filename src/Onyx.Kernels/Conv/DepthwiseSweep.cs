@@ -29,13 +29,12 @@ internal static unsafe class DepthwiseSweep
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Fma(Vector512<float> acc, float* p, Vector512<float> w) =>
-        Vector512.FusedMultiplyAdd(Vector512.Load(p), w, acc);
+        Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref *p), w, acc);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Fma(Vector256<float> acc, float* p, Vector256<float> w) =>
-        Vector256.FusedMultiplyAdd(Vector256.Load(p), w, acc);
+        Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref *p), w, acc);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Taps9V512(float* s, int* off, float* w, float* d, int n)
     {
         float* p0 = s + off[0], p1 = s + off[1], p2 = s + off[2], p3 = s + off[3], p4 = s + off[4],
@@ -46,14 +45,13 @@ internal static unsafe class DepthwiseSweep
         for (nint j = 0; j < n; j += 16)
         {
             // Three chains of three (one per filter row) keep the FMA latency off the critical path.
-            var a = Fma(Fma(Vector512.Load(p0 + j) * w0, p1 + j, w1), p2 + j, w2);
-            var b = Fma(Fma(Vector512.Load(p3 + j) * w3, p4 + j, w4), p5 + j, w5);
-            var c = Fma(Fma(Vector512.Load(p6 + j) * w6, p7 + j, w7), p8 + j, w8);
-            (a + b + c).Store(d + j);
+            var a = Fma(Fma(Vector512.LoadUnsafe(ref *(p0 + j)) * w0, p1 + j, w1), p2 + j, w2);
+            var b = Fma(Fma(Vector512.LoadUnsafe(ref *(p3 + j)) * w3, p4 + j, w4), p5 + j, w5);
+            var c = Fma(Fma(Vector512.LoadUnsafe(ref *(p6 + j)) * w6, p7 + j, w7), p8 + j, w8);
+            (a + b + c).StoreUnsafe(ref *(d + j));
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Taps9V256(float* s, int* off, float* w, float* d, int n)
     {
         float* p0 = s + off[0], p1 = s + off[1], p2 = s + off[2], p3 = s + off[3], p4 = s + off[4],
@@ -63,15 +61,14 @@ internal static unsafe class DepthwiseSweep
             w6 = Vector256.Create(w[6]), w7 = Vector256.Create(w[7]), w8 = Vector256.Create(w[8]);
         for (nint j = 0; j < n; j += 8)
         {
-            var a = Fma(Fma(Vector256.Load(p0 + j) * w0, p1 + j, w1), p2 + j, w2);
-            var b = Fma(Fma(Vector256.Load(p3 + j) * w3, p4 + j, w4), p5 + j, w5);
-            var c = Fma(Fma(Vector256.Load(p6 + j) * w6, p7 + j, w7), p8 + j, w8);
-            (a + b + c).Store(d + j);
+            var a = Fma(Fma(Vector256.LoadUnsafe(ref *(p0 + j)) * w0, p1 + j, w1), p2 + j, w2);
+            var b = Fma(Fma(Vector256.LoadUnsafe(ref *(p3 + j)) * w3, p4 + j, w4), p5 + j, w5);
+            var c = Fma(Fma(Vector256.LoadUnsafe(ref *(p6 + j)) * w6, p7 + j, w7), p8 + j, w8);
+            (a + b + c).StoreUnsafe(ref *(d + j));
         }
     }
 
     /// <summary>Any filter: four vectors per step share each tap's broadcast.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AnyV512(float* s, int* off, float* w, int taps, float* d, int n)
     {
         nint j = 0;
@@ -84,17 +81,16 @@ internal static unsafe class DepthwiseSweep
                 float* p = s + off[t] + j;
                 a0 = Fma(a0, p, wt); a1 = Fma(a1, p + 16, wt); a2 = Fma(a2, p + 32, wt); a3 = Fma(a3, p + 48, wt);
             }
-            a0.Store(d + j); a1.Store(d + j + 16); a2.Store(d + j + 32); a3.Store(d + j + 48);
+            a0.StoreUnsafe(ref *(d + j)); a1.StoreUnsafe(ref *(d + j + 16)); a2.StoreUnsafe(ref *(d + j + 32)); a3.StoreUnsafe(ref *(d + j + 48));
         }
         for (; j < n; j += 16)
         {
             Vector512<float> a0 = default;
             for (int t = 0; t < taps; t++) a0 = Fma(a0, s + off[t] + j, Vector512.Create(w[t]));
-            a0.Store(d + j);
+            a0.StoreUnsafe(ref *(d + j));
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AnyV256(float* s, int* off, float* w, int taps, float* d, int n)
     {
         nint j = 0;
@@ -107,17 +103,16 @@ internal static unsafe class DepthwiseSweep
                 float* p = s + off[t] + j;
                 a0 = Fma(a0, p, wt); a1 = Fma(a1, p + 8, wt); a2 = Fma(a2, p + 16, wt); a3 = Fma(a3, p + 24, wt);
             }
-            a0.Store(d + j); a1.Store(d + j + 8); a2.Store(d + j + 16); a3.Store(d + j + 24);
+            a0.StoreUnsafe(ref *(d + j)); a1.StoreUnsafe(ref *(d + j + 8)); a2.StoreUnsafe(ref *(d + j + 16)); a3.StoreUnsafe(ref *(d + j + 24));
         }
         for (; j < n; j += 8)
         {
             Vector256<float> a0 = default;
             for (int t = 0; t < taps; t++) a0 = Fma(a0, s + off[t] + j, Vector256.Create(w[t]));
-            a0.Store(d + j);
+            a0.StoreUnsafe(ref *(d + j));
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scalar(float* s, int* off, float* w, int taps, float* d, int n)
     {
         for (int j = 0; j < n; j++)

@@ -198,7 +198,7 @@ internal static unsafe class Im2Col
             }
             for (int h = 0; h < halves; h++)
             {
-                Vector512<int> vih = Vector512.Load(ihBase + 16 * h), viw = Vector512.Load(iwBase + 16 * h), vin = Vector512.Load(inside + 16 * h);
+                Vector512<int> vih = Vector512.LoadUnsafe(ref *(ihBase + 16 * h)), viw = Vector512.LoadUnsafe(ref *(iwBase + 16 * h)), vin = Vector512.LoadUnsafe(ref *(inside + 16 * h));
                 for (int kh = 0; kh < g.KH; kh++)
                     for (int kw = 0; kw < g.KW; kw++)
                     {
@@ -225,16 +225,15 @@ internal static unsafe class Im2Col
                 {
                     Vector512<float> v = mode[slot] switch
                     {
-                        1 => Vector512.Load(xc + first[slot]),
+                        1 => Vector512.LoadUnsafe(ref *(xc + first[slot])),
                         2 => Avx512F.MaskLoad(xc + first[slot], mask[slot], Vector512<float>.Zero),
                         // .NET has no 512-bit gather: two AVX2 gathers.
-                        3 => Vector512.Create(
-                            Avx2.GatherMaskVector256(Vector256<float>.Zero, xc, index[slot].GetLower(), mask[slot].GetLower(), 4),
-                            Avx2.GatherMaskVector256(Vector256<float>.Zero, xc, index[slot].GetUpper(), mask[slot].GetUpper(), 4)),
+                        3 => Avx2.GatherMaskVector256(Vector256<float>.Zero, xc, index[slot].GetLower(), mask[slot].GetLower(), 4).ToVector512Unsafe()
+                            .WithUpper(Avx2.GatherMaskVector256(Vector256<float>.Zero, xc, index[slot].GetUpper(), mask[slot].GetUpper(), 4)),
                         4 => EvenLanes(xc + first[slot], firstW[slot], g.IW, mask[slot]),
                         _ => Vector512<float>.Zero,
                     };
-                    v.Store(dst);
+                    v.StoreUnsafe(ref *dst);
                 }
             }
         }

@@ -19,7 +19,6 @@ internal static unsafe class Panel16KernelV512
     /// j &lt; <paramref name="cols"/> (1..16; fewer than 16 load and store under a lane mask). Activation: clamp to
     /// [lo, hi], or x &lt; 0 ? x * slope : x when <paramref name="leaky"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile(float* b, nint ldb, float* w, nint k, float* c, nint ldc, int cols, float* bias, bool accumulate, float lo, float hi, bool leaky, float slope)
     {
         Vector512<float> c0 = default;
@@ -42,7 +41,7 @@ internal static unsafe class Panel16KernelV512
         bool full = cols == 16;
         for (; k > 0; k--)
         {
-            Vector512<float> v = full ? Vector512.Load(b) : Avx512F.MaskLoad(b, mask, Vector512<float>.Zero);
+            Vector512<float> v = full ? Vector512.LoadUnsafe(ref *b) : Avx512F.MaskLoad(b, mask, Vector512<float>.Zero);
             c0 = Vector512.FusedMultiplyAdd(Vector512.Create(w[0]), v, c0);
             c1 = Vector512.FusedMultiplyAdd(Vector512.Create(w[1]), v, c1);
             c2 = Vector512.FusedMultiplyAdd(Vector512.Create(w[2]), v, c2);
@@ -86,7 +85,6 @@ internal static unsafe class Panel16KernelV512
     /// j &lt; <paramref name="cols"/> (1..16; fewer than 16 load and store under a lane mask). Activation: clamp to
     /// [lo, hi], or x &lt; 0 ? x * slope : x when <paramref name="leaky"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TileTaps(float* b, nint* off, float* w, nint k, float* c, nint ldc, int cols, float* bias, bool accumulate, float lo, float hi, bool leaky, float slope)
     {
         Vector512<float> c0 = default;
@@ -109,7 +107,7 @@ internal static unsafe class Panel16KernelV512
         bool full = cols == 16;
         for (nint* end = off + k; off < end; off++)
         {
-            Vector512<float> v = full ? Vector512.Load(b + *off) : Avx512F.MaskLoad(b + *off, mask, Vector512<float>.Zero);
+            Vector512<float> v = full ? Vector512.LoadUnsafe(ref *(b + *off)) : Avx512F.MaskLoad(b + *off, mask, Vector512<float>.Zero);
             c0 = Vector512.FusedMultiplyAdd(Vector512.Create(w[0]), v, c0);
             c1 = Vector512.FusedMultiplyAdd(Vector512.Create(w[1]), v, c1);
             c2 = Vector512.FusedMultiplyAdd(Vector512.Create(w[2]), v, c2);
@@ -151,10 +149,10 @@ internal static unsafe class Panel16KernelV512
     private static void Put(float* c, Vector512<float> v, float bias, bool accumulate, bool full, Vector512<float> mask, Vector512<float> vlo, Vector512<float> vhi, bool leaky, Vector512<float> vs)
     {
         v += Vector512.Create(bias);
-        if (accumulate) v += full ? Vector512.Load(c) : Avx512F.MaskLoad(c, mask, Vector512<float>.Zero);
+        if (accumulate) v += full ? Vector512.LoadUnsafe(ref *c) : Avx512F.MaskLoad(c, mask, Vector512<float>.Zero);
         // vmaxps/vminps with v second pass NaN through, as the scalar activation does.
         v = leaky ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * vs, v) : Avx512F.Min(vhi, Avx512F.Max(vlo, v));
-        if (full) v.Store(c);
+        if (full) v.StoreUnsafe(ref *c);
         else Avx512F.MaskStore(c, mask, v);
     }
 }

@@ -27,7 +27,6 @@ internal static unsafe class PointwiseKernelV512
     /// (V = 1 or 2 vectors); plain stores, no epilogue (the caller's transposing store adds bias and activation).
     /// <paramref name="pf"/>, when not null: one cache line from there on per k step is prefetched toward L2.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile<R, V>(float* x, nint ldx, float* w, nint k, float* c, nint ldc, float* pf) where R : struct, IRowCount where V : struct, IRowCount
     {
         Vector512<float> c0_0 = default, c0_1 = default;
@@ -46,8 +45,8 @@ internal static unsafe class PointwiseKernelV512
         Vector512<float> c13_0 = default, c13_1 = default;
         for (; k > 0; k--)
         {
-            Vector512<float> b0 = Vector512.Load(w);
-            Vector512<float> b1 = V.Count > 1 ? Vector512.Load(w + 16) : default;
+            Vector512<float> b0 = Vector512.LoadUnsafe(ref *w);
+            Vector512<float> b1 = V.Count > 1 ? Vector512.LoadUnsafe(ref *(w + 16)) : default;
             Vector512<float> t;
             t = Vector512.Create(x[0]); c0_0 = Vector512.FusedMultiplyAdd(t, b0, c0_0); if (V.Count > 1) c0_1 = Vector512.FusedMultiplyAdd(t, b1, c0_1);
             if (R.Count > 1) { t = Vector512.Create(x[1]); c1_0 = Vector512.FusedMultiplyAdd(t, b0, c1_0); if (V.Count > 1) c1_1 = Vector512.FusedMultiplyAdd(t, b1, c1_1); }
@@ -67,20 +66,20 @@ internal static unsafe class PointwiseKernelV512
             x += ldx;
             w += 32;
         }
-        c0_0.Store(c + 0 * ldc); if (V.Count > 1) c0_1.Store(c + 0 * ldc + 16);
-        if (R.Count > 1) { c1_0.Store(c + 1 * ldc); if (V.Count > 1) c1_1.Store(c + 1 * ldc + 16); }
-        if (R.Count > 2) { c2_0.Store(c + 2 * ldc); if (V.Count > 1) c2_1.Store(c + 2 * ldc + 16); }
-        if (R.Count > 3) { c3_0.Store(c + 3 * ldc); if (V.Count > 1) c3_1.Store(c + 3 * ldc + 16); }
-        if (R.Count > 4) { c4_0.Store(c + 4 * ldc); if (V.Count > 1) c4_1.Store(c + 4 * ldc + 16); }
-        if (R.Count > 5) { c5_0.Store(c + 5 * ldc); if (V.Count > 1) c5_1.Store(c + 5 * ldc + 16); }
-        if (R.Count > 6) { c6_0.Store(c + 6 * ldc); if (V.Count > 1) c6_1.Store(c + 6 * ldc + 16); }
-        if (R.Count > 7) { c7_0.Store(c + 7 * ldc); if (V.Count > 1) c7_1.Store(c + 7 * ldc + 16); }
-        if (R.Count > 8) { c8_0.Store(c + 8 * ldc); if (V.Count > 1) c8_1.Store(c + 8 * ldc + 16); }
-        if (R.Count > 9) { c9_0.Store(c + 9 * ldc); if (V.Count > 1) c9_1.Store(c + 9 * ldc + 16); }
-        if (R.Count > 10) { c10_0.Store(c + 10 * ldc); if (V.Count > 1) c10_1.Store(c + 10 * ldc + 16); }
-        if (R.Count > 11) { c11_0.Store(c + 11 * ldc); if (V.Count > 1) c11_1.Store(c + 11 * ldc + 16); }
-        if (R.Count > 12) { c12_0.Store(c + 12 * ldc); if (V.Count > 1) c12_1.Store(c + 12 * ldc + 16); }
-        if (R.Count > 13) { c13_0.Store(c + 13 * ldc); if (V.Count > 1) c13_1.Store(c + 13 * ldc + 16); }
+        c0_0.StoreUnsafe(ref *(c + 0 * ldc)); if (V.Count > 1) c0_1.StoreUnsafe(ref *(c + 0 * ldc + 16));
+        if (R.Count > 1) { c1_0.StoreUnsafe(ref *(c + 1 * ldc)); if (V.Count > 1) c1_1.StoreUnsafe(ref *(c + 1 * ldc + 16)); }
+        if (R.Count > 2) { c2_0.StoreUnsafe(ref *(c + 2 * ldc)); if (V.Count > 1) c2_1.StoreUnsafe(ref *(c + 2 * ldc + 16)); }
+        if (R.Count > 3) { c3_0.StoreUnsafe(ref *(c + 3 * ldc)); if (V.Count > 1) c3_1.StoreUnsafe(ref *(c + 3 * ldc + 16)); }
+        if (R.Count > 4) { c4_0.StoreUnsafe(ref *(c + 4 * ldc)); if (V.Count > 1) c4_1.StoreUnsafe(ref *(c + 4 * ldc + 16)); }
+        if (R.Count > 5) { c5_0.StoreUnsafe(ref *(c + 5 * ldc)); if (V.Count > 1) c5_1.StoreUnsafe(ref *(c + 5 * ldc + 16)); }
+        if (R.Count > 6) { c6_0.StoreUnsafe(ref *(c + 6 * ldc)); if (V.Count > 1) c6_1.StoreUnsafe(ref *(c + 6 * ldc + 16)); }
+        if (R.Count > 7) { c7_0.StoreUnsafe(ref *(c + 7 * ldc)); if (V.Count > 1) c7_1.StoreUnsafe(ref *(c + 7 * ldc + 16)); }
+        if (R.Count > 8) { c8_0.StoreUnsafe(ref *(c + 8 * ldc)); if (V.Count > 1) c8_1.StoreUnsafe(ref *(c + 8 * ldc + 16)); }
+        if (R.Count > 9) { c9_0.StoreUnsafe(ref *(c + 9 * ldc)); if (V.Count > 1) c9_1.StoreUnsafe(ref *(c + 9 * ldc + 16)); }
+        if (R.Count > 10) { c10_0.StoreUnsafe(ref *(c + 10 * ldc)); if (V.Count > 1) c10_1.StoreUnsafe(ref *(c + 10 * ldc + 16)); }
+        if (R.Count > 11) { c11_0.StoreUnsafe(ref *(c + 11 * ldc)); if (V.Count > 1) c11_1.StoreUnsafe(ref *(c + 11 * ldc + 16)); }
+        if (R.Count > 12) { c12_0.StoreUnsafe(ref *(c + 12 * ldc)); if (V.Count > 1) c12_1.StoreUnsafe(ref *(c + 12 * ldc + 16)); }
+        if (R.Count > 13) { c13_0.StoreUnsafe(ref *(c + 13 * ldc)); if (V.Count > 1) c13_1.StoreUnsafe(ref *(c + 13 * ldc + 16)); }
     }
 
     /// <summary>Runs <see cref="Tile{R, V}"/> for <paramref name="rows"/> (1..14) pixels and <paramref name="vectors"/> (1 or 2) channel vectors.</summary>
@@ -135,7 +134,6 @@ internal static unsafe class PointwiseKernelV512
     /// <paramref name="rows"/> (t holds 16) only reach lanes the masked stores skip. Activation: clamp to [lo, hi], or
     /// x &lt; 0 ? x * slope : x when <paramref name="leaky"/>; post activations are the caller's.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void StoreTransposed(float* t, int vectors, int rows, float* y, nint ldy, float* bias, bool accumulate, float lo, float hi, bool leaky, float slope)
     {
         Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(rows)).AsSingle();
@@ -150,22 +148,22 @@ internal static unsafe class PointwiseKernelV512
         Vector512<int> i8B = Vector512.Create(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
         for (int h = 0; h < vectors; h++, t += 16, y += 16 * ldy)
         {
-            Vector512<float> v0 = Vector512.Load(t + 0 * 32);
-            Vector512<float> v1 = Vector512.Load(t + 1 * 32);
-            Vector512<float> v2 = Vector512.Load(t + 2 * 32);
-            Vector512<float> v3 = Vector512.Load(t + 3 * 32);
-            Vector512<float> v4 = Vector512.Load(t + 4 * 32);
-            Vector512<float> v5 = Vector512.Load(t + 5 * 32);
-            Vector512<float> v6 = Vector512.Load(t + 6 * 32);
-            Vector512<float> v7 = Vector512.Load(t + 7 * 32);
-            Vector512<float> v8 = Vector512.Load(t + 8 * 32);
-            Vector512<float> v9 = Vector512.Load(t + 9 * 32);
-            Vector512<float> v10 = Vector512.Load(t + 10 * 32);
-            Vector512<float> v11 = Vector512.Load(t + 11 * 32);
-            Vector512<float> v12 = Vector512.Load(t + 12 * 32);
-            Vector512<float> v13 = Vector512.Load(t + 13 * 32);
-            Vector512<float> v14 = Vector512.Load(t + 14 * 32);
-            Vector512<float> v15 = Vector512.Load(t + 15 * 32);
+            Vector512<float> v0 = Vector512.LoadUnsafe(ref *(t + 0 * 32));
+            Vector512<float> v1 = Vector512.LoadUnsafe(ref *(t + 1 * 32));
+            Vector512<float> v2 = Vector512.LoadUnsafe(ref *(t + 2 * 32));
+            Vector512<float> v3 = Vector512.LoadUnsafe(ref *(t + 3 * 32));
+            Vector512<float> v4 = Vector512.LoadUnsafe(ref *(t + 4 * 32));
+            Vector512<float> v5 = Vector512.LoadUnsafe(ref *(t + 5 * 32));
+            Vector512<float> v6 = Vector512.LoadUnsafe(ref *(t + 6 * 32));
+            Vector512<float> v7 = Vector512.LoadUnsafe(ref *(t + 7 * 32));
+            Vector512<float> v8 = Vector512.LoadUnsafe(ref *(t + 8 * 32));
+            Vector512<float> v9 = Vector512.LoadUnsafe(ref *(t + 9 * 32));
+            Vector512<float> v10 = Vector512.LoadUnsafe(ref *(t + 10 * 32));
+            Vector512<float> v11 = Vector512.LoadUnsafe(ref *(t + 11 * 32));
+            Vector512<float> v12 = Vector512.LoadUnsafe(ref *(t + 12 * 32));
+            Vector512<float> v13 = Vector512.LoadUnsafe(ref *(t + 13 * 32));
+            Vector512<float> v14 = Vector512.LoadUnsafe(ref *(t + 14 * 32));
+            Vector512<float> v15 = Vector512.LoadUnsafe(ref *(t + 15 * 32));
             Vector512<float> x, z;
             x = v0; z = v1; v0 = Avx512F.PermuteVar16x32x2(x, i1A, z); v1 = Avx512F.PermuteVar16x32x2(x, i1B, z);
             x = v2; z = v3; v2 = Avx512F.PermuteVar16x32x2(x, i1A, z); v3 = Avx512F.PermuteVar16x32x2(x, i1B, z);

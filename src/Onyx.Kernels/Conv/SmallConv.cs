@@ -303,8 +303,8 @@ internal readonly unsafe struct DirectPlanes
             Vector512<float> m0 = Vector512.LessThan(i0.AsUInt32(), limit).AsSingle(), m1 = Vector512.LessThan(i1.AsUInt32(), limit).AsSingle();
             Vector512<float> lo = Avx512F.MaskLoad(src + c0, m0, Vector512<float>.Zero);
             Vector512<float> hi = Avx512F.MaskLoad(src + c0 + 16, m1, Vector512<float>.Zero);
-            Avx512F.PermuteVar16x32x2(lo, even, hi).Store(dst + j);
-            Avx512F.PermuteVar16x32x2(lo, odd, hi).Store(dst + width + j);
+            Avx512F.PermuteVar16x32x2(lo, even, hi).StoreUnsafe(ref *(dst + j));
+            Avx512F.PermuteVar16x32x2(lo, odd, hi).StoreUnsafe(ref *(dst + width + j));
         }
     }
 }

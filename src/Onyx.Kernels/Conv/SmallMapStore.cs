@@ -65,7 +65,6 @@ internal static unsafe class SmallMapStore
     /// y rows, the last block of positions under a lane mask. Needs channels % 16 == 0. Layouts as in the block
     /// <see cref="Scalar(float*, nint, int, int, float*, nint, float*, in GemmEpilogue, bool)"/>.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Vector(float* ct, nint ldct, int positions, int channels, float* y, nint ldy, float* bias, in GemmEpilogue act, bool accumulate)
     {
         bool leaky = act.Activation == FusedActivation.LeakyRelu, post = act.HasPost;
@@ -86,7 +85,7 @@ internal static unsafe class SmallMapStore
             {
                 // Rows past the last position read as zero (ct holds exactly positions rows).
                 for (int i = 0; i < 16; i++)
-                    r[i] = i < rows ? Vector512.Load(ct + (nint)(p0 + i) * ldct + m0) : Vector512<float>.Zero;
+                    r[i] = i < rows ? Vector512.LoadUnsafe(ref *(ct + (nint)(p0 + i) * ldct + m0)) : Vector512<float>.Zero;
                 Stage(r, 1, i1A, i1B);
                 Stage(r, 2, i2A, i2B);
                 Stage(r, 4, i4A, i4B);
@@ -100,7 +99,7 @@ internal static unsafe class SmallMapStore
                     // vmaxps/vminps with v second pass NaN through, as the scalar activation does.
                     v = leaky ? Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), v * va, v) : Avx512F.Min(vhi, Avx512F.Max(vlo, v));
                     if (post) v = Activations.Post(v, act);
-                    if (rows == 16) v.Store(yr);
+                    if (rows == 16) v.StoreUnsafe(ref *yr);
                     else Avx512F.MaskStore(yr, mask, v);
                 }
             }

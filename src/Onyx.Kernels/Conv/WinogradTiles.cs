@@ -21,7 +21,6 @@ internal static unsafe class WinogradTiles
     /// The 36 transformed values of one 6x6 tile for 16 channels: d[i][j] = src[(i*rowStride + j)*16 ..],
     /// result point (i, j) to dst[(i*6 + j)*pointStride ..].
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Input(float* src, nint rowStride, float* dst, nint pointStride, Vector512<float>* tmp)
     {
         var four = Vector512.Create(4f);
@@ -30,8 +29,8 @@ internal static unsafe class WinogradTiles
         for (int j = 0; j < 6; j++)
         {
             float* s = src + j * 16;
-            Vector512<float> d0 = Vector512.Load(s), d1 = Vector512.Load(s + rowStride * 16), d2 = Vector512.Load(s + rowStride * 32);
-            Vector512<float> d3 = Vector512.Load(s + rowStride * 48), d4 = Vector512.Load(s + rowStride * 64), d5 = Vector512.Load(s + rowStride * 80);
+            Vector512<float> d0 = Vector512.LoadUnsafe(ref *s), d1 = Vector512.LoadUnsafe(ref *(s + rowStride * 16)), d2 = Vector512.LoadUnsafe(ref *(s + rowStride * 32));
+            Vector512<float> d3 = Vector512.LoadUnsafe(ref *(s + rowStride * 48)), d4 = Vector512.LoadUnsafe(ref *(s + rowStride * 64)), d5 = Vector512.LoadUnsafe(ref *(s + rowStride * 80));
             Transform6(d0, d1, d2, d3, d4, d5, four, five, two, out tmp[j], out tmp[6 + j], out tmp[12 + j], out tmp[18 + j], out tmp[24 + j], out tmp[30 + j]);
         }
         for (int i = 0; i < 6; i++)
@@ -39,12 +38,12 @@ internal static unsafe class WinogradTiles
             Vector512<float>* t = tmp + i * 6;
             float* o = dst + i * 6 * pointStride;
             Transform6(t[0], t[1], t[2], t[3], t[4], t[5], four, five, two, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5);
-            w0.Store(o);
-            w1.Store(o + pointStride);
-            w2.Store(o + 2 * pointStride);
-            w3.Store(o + 3 * pointStride);
-            w4.Store(o + 4 * pointStride);
-            w5.Store(o + 5 * pointStride);
+            w0.StoreUnsafe(ref *o);
+            w1.StoreUnsafe(ref *(o + pointStride));
+            w2.StoreUnsafe(ref *(o + 2 * pointStride));
+            w3.StoreUnsafe(ref *(o + 3 * pointStride));
+            w4.StoreUnsafe(ref *(o + 4 * pointStride));
+            w5.StoreUnsafe(ref *(o + 5 * pointStride));
         }
     }
 
@@ -67,7 +66,7 @@ internal static unsafe class WinogradTiles
     /// The 4x4 outputs of one tile for 16 channels from its 36 products (point (i, j) at src[(i*6 + j)*pointStride ..]),
     /// plus <paramref name="bias"/>: out[(r*4 + c)*16 ..] = pixel (r, c), channels along the lanes.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Output(float* src, nint pointStride, Vector512<float> bias, float* dst, Vector512<float>* tmp)
     {
         var two = Vector512.Create(2f);
@@ -77,7 +76,7 @@ internal static unsafe class WinogradTiles
         {
             float* s = src + j * pointStride;
             nint row = 6 * pointStride;
-            Inverse6(Vector512.Load(s), Vector512.Load(s + row), Vector512.Load(s + 2 * row), Vector512.Load(s + 3 * row), Vector512.Load(s + 4 * row), Vector512.Load(s + 5 * row),
+            Inverse6(Vector512.LoadUnsafe(ref *s), Vector512.LoadUnsafe(ref *(s + row)), Vector512.LoadUnsafe(ref *(s + 2 * row)), Vector512.LoadUnsafe(ref *(s + 3 * row)), Vector512.LoadUnsafe(ref *(s + 4 * row)), Vector512.LoadUnsafe(ref *(s + 5 * row)),
                 two, four, eight, out tmp[j], out tmp[6 + j], out tmp[12 + j], out tmp[18 + j]);
         }
         for (int r = 0; r < 4; r++)
@@ -85,10 +84,10 @@ internal static unsafe class WinogradTiles
             Vector512<float>* t = tmp + r * 6;
             float* o = dst + r * 64;
             Inverse6(t[0], t[1], t[2], t[3], t[4], t[5], two, four, eight, out var o0, out var o1, out var o2, out var o3);
-            (o0 + bias).Store(o);
-            (o1 + bias).Store(o + 16);
-            (o2 + bias).Store(o + 32);
-            (o3 + bias).Store(o + 48);
+            (o0 + bias).StoreUnsafe(ref *o);
+            (o1 + bias).StoreUnsafe(ref *(o + 16));
+            (o2 + bias).StoreUnsafe(ref *(o + 32));
+            (o3 + bias).StoreUnsafe(ref *(o + 48));
         }
     }
 
@@ -109,13 +108,12 @@ internal static unsafe class WinogradTiles
     /// dst row l = src column l for a 16 x 16 block: src rows at src + r*srcStride, dst rows at dst + l*dstStride
     /// (unpack, 128-bit-lane shuffle, then two 128-bit-block shuffle stages).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Transpose16(float* src, nint srcStride, float* dst, nint dstStride)
     {
-        Vector512<float> r0 = Vector512.Load(src), r1 = Vector512.Load(src + srcStride), r2 = Vector512.Load(src + 2 * srcStride), r3 = Vector512.Load(src + 3 * srcStride);
-        Vector512<float> r4 = Vector512.Load(src + 4 * srcStride), r5 = Vector512.Load(src + 5 * srcStride), r6 = Vector512.Load(src + 6 * srcStride), r7 = Vector512.Load(src + 7 * srcStride);
-        Vector512<float> r8 = Vector512.Load(src + 8 * srcStride), r9 = Vector512.Load(src + 9 * srcStride), r10 = Vector512.Load(src + 10 * srcStride), r11 = Vector512.Load(src + 11 * srcStride);
-        Vector512<float> r12 = Vector512.Load(src + 12 * srcStride), r13 = Vector512.Load(src + 13 * srcStride), r14 = Vector512.Load(src + 14 * srcStride), r15 = Vector512.Load(src + 15 * srcStride);
+        Vector512<float> r0 = Vector512.LoadUnsafe(ref *src), r1 = Vector512.LoadUnsafe(ref *(src + srcStride)), r2 = Vector512.LoadUnsafe(ref *(src + 2 * srcStride)), r3 = Vector512.LoadUnsafe(ref *(src + 3 * srcStride));
+        Vector512<float> r4 = Vector512.LoadUnsafe(ref *(src + 4 * srcStride)), r5 = Vector512.LoadUnsafe(ref *(src + 5 * srcStride)), r6 = Vector512.LoadUnsafe(ref *(src + 6 * srcStride)), r7 = Vector512.LoadUnsafe(ref *(src + 7 * srcStride));
+        Vector512<float> r8 = Vector512.LoadUnsafe(ref *(src + 8 * srcStride)), r9 = Vector512.LoadUnsafe(ref *(src + 9 * srcStride)), r10 = Vector512.LoadUnsafe(ref *(src + 10 * srcStride)), r11 = Vector512.LoadUnsafe(ref *(src + 11 * srcStride));
+        Vector512<float> r12 = Vector512.LoadUnsafe(ref *(src + 12 * srcStride)), r13 = Vector512.LoadUnsafe(ref *(src + 13 * srcStride)), r14 = Vector512.LoadUnsafe(ref *(src + 14 * srcStride)), r15 = Vector512.LoadUnsafe(ref *(src + 15 * srcStride));
 
         Vector512<float> t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1), t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
         Vector512<float> t4 = Avx512F.UnpackLow(r4, r5), t5 = Avx512F.UnpackHigh(r4, r5), t6 = Avx512F.UnpackLow(r6, r7), t7 = Avx512F.UnpackHigh(r6, r7);
@@ -132,22 +130,22 @@ internal static unsafe class WinogradTiles
         t8 = Avx512F.Shuffle4x128(r8, r12, 0x88); t9 = Avx512F.Shuffle4x128(r9, r13, 0x88); t10 = Avx512F.Shuffle4x128(r10, r14, 0x88); t11 = Avx512F.Shuffle4x128(r11, r15, 0x88);
         t12 = Avx512F.Shuffle4x128(r8, r12, 0xDD); t13 = Avx512F.Shuffle4x128(r9, r13, 0xDD); t14 = Avx512F.Shuffle4x128(r10, r14, 0xDD); t15 = Avx512F.Shuffle4x128(r11, r15, 0xDD);
 
-        Avx512F.Shuffle4x128(t0, t8, 0x88).Store(dst);
-        Avx512F.Shuffle4x128(t1, t9, 0x88).Store(dst + dstStride);
-        Avx512F.Shuffle4x128(t2, t10, 0x88).Store(dst + 2 * dstStride);
-        Avx512F.Shuffle4x128(t3, t11, 0x88).Store(dst + 3 * dstStride);
-        Avx512F.Shuffle4x128(t4, t12, 0x88).Store(dst + 4 * dstStride);
-        Avx512F.Shuffle4x128(t5, t13, 0x88).Store(dst + 5 * dstStride);
-        Avx512F.Shuffle4x128(t6, t14, 0x88).Store(dst + 6 * dstStride);
-        Avx512F.Shuffle4x128(t7, t15, 0x88).Store(dst + 7 * dstStride);
-        Avx512F.Shuffle4x128(t0, t8, 0xDD).Store(dst + 8 * dstStride);
-        Avx512F.Shuffle4x128(t1, t9, 0xDD).Store(dst + 9 * dstStride);
-        Avx512F.Shuffle4x128(t2, t10, 0xDD).Store(dst + 10 * dstStride);
-        Avx512F.Shuffle4x128(t3, t11, 0xDD).Store(dst + 11 * dstStride);
-        Avx512F.Shuffle4x128(t4, t12, 0xDD).Store(dst + 12 * dstStride);
-        Avx512F.Shuffle4x128(t5, t13, 0xDD).Store(dst + 13 * dstStride);
-        Avx512F.Shuffle4x128(t6, t14, 0xDD).Store(dst + 14 * dstStride);
-        Avx512F.Shuffle4x128(t7, t15, 0xDD).Store(dst + 15 * dstStride);
+        Avx512F.Shuffle4x128(t0, t8, 0x88).StoreUnsafe(ref *dst);
+        Avx512F.Shuffle4x128(t1, t9, 0x88).StoreUnsafe(ref *(dst + dstStride));
+        Avx512F.Shuffle4x128(t2, t10, 0x88).StoreUnsafe(ref *(dst + 2 * dstStride));
+        Avx512F.Shuffle4x128(t3, t11, 0x88).StoreUnsafe(ref *(dst + 3 * dstStride));
+        Avx512F.Shuffle4x128(t4, t12, 0x88).StoreUnsafe(ref *(dst + 4 * dstStride));
+        Avx512F.Shuffle4x128(t5, t13, 0x88).StoreUnsafe(ref *(dst + 5 * dstStride));
+        Avx512F.Shuffle4x128(t6, t14, 0x88).StoreUnsafe(ref *(dst + 6 * dstStride));
+        Avx512F.Shuffle4x128(t7, t15, 0x88).StoreUnsafe(ref *(dst + 7 * dstStride));
+        Avx512F.Shuffle4x128(t0, t8, 0xDD).StoreUnsafe(ref *(dst + 8 * dstStride));
+        Avx512F.Shuffle4x128(t1, t9, 0xDD).StoreUnsafe(ref *(dst + 9 * dstStride));
+        Avx512F.Shuffle4x128(t2, t10, 0xDD).StoreUnsafe(ref *(dst + 10 * dstStride));
+        Avx512F.Shuffle4x128(t3, t11, 0xDD).StoreUnsafe(ref *(dst + 11 * dstStride));
+        Avx512F.Shuffle4x128(t4, t12, 0xDD).StoreUnsafe(ref *(dst + 12 * dstStride));
+        Avx512F.Shuffle4x128(t5, t13, 0xDD).StoreUnsafe(ref *(dst + 13 * dstStride));
+        Avx512F.Shuffle4x128(t6, t14, 0xDD).StoreUnsafe(ref *(dst + 14 * dstStride));
+        Avx512F.Shuffle4x128(t7, t15, 0xDD).StoreUnsafe(ref *(dst + 15 * dstStride));
     }
 
     /// <summary>

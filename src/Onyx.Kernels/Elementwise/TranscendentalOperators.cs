@@ -27,6 +27,7 @@ public readonly struct TanhOperator : IUnaryOperator<float>, IUnaryOperator<doub
 
     public double Invoke(double x) => Math.Tanh(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x)
     {
         Vector256<float> ax = Vector256.Abs(x), x2 = x * x;
@@ -36,6 +37,7 @@ public readonly struct TanhOperator : IUnaryOperator<float>, IUnaryOperator<doub
         return Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(0.25f)), small, big);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> x)
     {
         Vector512<float> ax = Vector512.Abs(x), x2 = x * x;
@@ -74,6 +76,7 @@ public readonly struct ErfFastOperator : IUnaryOperator<float>, IUnaryOperator<d
 
     public double Invoke(double x) => Erf.Of(x);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Invoke(Vector256<float> x)
     {
         Vector256<float> ax = Vector256.Abs(x), x2 = x * x;
@@ -85,6 +88,7 @@ public readonly struct ErfFastOperator : IUnaryOperator<float>, IUnaryOperator<d
         return Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(0.5f)), small, big);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> Invoke(Vector512<float> x)
     {
         Vector512<float> ax = Vector512.Abs(x), x2 = x * x;

@@ -53,6 +53,7 @@ public static unsafe class Activations
     }
 
     /// <summary>The post activation (and affine) of one vector, for stores that hold the vector in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Post(Vector512<float> v, in GemmEpilogue act)
     {
         v = act.Activation switch
@@ -70,6 +71,7 @@ public static unsafe class Activations
     }
 
     /// <summary>The post activation (and affine) of one Vector256.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Post(Vector256<float> v, in GemmEpilogue act)
     {
         v = act.Activation switch
@@ -118,9 +120,9 @@ public static unsafe class Activations
                 int j = 0;
                 for (; j <= cols - 16; j += 16)
                 {
-                    var v = op.Invoke(Vector512.Load(p + j));
+                    var v = op.Invoke(Vector512.LoadUnsafe(ref *(p + j)));
                     if (affine) v = Vector512.FusedMultiplyAdd(v, vs, vt);
-                    v.Store(p + j);
+                    v.StoreUnsafe(ref *(p + j));
                 }
                 if (j < cols)
                 {
@@ -140,9 +142,9 @@ public static unsafe class Activations
             if (v256)
                 for (; j <= cols - 8; j += 8)
                 {
-                    var v = op.Invoke(Vector256.Load(p + j));
+                    var v = op.Invoke(Vector256.LoadUnsafe(ref *(p + j)));
                     if (affine) v = Vector256.FusedMultiplyAdd(v, ws, wt);
-                    v.Store(p + j);
+                    v.StoreUnsafe(ref *(p + j));
                 }
             for (; j < cols; j++)
             {

@@ -385,10 +385,10 @@ internal static unsafe class GemmDriver
                         for (int r = 0; r < MR; r += 4)
                         {
                             float* s = a + (rowBase + r) * lda + p0 + k0;
-                            Vector512<float> x0 = r < rows ? Vector512.Load(s) : default;
-                            Vector512<float> x1 = r + 1 < rows ? Vector512.Load(s + lda) : default;
-                            Vector512<float> x2 = r + 2 < rows ? Vector512.Load(s + 2 * lda) : default;
-                            Vector512<float> x3 = r + 3 < rows ? Vector512.Load(s + 3 * lda) : default;
+                            Vector512<float> x0 = r < rows ? Vector512.LoadUnsafe(ref *s) : default;
+                            Vector512<float> x1 = r + 1 < rows ? Vector512.LoadUnsafe(ref *(s + lda)) : default;
+                            Vector512<float> x2 = r + 2 < rows ? Vector512.LoadUnsafe(ref *(s + 2 * lda)) : default;
+                            Vector512<float> x3 = r + 3 < rows ? Vector512.LoadUnsafe(ref *(s + 3 * lda)) : default;
                             Vector512<float> t0 = Avx512F.UnpackLow(x0, x1), t1 = Avx512F.UnpackLow(x2, x3);
                             Vector512<float> t2 = Avx512F.UnpackHigh(x0, x1), t3 = Avx512F.UnpackHigh(x2, x3);
                             // Lane l of u_j holds rows r..r+3 at k = k0 + 4l + j.
@@ -448,10 +448,10 @@ internal static unsafe class GemmDriver
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreLanes(float* o, int mr, Vector512<float> u0, Vector512<float> u1, Vector512<float> u2, Vector512<float> u3, [ConstantExpected(Max = (byte)3)] byte lane)
     {
-        Avx512F.ExtractVector128(u0, lane).Store(o);
-        Avx512F.ExtractVector128(u1, lane).Store(o + mr);
-        Avx512F.ExtractVector128(u2, lane).Store(o + 2 * mr);
-        Avx512F.ExtractVector128(u3, lane).Store(o + 3 * mr);
+        Avx512F.ExtractVector128(u0, lane).StoreUnsafe(ref *o);
+        Avx512F.ExtractVector128(u1, lane).StoreUnsafe(ref *(o + mr));
+        Avx512F.ExtractVector128(u2, lane).StoreUnsafe(ref *(o + 2 * mr));
+        Avx512F.ExtractVector128(u3, lane).StoreUnsafe(ref *(o + 3 * mr));
     }
 
     /// <summary>

@@ -16,7 +16,6 @@ internal static unsafe class GemmIndirectKernelV256
     /// 16 neighbouring output columns in the padded input planes). Columns past <paramref name="cols"/> are
     /// computed from whatever lies there and never stored. Rows = <typeparamref name="R"/> (1..6).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Kernel6x16<R>(float* a, float* b, nint* off, float* c, nint ldc, nint kc, int cols, int flags, float* biasRow, float lo, float hi, float slope) where R : struct, IRowCount
     {
         Vector256<float> c0_0 = default; Vector256<float> c0_1 = default;
@@ -30,8 +29,8 @@ internal static unsafe class GemmIndirectKernelV256
         {
             float* p0 = b + off[k], p1 = b + off[k + 1];
             {
-                Vector256<float> b0 = Vector256.Load(p0 + 0);
-                Vector256<float> b1 = Vector256.Load(p0 + 8);
+                Vector256<float> b0 = Vector256.LoadUnsafe(ref *(p0 + 0));
+                Vector256<float> b1 = Vector256.LoadUnsafe(ref *(p0 + 8));
                 Vector256<float> t;
                 t = Vector256.Create(a[0]); c0_0 = Vector256.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(t, b1, c0_1);
                 if (R.Count > 1) { t = Vector256.Create(a[1]); c1_0 = Vector256.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(t, b1, c1_1); }
@@ -41,8 +40,8 @@ internal static unsafe class GemmIndirectKernelV256
                 if (R.Count > 5) { t = Vector256.Create(a[5]); c5_0 = Vector256.FusedMultiplyAdd(t, b0, c5_0); c5_1 = Vector256.FusedMultiplyAdd(t, b1, c5_1); }
             }
             {
-                Vector256<float> b0 = Vector256.Load(p1 + 0);
-                Vector256<float> b1 = Vector256.Load(p1 + 8);
+                Vector256<float> b0 = Vector256.LoadUnsafe(ref *(p1 + 0));
+                Vector256<float> b1 = Vector256.LoadUnsafe(ref *(p1 + 8));
                 Vector256<float> t;
                 t = Vector256.Create(a[6]); c0_0 = Vector256.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(t, b1, c0_1);
                 if (R.Count > 1) { t = Vector256.Create(a[7]); c1_0 = Vector256.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(t, b1, c1_1); }
@@ -56,8 +55,8 @@ internal static unsafe class GemmIndirectKernelV256
         if (k < kc)
         {
             float* p0 = b + off[k];
-            Vector256<float> b0 = Vector256.Load(p0 + 0);
-            Vector256<float> b1 = Vector256.Load(p0 + 8);
+            Vector256<float> b0 = Vector256.LoadUnsafe(ref *(p0 + 0));
+            Vector256<float> b1 = Vector256.LoadUnsafe(ref *(p0 + 8));
             Vector256<float> t;
             t = Vector256.Create(a[0]); c0_0 = Vector256.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(t, b1, c0_1);
             if (R.Count > 1) { t = Vector256.Create(a[1]); c1_0 = Vector256.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(t, b1, c1_1); }
@@ -81,13 +80,13 @@ internal static unsafe class GemmIndirectKernelV256
     {
         if ((flags & GemmFlags.Accumulate) != 0)
         {
-            if (cols == 16) { x0 += Vector256.Load(c); x1 += Vector256.Load(c + 8); }
+            if (cols == 16) { x0 += Vector256.LoadUnsafe(ref *c); x1 += Vector256.LoadUnsafe(ref *(c + 8)); }
             else { x0 += Avx.MaskLoad(c, m0); x1 += Avx.MaskLoad(c + 8, m1); }
         }
         if ((flags & GemmFlags.BiasRow) != 0) { Vector256<float> br = Vector256.Create(biasRow[r]); x0 += br; x1 += br; }
         if ((flags & GemmFlags.Clamp) != 0) { x0 = Vector256.Min(Vector256.Max(x0, vlo), vhi); x1 = Vector256.Min(Vector256.Max(x1, vlo), vhi); }
         if ((flags & GemmFlags.Leaky) != 0) { x0 = Vector256.ConditionalSelect(Vector256.LessThan(x0, Vector256<float>.Zero), x0 * vs, x0); x1 = Vector256.ConditionalSelect(Vector256.LessThan(x1, Vector256<float>.Zero), x1 * vs, x1); }
-        if (cols == 16) { x0.Store(c); x1.Store(c + 8); }
+        if (cols == 16) { x0.StoreUnsafe(ref *c); x1.StoreUnsafe(ref *(c + 8)); }
         else { Avx.MaskStore(c, m0, x0); Avx.MaskStore(c + 8, m1, x1); }
     }
 }

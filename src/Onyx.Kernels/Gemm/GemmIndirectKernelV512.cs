@@ -16,7 +16,6 @@ internal static unsafe class GemmIndirectKernelV512
     /// 32 neighbouring output columns in the padded input planes). Columns past <paramref name="cols"/> are
     /// computed from whatever lies there and never stored. Rows = <typeparamref name="R"/> (1..12).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Kernel12x32<R>(float* a, float* b, nint* off, float* c, nint ldc, nint kc, int cols, int flags, float* biasRow, float lo, float hi, float slope) where R : struct, IRowCount
     {
         Vector512<float> c0_0 = default; Vector512<float> c0_1 = default;
@@ -36,8 +35,8 @@ internal static unsafe class GemmIndirectKernelV512
         {
             float* p0 = b + off[k], p1 = b + off[k + 1];
             {
-                Vector512<float> b0 = Vector512.Load(p0 + 0);
-                Vector512<float> b1 = Vector512.Load(p0 + 16);
+                Vector512<float> b0 = Vector512.LoadUnsafe(ref *(p0 + 0));
+                Vector512<float> b1 = Vector512.LoadUnsafe(ref *(p0 + 16));
                 Vector512<float> t;
                 t = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(t, b1, c0_1);
                 if (R.Count > 1) { t = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(t, b1, c1_1); }
@@ -53,8 +52,8 @@ internal static unsafe class GemmIndirectKernelV512
                 if (R.Count > 11) { t = Vector512.Create(a[11]); c11_0 = Vector512.FusedMultiplyAdd(t, b0, c11_0); c11_1 = Vector512.FusedMultiplyAdd(t, b1, c11_1); }
             }
             {
-                Vector512<float> b0 = Vector512.Load(p1 + 0);
-                Vector512<float> b1 = Vector512.Load(p1 + 16);
+                Vector512<float> b0 = Vector512.LoadUnsafe(ref *(p1 + 0));
+                Vector512<float> b1 = Vector512.LoadUnsafe(ref *(p1 + 16));
                 Vector512<float> t;
                 t = Vector512.Create(a[12]); c0_0 = Vector512.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(t, b1, c0_1);
                 if (R.Count > 1) { t = Vector512.Create(a[13]); c1_0 = Vector512.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(t, b1, c1_1); }
@@ -74,8 +73,8 @@ internal static unsafe class GemmIndirectKernelV512
         if (k < kc)
         {
             float* p0 = b + off[k];
-            Vector512<float> b0 = Vector512.Load(p0 + 0);
-            Vector512<float> b1 = Vector512.Load(p0 + 16);
+            Vector512<float> b0 = Vector512.LoadUnsafe(ref *(p0 + 0));
+            Vector512<float> b1 = Vector512.LoadUnsafe(ref *(p0 + 16));
             Vector512<float> t;
             t = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(t, b1, c0_1);
             if (R.Count > 1) { t = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(t, b1, c1_1); }
@@ -111,13 +110,13 @@ internal static unsafe class GemmIndirectKernelV512
     {
         if ((flags & GemmFlags.Accumulate) != 0)
         {
-            if (cols == 32) { x0 += Vector512.Load(c); x1 += Vector512.Load(c + 16); }
+            if (cols == 32) { x0 += Vector512.LoadUnsafe(ref *c); x1 += Vector512.LoadUnsafe(ref *(c + 16)); }
             else { x0 += Avx512F.MaskLoad(c, m0, Vector512<float>.Zero); x1 += Avx512F.MaskLoad(c + 16, m1, Vector512<float>.Zero); }
         }
         if ((flags & GemmFlags.BiasRow) != 0) { Vector512<float> br = Vector512.Create(biasRow[r]); x0 += br; x1 += br; }
         if ((flags & GemmFlags.Clamp) != 0) { x0 = Vector512.Min(Vector512.Max(x0, vlo), vhi); x1 = Vector512.Min(Vector512.Max(x1, vlo), vhi); }
         if ((flags & GemmFlags.Leaky) != 0) { x0 = Vector512.ConditionalSelect(Vector512.LessThan(x0, Vector512<float>.Zero), x0 * vs, x0); x1 = Vector512.ConditionalSelect(Vector512.LessThan(x1, Vector512<float>.Zero), x1 * vs, x1); }
-        if (cols == 32) { x0.Store(c); x1.Store(c + 16); }
+        if (cols == 32) { x0.StoreUnsafe(ref *c); x1.StoreUnsafe(ref *(c + 16)); }
         else { Avx512F.MaskStore(c, m0, x0); Avx512F.MaskStore(c + 16, m1, x1); }
     }
 }

@@ -13,7 +13,6 @@ internal static unsafe class GemmKernelV256
 
     /// <summary>6x16 micro-kernel: C[rows x 16] (op)= alpha * A-panel * B-strip, epilogue on request. Rows = <typeparamref name="R"/> (1..6).
     /// B step k is the 16 floats at b + k*ldb: ldb = 16 for a packed strip, the row length when B is read in place (1x1 conv input).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Kernel6x16<R>(float* a, float* b, nint ldb, float* c, nint ldc, nint kc, float alpha, int flags, float* biasRow, float* biasCol, float lo, float hi, float slope) where R : struct, IRowCount
     {
         Vector256<float> c0_0 = default; Vector256<float> c0_1 = default;
@@ -35,8 +34,8 @@ internal static unsafe class GemmKernelV256
         for (; k + 1 < kc; k += 2)
         {
             {
-                Vector256<float> b0 = Vector256.Load(b + 0);
-                Vector256<float> b1 = Vector256.Load(b + 8);
+                Vector256<float> b0 = Vector256.LoadUnsafe(ref *(b + 0));
+                Vector256<float> b1 = Vector256.LoadUnsafe(ref *(b + 8));
                 Vector256<float> t;
                 t = Vector256.Create(a[0]); c0_0 = Vector256.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(t, b1, c0_1);
                 if (R.Count > 1) { t = Vector256.Create(a[1]); c1_0 = Vector256.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(t, b1, c1_1); }
@@ -46,8 +45,8 @@ internal static unsafe class GemmKernelV256
                 if (R.Count > 5) { t = Vector256.Create(a[5]); c5_0 = Vector256.FusedMultiplyAdd(t, b0, c5_0); c5_1 = Vector256.FusedMultiplyAdd(t, b1, c5_1); }
             }
             {
-                Vector256<float> b0 = Vector256.Load(b + ldb + 0);
-                Vector256<float> b1 = Vector256.Load(b + ldb + 8);
+                Vector256<float> b0 = Vector256.LoadUnsafe(ref *(b + ldb + 0));
+                Vector256<float> b1 = Vector256.LoadUnsafe(ref *(b + ldb + 8));
                 Vector256<float> t;
                 if (R.Count == 1) { t = Vector256.Create(a[6]); c1_0 = Vector256.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(t, b1, c1_1); } else { t = Vector256.Create(a[6]); c0_0 = Vector256.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(t, b1, c0_1); }
                 if (R.Count > 1) { t = Vector256.Create(a[7]); c1_0 = Vector256.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(t, b1, c1_1); }
@@ -61,8 +60,8 @@ internal static unsafe class GemmKernelV256
         }
         if (k < kc)
         {
-            Vector256<float> b0 = Vector256.Load(b + 0);
-            Vector256<float> b1 = Vector256.Load(b + 8);
+            Vector256<float> b0 = Vector256.LoadUnsafe(ref *(b + 0));
+            Vector256<float> b1 = Vector256.LoadUnsafe(ref *(b + 8));
             Vector256<float> t;
             t = Vector256.Create(a[0]); c0_0 = Vector256.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector256.FusedMultiplyAdd(t, b1, c0_1);
             if (R.Count > 1) { t = Vector256.Create(a[1]); c1_0 = Vector256.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector256.FusedMultiplyAdd(t, b1, c1_1); }
@@ -74,7 +73,7 @@ internal static unsafe class GemmKernelV256
         if (R.Count == 1) { c0_0 += c1_0; c0_1 += c1_1; }
         Vector256<float> va = Vector256.Create(alpha), vlo = Vector256.Create(lo), vhi = Vector256.Create(hi), vs = Vector256.Create(slope);
         Vector256<float> bc0 = default; Vector256<float> bc1 = default;
-        if ((flags & GemmFlags.BiasCol) != 0) { bc0 = Vector256.Load(biasCol + 0); bc1 = Vector256.Load(biasCol + 8); }
+        if ((flags & GemmFlags.BiasCol) != 0) { bc0 = Vector256.LoadUnsafe(ref *(biasCol + 0)); bc1 = Vector256.LoadUnsafe(ref *(biasCol + 8)); }
         Store2(c + 0 * ldc, c0_0, c0_1, flags, va, biasRow, 0, bc0, bc1, vlo, vhi, vs);
         if (R.Count > 1) Store2(c + 1 * ldc, c1_0, c1_1, flags, va, biasRow, 1, bc0, bc1, vlo, vhi, vs);
         if (R.Count > 2) Store2(c + 2 * ldc, c2_0, c2_1, flags, va, biasRow, 2, bc0, bc1, vlo, vhi, vs);
@@ -87,11 +86,11 @@ internal static unsafe class GemmKernelV256
     private static void Store2(float* c, Vector256<float> x0, Vector256<float> x1, int flags, Vector256<float> va, float* biasRow, int r, Vector256<float> bc0, Vector256<float> bc1, Vector256<float> vlo, Vector256<float> vhi, Vector256<float> vs)
     {
         x0 *= va; x1 *= va;
-        if ((flags & GemmFlags.Accumulate) != 0) { x0 += Vector256.Load(c); x1 += Vector256.Load(c + 8); }
+        if ((flags & GemmFlags.Accumulate) != 0) { x0 += Vector256.LoadUnsafe(ref *c); x1 += Vector256.LoadUnsafe(ref *(c + 8)); }
         if ((flags & GemmFlags.BiasRow) != 0) { Vector256<float> br = Vector256.Create(biasRow[r]); x0 += br; x1 += br; }
         if ((flags & GemmFlags.BiasCol) != 0) { x0 += bc0; x1 += bc1; }
         if ((flags & GemmFlags.Clamp) != 0) { x0 = Vector256.Min(Vector256.Max(x0, vlo), vhi); x1 = Vector256.Min(Vector256.Max(x1, vlo), vhi); }
         if ((flags & GemmFlags.Leaky) != 0) { x0 = Vector256.ConditionalSelect(Vector256.LessThan(x0, Vector256<float>.Zero), x0 * vs, x0); x1 = Vector256.ConditionalSelect(Vector256.LessThan(x1, Vector256<float>.Zero), x1 * vs, x1); }
-        x0.Store(c); x1.Store(c + 8);
+        x0.StoreUnsafe(ref *c); x1.StoreUnsafe(ref *(c + 8));
     }
 }

@@ -13,7 +13,6 @@ internal static unsafe class GemmKernelV512
 
     /// <summary>12x32 micro-kernel: C[rows x 32] (op)= alpha * A-panel * B-strip, epilogue on request. Rows = <typeparamref name="R"/> (1..12).
     /// B step k is the 32 floats at b + k*ldb: ldb = 32 for a packed strip, the row length when B is read in place (1x1 conv input).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Kernel12x32<R>(float* a, float* b, nint ldb, float* c, nint ldc, nint kc, float alpha, int flags, float* biasRow, float* biasCol, float lo, float hi, float slope) where R : struct, IRowCount
     {
         Vector512<float> c0_0 = default; Vector512<float> c0_1 = default;
@@ -47,8 +46,8 @@ internal static unsafe class GemmKernelV512
         for (; k + 1 < kc; k += 2)
         {
             {
-                Vector512<float> b0 = Vector512.Load(b + 0);
-                Vector512<float> b1 = Vector512.Load(b + 16);
+                Vector512<float> b0 = Vector512.LoadUnsafe(ref *(b + 0));
+                Vector512<float> b1 = Vector512.LoadUnsafe(ref *(b + 16));
                 Vector512<float> t;
                 t = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(t, b1, c0_1);
                 if (R.Count > 1) { t = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(t, b1, c1_1); }
@@ -64,8 +63,8 @@ internal static unsafe class GemmKernelV512
                 if (R.Count > 11) { t = Vector512.Create(a[11]); c11_0 = Vector512.FusedMultiplyAdd(t, b0, c11_0); c11_1 = Vector512.FusedMultiplyAdd(t, b1, c11_1); }
             }
             {
-                Vector512<float> b0 = Vector512.Load(b + ldb + 0);
-                Vector512<float> b1 = Vector512.Load(b + ldb + 16);
+                Vector512<float> b0 = Vector512.LoadUnsafe(ref *(b + ldb + 0));
+                Vector512<float> b1 = Vector512.LoadUnsafe(ref *(b + ldb + 16));
                 Vector512<float> t;
                 if (R.Count == 1) { t = Vector512.Create(a[12]); c1_0 = Vector512.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(t, b1, c1_1); } else { t = Vector512.Create(a[12]); c0_0 = Vector512.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(t, b1, c0_1); }
                 if (R.Count > 1) { t = Vector512.Create(a[13]); c1_0 = Vector512.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(t, b1, c1_1); }
@@ -85,8 +84,8 @@ internal static unsafe class GemmKernelV512
         }
         if (k < kc)
         {
-            Vector512<float> b0 = Vector512.Load(b + 0);
-            Vector512<float> b1 = Vector512.Load(b + 16);
+            Vector512<float> b0 = Vector512.LoadUnsafe(ref *(b + 0));
+            Vector512<float> b1 = Vector512.LoadUnsafe(ref *(b + 16));
             Vector512<float> t;
             t = Vector512.Create(a[0]); c0_0 = Vector512.FusedMultiplyAdd(t, b0, c0_0); c0_1 = Vector512.FusedMultiplyAdd(t, b1, c0_1);
             if (R.Count > 1) { t = Vector512.Create(a[1]); c1_0 = Vector512.FusedMultiplyAdd(t, b0, c1_0); c1_1 = Vector512.FusedMultiplyAdd(t, b1, c1_1); }
@@ -104,7 +103,7 @@ internal static unsafe class GemmKernelV512
         if (R.Count == 1) { c0_0 += c1_0; c0_1 += c1_1; }
         Vector512<float> va = Vector512.Create(alpha), vlo = Vector512.Create(lo), vhi = Vector512.Create(hi), vs = Vector512.Create(slope);
         Vector512<float> bc0 = default; Vector512<float> bc1 = default;
-        if ((flags & GemmFlags.BiasCol) != 0) { bc0 = Vector512.Load(biasCol + 0); bc1 = Vector512.Load(biasCol + 16); }
+        if ((flags & GemmFlags.BiasCol) != 0) { bc0 = Vector512.LoadUnsafe(ref *(biasCol + 0)); bc1 = Vector512.LoadUnsafe(ref *(biasCol + 16)); }
         Store2(c + 0 * ldc, c0_0, c0_1, flags, va, biasRow, 0, bc0, bc1, vlo, vhi, vs);
         if (R.Count > 1) Store2(c + 1 * ldc, c1_0, c1_1, flags, va, biasRow, 1, bc0, bc1, vlo, vhi, vs);
         if (R.Count > 2) Store2(c + 2 * ldc, c2_0, c2_1, flags, va, biasRow, 2, bc0, bc1, vlo, vhi, vs);
@@ -123,11 +122,11 @@ internal static unsafe class GemmKernelV512
     private static void Store2(float* c, Vector512<float> x0, Vector512<float> x1, int flags, Vector512<float> va, float* biasRow, int r, Vector512<float> bc0, Vector512<float> bc1, Vector512<float> vlo, Vector512<float> vhi, Vector512<float> vs)
     {
         x0 *= va; x1 *= va;
-        if ((flags & GemmFlags.Accumulate) != 0) { x0 += Vector512.Load(c); x1 += Vector512.Load(c + 16); }
+        if ((flags & GemmFlags.Accumulate) != 0) { x0 += Vector512.LoadUnsafe(ref *c); x1 += Vector512.LoadUnsafe(ref *(c + 16)); }
         if ((flags & GemmFlags.BiasRow) != 0) { Vector512<float> br = Vector512.Create(biasRow[r]); x0 += br; x1 += br; }
         if ((flags & GemmFlags.BiasCol) != 0) { x0 += bc0; x1 += bc1; }
         if ((flags & GemmFlags.Clamp) != 0) { x0 = Vector512.Min(Vector512.Max(x0, vlo), vhi); x1 = Vector512.Min(Vector512.Max(x1, vlo), vhi); }
         if ((flags & GemmFlags.Leaky) != 0) { x0 = Vector512.ConditionalSelect(Vector512.LessThan(x0, Vector512<float>.Zero), x0 * vs, x0); x1 = Vector512.ConditionalSelect(Vector512.LessThan(x1, Vector512<float>.Zero), x1 * vs, x1); }
-        x0.Store(c); x1.Store(c + 16);
+        x0.StoreUnsafe(ref *c); x1.StoreUnsafe(ref *(c + 16));
     }
 }

@@ -12,7 +12,6 @@ internal static unsafe class Int8GemmKernelV256
     public const int NR = 16;
 
     /// <summary>C[rows x 16] (+)= A-panel * B-strip over <paramref name="kp"/> k pairs. Rows = <typeparamref name="R"/> (1..6).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Kernel<R>(short* a, short* b, int* c, nint ldc, nint kp, bool accumulate) where R : struct, IRowCount
     {
         Vector256<int> c0_0 = default; Vector256<int> c0_1 = default;
@@ -25,8 +24,8 @@ internal static unsafe class Int8GemmKernelV256
         for (; k + 1 < kp; k += 2)
         {
             {
-                Vector256<short> b0 = Vector256.Load(b + 0);
-                Vector256<short> b1 = Vector256.Load(b + 16);
+                Vector256<short> b0 = Vector256.LoadUnsafe(ref *(b + 0));
+                Vector256<short> b1 = Vector256.LoadUnsafe(ref *(b + 16));
                 Vector256<short> t;
                 t = Vector256.Create(*(int*)(a + 0)).AsInt16(); c0_0 += Avx2.MultiplyAddAdjacent(t, b0); c0_1 += Avx2.MultiplyAddAdjacent(t, b1);
                 if (R.Count > 1) { t = Vector256.Create(*(int*)(a + 2)).AsInt16(); c1_0 += Avx2.MultiplyAddAdjacent(t, b0); c1_1 += Avx2.MultiplyAddAdjacent(t, b1); }
@@ -36,8 +35,8 @@ internal static unsafe class Int8GemmKernelV256
                 if (R.Count > 5) { t = Vector256.Create(*(int*)(a + 10)).AsInt16(); c5_0 += Avx2.MultiplyAddAdjacent(t, b0); c5_1 += Avx2.MultiplyAddAdjacent(t, b1); }
             }
             {
-                Vector256<short> b0 = Vector256.Load(b + 32);
-                Vector256<short> b1 = Vector256.Load(b + 48);
+                Vector256<short> b0 = Vector256.LoadUnsafe(ref *(b + 32));
+                Vector256<short> b1 = Vector256.LoadUnsafe(ref *(b + 48));
                 Vector256<short> t;
                 t = Vector256.Create(*(int*)(a + 12)).AsInt16(); c0_0 += Avx2.MultiplyAddAdjacent(t, b0); c0_1 += Avx2.MultiplyAddAdjacent(t, b1);
                 if (R.Count > 1) { t = Vector256.Create(*(int*)(a + 14)).AsInt16(); c1_0 += Avx2.MultiplyAddAdjacent(t, b0); c1_1 += Avx2.MultiplyAddAdjacent(t, b1); }
@@ -51,8 +50,8 @@ internal static unsafe class Int8GemmKernelV256
         }
         if (k < kp)
         {
-            Vector256<short> b0 = Vector256.Load(b + 0);
-            Vector256<short> b1 = Vector256.Load(b + 16);
+            Vector256<short> b0 = Vector256.LoadUnsafe(ref *(b + 0));
+            Vector256<short> b1 = Vector256.LoadUnsafe(ref *(b + 16));
             Vector256<short> t;
             t = Vector256.Create(*(int*)(a + 0)).AsInt16(); c0_0 += Avx2.MultiplyAddAdjacent(t, b0); c0_1 += Avx2.MultiplyAddAdjacent(t, b1);
             if (R.Count > 1) { t = Vector256.Create(*(int*)(a + 2)).AsInt16(); c1_0 += Avx2.MultiplyAddAdjacent(t, b0); c1_1 += Avx2.MultiplyAddAdjacent(t, b1); }
@@ -72,7 +71,7 @@ internal static unsafe class Int8GemmKernelV256
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(int* c, Vector256<int> x0, Vector256<int> x1, bool accumulate)
     {
-        if (accumulate) { x0 += Vector256.Load(c + 0); x1 += Vector256.Load(c + 8); }
-        x0.Store(c + 0); x1.Store(c + 8);
+        if (accumulate) { x0 += Vector256.LoadUnsafe(ref *(c + 0)); x1 += Vector256.LoadUnsafe(ref *(c + 8)); }
+        x0.StoreUnsafe(ref *(c + 0)); x1.StoreUnsafe(ref *(c + 8));
     }
 }

@@ -12,7 +12,6 @@ internal static unsafe class Int8GemmKernelV512
     public const int NR = 32;
 
     /// <summary>C[rows x 32] (+)= A-panel * B-strip over <paramref name="kp"/> k pairs. Rows = <typeparamref name="R"/> (1..12).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Kernel<R>(short* a, short* b, int* c, nint ldc, nint kp, bool accumulate) where R : struct, IRowCount
     {
         Vector512<int> c0_0 = default; Vector512<int> c0_1 = default;
@@ -31,8 +30,8 @@ internal static unsafe class Int8GemmKernelV512
         for (; k + 1 < kp; k += 2)
         {
             {
-                Vector512<short> b0 = Vector512.Load(b + 0);
-                Vector512<short> b1 = Vector512.Load(b + 32);
+                Vector512<short> b0 = Vector512.LoadUnsafe(ref *(b + 0));
+                Vector512<short> b1 = Vector512.LoadUnsafe(ref *(b + 32));
                 Vector512<short> t;
                 t = Vector512.Create(*(int*)(a + 0)).AsInt16(); c0_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c0_1 += Avx512BW.MultiplyAddAdjacent(t, b1);
                 if (R.Count > 1) { t = Vector512.Create(*(int*)(a + 2)).AsInt16(); c1_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c1_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
@@ -48,8 +47,8 @@ internal static unsafe class Int8GemmKernelV512
                 if (R.Count > 11) { t = Vector512.Create(*(int*)(a + 22)).AsInt16(); c11_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c11_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
             }
             {
-                Vector512<short> b0 = Vector512.Load(b + 64);
-                Vector512<short> b1 = Vector512.Load(b + 96);
+                Vector512<short> b0 = Vector512.LoadUnsafe(ref *(b + 64));
+                Vector512<short> b1 = Vector512.LoadUnsafe(ref *(b + 96));
                 Vector512<short> t;
                 t = Vector512.Create(*(int*)(a + 24)).AsInt16(); c0_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c0_1 += Avx512BW.MultiplyAddAdjacent(t, b1);
                 if (R.Count > 1) { t = Vector512.Create(*(int*)(a + 26)).AsInt16(); c1_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c1_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
@@ -69,8 +68,8 @@ internal static unsafe class Int8GemmKernelV512
         }
         if (k < kp)
         {
-            Vector512<short> b0 = Vector512.Load(b + 0);
-            Vector512<short> b1 = Vector512.Load(b + 32);
+            Vector512<short> b0 = Vector512.LoadUnsafe(ref *(b + 0));
+            Vector512<short> b1 = Vector512.LoadUnsafe(ref *(b + 32));
             Vector512<short> t;
             t = Vector512.Create(*(int*)(a + 0)).AsInt16(); c0_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c0_1 += Avx512BW.MultiplyAddAdjacent(t, b1);
             if (R.Count > 1) { t = Vector512.Create(*(int*)(a + 2)).AsInt16(); c1_0 += Avx512BW.MultiplyAddAdjacent(t, b0); c1_1 += Avx512BW.MultiplyAddAdjacent(t, b1); }
@@ -102,7 +101,7 @@ internal static unsafe class Int8GemmKernelV512
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(int* c, Vector512<int> x0, Vector512<int> x1, bool accumulate)
     {
-        if (accumulate) { x0 += Vector512.Load(c + 0); x1 += Vector512.Load(c + 16); }
-        x0.Store(c + 0); x1.Store(c + 16);
+        if (accumulate) { x0 += Vector512.LoadUnsafe(ref *(c + 0)); x1 += Vector512.LoadUnsafe(ref *(c + 16)); }
+        x0.StoreUnsafe(ref *(c + 0)); x1.StoreUnsafe(ref *(c + 16));
     }
 }

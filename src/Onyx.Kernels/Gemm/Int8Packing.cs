@@ -108,13 +108,13 @@ internal static unsafe class Int8Packing
         {
             Vector512<short> r0 = Widen(src + kk * ld, signed) - vz;
             Vector512<short> r1 = kk + 1 < k ? Widen(src + (kk + 1) * ld, signed) - vz : Vector512<short>.Zero;
-            Avx512BW.PermuteVar32x16x2(r0, idxLo, r1).Store(d);
-            Avx512BW.PermuteVar32x16x2(r0, idxHi, r1).Store(d + 32);
+            Avx512BW.PermuteVar32x16x2(r0, idxLo, r1).StoreUnsafe(ref *d);
+            Avx512BW.PermuteVar32x16x2(r0, idxHi, r1).StoreUnsafe(ref *(d + 32));
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<short> Widen(byte* p, bool signed) => signed
-        ? Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)p))
-        : Avx512BW.ConvertToVector512Int16(Vector256.Load(p)).AsInt16();
+        ? Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref *((sbyte*)p)))
+        : Avx512BW.ConvertToVector512Int16(Vector256.LoadUnsafe(ref *p)).AsInt16();
 }

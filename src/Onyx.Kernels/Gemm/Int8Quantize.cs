@@ -25,9 +25,9 @@ public static unsafe class Int8Quantize
             for (; i + 16 <= n; i += 16)
             {
                 // Round, add the zero point and clamp in float (every step exact), then narrow.
-                Vector512<float> v = Vector512.Round(Vector512.Load(x + i) / vs) + vz;
+                Vector512<float> v = Vector512.Round(Vector512.LoadUnsafe(ref *(x + i)) / vs) + vz;
                 v = Vector512.Min(Vector512.Max(v, vlo), vhi);
-                Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(v)).Store(dst + i);
+                Avx512F.ConvertToVector128Byte(Avx512F.ConvertToVector512Int32(v)).StoreUnsafe(ref *(dst + i));
             }
         }
         for (; i < n; i++)

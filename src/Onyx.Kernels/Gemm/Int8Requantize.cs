@@ -28,13 +28,13 @@ public static unsafe class Int8Requantize
             var vz = Vector512.Create(zeroPoint);
             for (; j + 16 <= n; j += 16)
             {
-                Vector512<int> a = Vector512.Load(acc + j) + vb;
-                if (biasCol != null) a += Vector512.Load(biasCol + j);
-                Vector512<float> f = Avx512F.ConvertToVector512Single(a) * (scaleCol != null ? Vector512.Load(scaleCol + j) : vs);
+                Vector512<int> a = Vector512.LoadUnsafe(ref *(acc + j)) + vb;
+                if (biasCol != null) a += Vector512.LoadUnsafe(ref *(biasCol + j));
+                Vector512<float> f = Avx512F.ConvertToVector512Single(a) * (scaleCol != null ? Vector512.LoadUnsafe(ref *(scaleCol + j)) : vs);
                 f = Vector512.Min(Vector512.Max(f, vlo), vhi);
                 // vcvtps2dq rounds by MXCSR: round half to even, as ORT's cvtps2dq.
                 Vector512<int> q = Avx512F.ConvertToVector512Int32(f) + vz;
-                Avx512F.ConvertToVector128Byte(q).Store(dst + j);
+                Avx512F.ConvertToVector128Byte(q).StoreUnsafe(ref *(dst + j));
             }
         }
         for (; j < n; j++)

@@ -80,7 +80,6 @@ public static unsafe class SmallRowsGemm
         Vector512.LessThan(Vector512<int>.Indices, Vector512.Create((int)Math.Min(count, 16))).AsSingle();
 
     /// <summary>One row: 64 columns at a time in 4 zmm, then 16 (masked at the end) with K split over 4 chains.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Row1V512(float* a, float* b, nint ldb, float* c, nint k, nint j0, nint j1)
     {
         nint j = j0;
@@ -91,15 +90,15 @@ public static unsafe class SmallRowsGemm
             for (nint p = 0; p < k; p++, bp += ldb)
             {
                 var t = Vector512.Create(a[p]);
-                c0 = Vector512.FusedMultiplyAdd(t, Vector512.Load(bp), c0);
-                c1 = Vector512.FusedMultiplyAdd(t, Vector512.Load(bp + 16), c1);
-                c2 = Vector512.FusedMultiplyAdd(t, Vector512.Load(bp + 32), c2);
-                c3 = Vector512.FusedMultiplyAdd(t, Vector512.Load(bp + 48), c3);
+                c0 = Vector512.FusedMultiplyAdd(t, Vector512.LoadUnsafe(ref *bp), c0);
+                c1 = Vector512.FusedMultiplyAdd(t, Vector512.LoadUnsafe(ref *(bp + 16)), c1);
+                c2 = Vector512.FusedMultiplyAdd(t, Vector512.LoadUnsafe(ref *(bp + 32)), c2);
+                c3 = Vector512.FusedMultiplyAdd(t, Vector512.LoadUnsafe(ref *(bp + 48)), c3);
             }
-            Vector512.Store(c0, c + j);
-            Vector512.Store(c1, c + j + 16);
-            Vector512.Store(c2, c + j + 32);
-            Vector512.Store(c3, c + j + 48);
+            Vector512.StoreUnsafe(c0, ref *(c + j));
+            Vector512.StoreUnsafe(c1, ref *(c + j + 16));
+            Vector512.StoreUnsafe(c2, ref *(c + j + 32));
+            Vector512.StoreUnsafe(c3, ref *(c + j + 48));
         }
         for (; j < j1; j += 16)
         {
@@ -125,7 +124,6 @@ public static unsafe class SmallRowsGemm
     /// 2 to 4 rows: 32 columns x 4 rows in 8 zmm, each B load shared by every row; then 16 columns
     /// (masked at the end). Rows past <paramref name="m"/> alias row 0 and are computed but not stored.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Rows4V512(float* a, nint lda, int m, float* b, nint ldb, float* c, nint ldc, nint k, nint j0, nint j1)
     {
         float* a0 = a, a1 = a + lda, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a;
@@ -137,8 +135,8 @@ public static unsafe class SmallRowsGemm
             float* bp = b + j;
             for (nint p = 0; p < k; p++, bp += ldb)
             {
-                var b0 = Vector512.Load(bp);
-                var b1 = Vector512.Load(bp + 16);
+                var b0 = Vector512.LoadUnsafe(ref *bp);
+                var b1 = Vector512.LoadUnsafe(ref *(bp + 16));
                 var t = Vector512.Create(a0[p]);
                 c00 = Vector512.FusedMultiplyAdd(t, b0, c00); c01 = Vector512.FusedMultiplyAdd(t, b1, c01);
                 t = Vector512.Create(a1[p]);
@@ -148,10 +146,10 @@ public static unsafe class SmallRowsGemm
                 t = Vector512.Create(a3[p]);
                 c30 = Vector512.FusedMultiplyAdd(t, b0, c30); c31 = Vector512.FusedMultiplyAdd(t, b1, c31);
             }
-            Vector512.Store(c00, c + j); Vector512.Store(c01, c + j + 16);
-            Vector512.Store(c10, c + ldc + j); Vector512.Store(c11, c + ldc + j + 16);
-            if (m > 2) { Vector512.Store(c20, c + 2 * ldc + j); Vector512.Store(c21, c + 2 * ldc + j + 16); }
-            if (m > 3) { Vector512.Store(c30, c + 3 * ldc + j); Vector512.Store(c31, c + 3 * ldc + j + 16); }
+            Vector512.StoreUnsafe(c00, ref *(c + j)); Vector512.StoreUnsafe(c01, ref *(c + j + 16));
+            Vector512.StoreUnsafe(c10, ref *(c + ldc + j)); Vector512.StoreUnsafe(c11, ref *(c + ldc + j + 16));
+            if (m > 2) { Vector512.StoreUnsafe(c20, ref *(c + 2 * ldc + j)); Vector512.StoreUnsafe(c21, ref *(c + 2 * ldc + j + 16)); }
+            if (m > 3) { Vector512.StoreUnsafe(c30, ref *(c + 3 * ldc + j)); Vector512.StoreUnsafe(c31, ref *(c + 3 * ldc + j + 16)); }
         }
         for (; j < j1; j += 16)
         {
@@ -174,7 +172,6 @@ public static unsafe class SmallRowsGemm
     }
 
     /// <summary>One row on AVX2: 32 columns in 4 ymm, then 8 with K over 4 chains, then the scalar tail.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Row1V256(float* a, float* b, nint ldb, float* c, nint k, nint j0, nint j1)
     {
         nint j = j0;
@@ -185,15 +182,15 @@ public static unsafe class SmallRowsGemm
             for (nint p = 0; p < k; p++, bp += ldb)
             {
                 var t = Vector256.Create(a[p]);
-                c0 = Vector256.FusedMultiplyAdd(t, Vector256.Load(bp), c0);
-                c1 = Vector256.FusedMultiplyAdd(t, Vector256.Load(bp + 8), c1);
-                c2 = Vector256.FusedMultiplyAdd(t, Vector256.Load(bp + 16), c2);
-                c3 = Vector256.FusedMultiplyAdd(t, Vector256.Load(bp + 24), c3);
+                c0 = Vector256.FusedMultiplyAdd(t, Vector256.LoadUnsafe(ref *bp), c0);
+                c1 = Vector256.FusedMultiplyAdd(t, Vector256.LoadUnsafe(ref *(bp + 8)), c1);
+                c2 = Vector256.FusedMultiplyAdd(t, Vector256.LoadUnsafe(ref *(bp + 16)), c2);
+                c3 = Vector256.FusedMultiplyAdd(t, Vector256.LoadUnsafe(ref *(bp + 24)), c3);
             }
-            Vector256.Store(c0, c + j);
-            Vector256.Store(c1, c + j + 8);
-            Vector256.Store(c2, c + j + 16);
-            Vector256.Store(c3, c + j + 24);
+            Vector256.StoreUnsafe(c0, ref *(c + j));
+            Vector256.StoreUnsafe(c1, ref *(c + j + 8));
+            Vector256.StoreUnsafe(c2, ref *(c + j + 16));
+            Vector256.StoreUnsafe(c3, ref *(c + j + 24));
         }
         for (; j + 8 <= j1; j += 8)
         {
@@ -202,14 +199,14 @@ public static unsafe class SmallRowsGemm
             nint p = 0;
             for (; p + 4 <= k; p += 4, bp += 4 * ldb)
             {
-                s0 = Vector256.FusedMultiplyAdd(Vector256.Create(a[p]), Vector256.Load(bp), s0);
-                s1 = Vector256.FusedMultiplyAdd(Vector256.Create(a[p + 1]), Vector256.Load(bp + ldb), s1);
-                s2 = Vector256.FusedMultiplyAdd(Vector256.Create(a[p + 2]), Vector256.Load(bp + 2 * ldb), s2);
-                s3 = Vector256.FusedMultiplyAdd(Vector256.Create(a[p + 3]), Vector256.Load(bp + 3 * ldb), s3);
+                s0 = Vector256.FusedMultiplyAdd(Vector256.Create(a[p]), Vector256.LoadUnsafe(ref *bp), s0);
+                s1 = Vector256.FusedMultiplyAdd(Vector256.Create(a[p + 1]), Vector256.LoadUnsafe(ref *(bp + ldb)), s1);
+                s2 = Vector256.FusedMultiplyAdd(Vector256.Create(a[p + 2]), Vector256.LoadUnsafe(ref *(bp + 2 * ldb)), s2);
+                s3 = Vector256.FusedMultiplyAdd(Vector256.Create(a[p + 3]), Vector256.LoadUnsafe(ref *(bp + 3 * ldb)), s3);
             }
             for (; p < k; p++, bp += ldb)
-                s0 = Vector256.FusedMultiplyAdd(Vector256.Create(a[p]), Vector256.Load(bp), s0);
-            Vector256.Store((s0 + s1) + (s2 + s3), c + j);
+                s0 = Vector256.FusedMultiplyAdd(Vector256.Create(a[p]), Vector256.LoadUnsafe(ref *bp), s0);
+            Vector256.StoreUnsafe((s0 + s1) + (s2 + s3), ref *(c + j));
         }
         RowScalar(a, b, ldb, c, k, j, j1);
     }

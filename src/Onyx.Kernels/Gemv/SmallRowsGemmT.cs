@@ -85,7 +85,6 @@ public static unsafe class SmallRowsGemmT
         }
 
         /// <summary>One A row against 16 B rows on AVX-512: 16 chains, 16 B streams in flight.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private readonly void Row1x16V512(float* a, float* b, nint ldb, nint k, nint kv, float* y, nint j)
         {
             float* b0 = b + 0 * ldb;
@@ -108,23 +107,23 @@ public static unsafe class SmallRowsGemmT
             nint p = 0;
             for (; p < kv; p += 16)
             {
-                var av = Vector512.Load(a + p);
-                c0 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b0 + p), c0);
-                c1 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b1 + p), c1);
-                c2 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b2 + p), c2);
-                c3 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b3 + p), c3);
-                c4 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b4 + p), c4);
-                c5 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b5 + p), c5);
-                c6 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b6 + p), c6);
-                c7 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b7 + p), c7);
-                c8 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b8 + p), c8);
-                c9 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b9 + p), c9);
-                c10 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b10 + p), c10);
-                c11 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b11 + p), c11);
-                c12 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b12 + p), c12);
-                c13 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b13 + p), c13);
-                c14 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b14 + p), c14);
-                c15 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b15 + p), c15);
+                var av = Vector512.LoadUnsafe(ref *(a + p));
+                c0 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b0 + p)), c0);
+                c1 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b1 + p)), c1);
+                c2 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b2 + p)), c2);
+                c3 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b3 + p)), c3);
+                c4 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b4 + p)), c4);
+                c5 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b5 + p)), c5);
+                c6 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b6 + p)), c6);
+                c7 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b7 + p)), c7);
+                c8 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b8 + p)), c8);
+                c9 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b9 + p)), c9);
+                c10 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b10 + p)), c10);
+                c11 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b11 + p)), c11);
+                c12 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b12 + p)), c12);
+                c13 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b13 + p)), c13);
+                c14 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b14 + p)), c14);
+                c15 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b15 + p)), c15);
             }
             float s0 = Vector512.Sum(c0);
             float s1 = Vector512.Sum(c1);
@@ -181,7 +180,6 @@ public static unsafe class SmallRowsGemmT
         }
 
         /// <summary>One A row against 8 B rows: 8 chains, the A vector loaded once per step.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private readonly void Row1x8(float* a, float* b, nint ldb, nint k, nint kv, float* y, nint j)
         {
             float* b0 = b, b1 = b + ldb, b2 = b + 2 * ldb, b3 = b + 3 * ldb;
@@ -193,15 +191,15 @@ public static unsafe class SmallRowsGemmT
                 Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
                 for (; p < kv; p += 16)
                 {
-                    var av = Vector512.Load(a + p);
-                    c0 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b0 + p), c0);
-                    c1 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b1 + p), c1);
-                    c2 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b2 + p), c2);
-                    c3 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b3 + p), c3);
-                    c4 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b4 + p), c4);
-                    c5 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b5 + p), c5);
-                    c6 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b6 + p), c6);
-                    c7 = Vector512.FusedMultiplyAdd(av, Vector512.Load(b7 + p), c7);
+                    var av = Vector512.LoadUnsafe(ref *(a + p));
+                    c0 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b0 + p)), c0);
+                    c1 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b1 + p)), c1);
+                    c2 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b2 + p)), c2);
+                    c3 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b3 + p)), c3);
+                    c4 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b4 + p)), c4);
+                    c5 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b5 + p)), c5);
+                    c6 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b6 + p)), c6);
+                    c7 = Vector512.FusedMultiplyAdd(av, Vector512.LoadUnsafe(ref *(b7 + p)), c7);
                 }
                 s0 = Vector512.Sum(c0); s1 = Vector512.Sum(c1); s2 = Vector512.Sum(c2); s3 = Vector512.Sum(c3);
                 s4 = Vector512.Sum(c4); s5 = Vector512.Sum(c5); s6 = Vector512.Sum(c6); s7 = Vector512.Sum(c7);
@@ -211,15 +209,15 @@ public static unsafe class SmallRowsGemmT
                 Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
                 for (; p < kv; p += 8)
                 {
-                    var av = Vector256.Load(a + p);
-                    c0 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b0 + p), c0);
-                    c1 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b1 + p), c1);
-                    c2 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b2 + p), c2);
-                    c3 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b3 + p), c3);
-                    c4 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b4 + p), c4);
-                    c5 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b5 + p), c5);
-                    c6 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b6 + p), c6);
-                    c7 = Vector256.FusedMultiplyAdd(av, Vector256.Load(b7 + p), c7);
+                    var av = Vector256.LoadUnsafe(ref *(a + p));
+                    c0 = Vector256.FusedMultiplyAdd(av, Vector256.LoadUnsafe(ref *(b0 + p)), c0);
+                    c1 = Vector256.FusedMultiplyAdd(av, Vector256.LoadUnsafe(ref *(b1 + p)), c1);
+                    c2 = Vector256.FusedMultiplyAdd(av, Vector256.LoadUnsafe(ref *(b2 + p)), c2);
+                    c3 = Vector256.FusedMultiplyAdd(av, Vector256.LoadUnsafe(ref *(b3 + p)), c3);
+                    c4 = Vector256.FusedMultiplyAdd(av, Vector256.LoadUnsafe(ref *(b4 + p)), c4);
+                    c5 = Vector256.FusedMultiplyAdd(av, Vector256.LoadUnsafe(ref *(b5 + p)), c5);
+                    c6 = Vector256.FusedMultiplyAdd(av, Vector256.LoadUnsafe(ref *(b6 + p)), c6);
+                    c7 = Vector256.FusedMultiplyAdd(av, Vector256.LoadUnsafe(ref *(b7 + p)), c7);
                 }
                 s0 = Vector256.Sum(c0); s1 = Vector256.Sum(c1); s2 = Vector256.Sum(c2); s3 = Vector256.Sum(c3);
                 s4 = Vector256.Sum(c4); s5 = Vector256.Sum(c5); s6 = Vector256.Sum(c6); s7 = Vector256.Sum(c7);
@@ -249,7 +247,6 @@ public static unsafe class SmallRowsGemmT
         /// L3, 2 x 1000 x 1280: 0.101 ms with 4 rows of B at a time, the packed GEMM 0.083). Row 2 aliases
         /// row 0 when <paramref name="m"/> is 2 and is not stored.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private readonly void Rows3x8V512(float* a, nint lda, int m, float* b, nint ldb, nint k, nint kv, float* y, nint ldy, nint j)
         {
             float* a0 = a, a1 = a + lda, a2 = m > 2 ? a + 2 * lda : a;
@@ -259,22 +256,22 @@ public static unsafe class SmallRowsGemmT
             nint p = 0;
             for (; p < kv; p += 16)
             {
-                var t0 = Vector512.Load(a0 + p); var t1 = Vector512.Load(a1 + p); var t2 = Vector512.Load(a2 + p);
-                var v = Vector512.Load(b + p);
+                var t0 = Vector512.LoadUnsafe(ref *(a0 + p)); var t1 = Vector512.LoadUnsafe(ref *(a1 + p)); var t2 = Vector512.LoadUnsafe(ref *(a2 + p));
+                var v = Vector512.LoadUnsafe(ref *(b + p));
                 c00 = Vector512.FusedMultiplyAdd(t0, v, c00); c10 = Vector512.FusedMultiplyAdd(t1, v, c10); c20 = Vector512.FusedMultiplyAdd(t2, v, c20);
-                v = Vector512.Load(b + ldb + p);
+                v = Vector512.LoadUnsafe(ref *(b + ldb + p));
                 c01 = Vector512.FusedMultiplyAdd(t0, v, c01); c11 = Vector512.FusedMultiplyAdd(t1, v, c11); c21 = Vector512.FusedMultiplyAdd(t2, v, c21);
-                v = Vector512.Load(b + 2 * ldb + p);
+                v = Vector512.LoadUnsafe(ref *(b + 2 * ldb + p));
                 c02 = Vector512.FusedMultiplyAdd(t0, v, c02); c12 = Vector512.FusedMultiplyAdd(t1, v, c12); c22 = Vector512.FusedMultiplyAdd(t2, v, c22);
-                v = Vector512.Load(b + 3 * ldb + p);
+                v = Vector512.LoadUnsafe(ref *(b + 3 * ldb + p));
                 c03 = Vector512.FusedMultiplyAdd(t0, v, c03); c13 = Vector512.FusedMultiplyAdd(t1, v, c13); c23 = Vector512.FusedMultiplyAdd(t2, v, c23);
-                v = Vector512.Load(b + 4 * ldb + p);
+                v = Vector512.LoadUnsafe(ref *(b + 4 * ldb + p));
                 c04 = Vector512.FusedMultiplyAdd(t0, v, c04); c14 = Vector512.FusedMultiplyAdd(t1, v, c14); c24 = Vector512.FusedMultiplyAdd(t2, v, c24);
-                v = Vector512.Load(b + 5 * ldb + p);
+                v = Vector512.LoadUnsafe(ref *(b + 5 * ldb + p));
                 c05 = Vector512.FusedMultiplyAdd(t0, v, c05); c15 = Vector512.FusedMultiplyAdd(t1, v, c15); c25 = Vector512.FusedMultiplyAdd(t2, v, c25);
-                v = Vector512.Load(b + 6 * ldb + p);
+                v = Vector512.LoadUnsafe(ref *(b + 6 * ldb + p));
                 c06 = Vector512.FusedMultiplyAdd(t0, v, c06); c16 = Vector512.FusedMultiplyAdd(t1, v, c16); c26 = Vector512.FusedMultiplyAdd(t2, v, c26);
-                v = Vector512.Load(b + 7 * ldb + p);
+                v = Vector512.LoadUnsafe(ref *(b + 7 * ldb + p));
                 c07 = Vector512.FusedMultiplyAdd(t0, v, c07); c17 = Vector512.FusedMultiplyAdd(t1, v, c17); c27 = Vector512.FusedMultiplyAdd(t2, v, c27);
             }
             Span<float> s =
@@ -297,7 +294,6 @@ public static unsafe class SmallRowsGemmT
         }
 
         /// <summary>Four A rows against 6 B rows on AVX-512: 24 chains (8 B rows would need 32 and spill).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private readonly void Rows4x6V512(float* a, nint lda, float* b, nint ldb, nint k, nint kv, float* y, nint ldy, nint j)
         {
             float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;
@@ -308,18 +304,18 @@ public static unsafe class SmallRowsGemmT
             nint p = 0;
             for (; p < kv; p += 16)
             {
-                var t0 = Vector512.Load(a0 + p); var t1 = Vector512.Load(a1 + p); var t2 = Vector512.Load(a2 + p); var t3 = Vector512.Load(a3 + p);
-                var v = Vector512.Load(b + p);
+                var t0 = Vector512.LoadUnsafe(ref *(a0 + p)); var t1 = Vector512.LoadUnsafe(ref *(a1 + p)); var t2 = Vector512.LoadUnsafe(ref *(a2 + p)); var t3 = Vector512.LoadUnsafe(ref *(a3 + p));
+                var v = Vector512.LoadUnsafe(ref *(b + p));
                 c00 = Vector512.FusedMultiplyAdd(t0, v, c00); c10 = Vector512.FusedMultiplyAdd(t1, v, c10); c20 = Vector512.FusedMultiplyAdd(t2, v, c20); c30 = Vector512.FusedMultiplyAdd(t3, v, c30);
-                v = Vector512.Load(b + ldb + p);
+                v = Vector512.LoadUnsafe(ref *(b + ldb + p));
                 c01 = Vector512.FusedMultiplyAdd(t0, v, c01); c11 = Vector512.FusedMultiplyAdd(t1, v, c11); c21 = Vector512.FusedMultiplyAdd(t2, v, c21); c31 = Vector512.FusedMultiplyAdd(t3, v, c31);
-                v = Vector512.Load(b + 2 * ldb + p);
+                v = Vector512.LoadUnsafe(ref *(b + 2 * ldb + p));
                 c02 = Vector512.FusedMultiplyAdd(t0, v, c02); c12 = Vector512.FusedMultiplyAdd(t1, v, c12); c22 = Vector512.FusedMultiplyAdd(t2, v, c22); c32 = Vector512.FusedMultiplyAdd(t3, v, c32);
-                v = Vector512.Load(b + 3 * ldb + p);
+                v = Vector512.LoadUnsafe(ref *(b + 3 * ldb + p));
                 c03 = Vector512.FusedMultiplyAdd(t0, v, c03); c13 = Vector512.FusedMultiplyAdd(t1, v, c13); c23 = Vector512.FusedMultiplyAdd(t2, v, c23); c33 = Vector512.FusedMultiplyAdd(t3, v, c33);
-                v = Vector512.Load(b + 4 * ldb + p);
+                v = Vector512.LoadUnsafe(ref *(b + 4 * ldb + p));
                 c04 = Vector512.FusedMultiplyAdd(t0, v, c04); c14 = Vector512.FusedMultiplyAdd(t1, v, c14); c24 = Vector512.FusedMultiplyAdd(t2, v, c24); c34 = Vector512.FusedMultiplyAdd(t3, v, c34);
-                v = Vector512.Load(b + 5 * ldb + p);
+                v = Vector512.LoadUnsafe(ref *(b + 5 * ldb + p));
                 c05 = Vector512.FusedMultiplyAdd(t0, v, c05); c15 = Vector512.FusedMultiplyAdd(t1, v, c15); c25 = Vector512.FusedMultiplyAdd(t2, v, c25); c35 = Vector512.FusedMultiplyAdd(t3, v, c35);
             }
             Span<float> s =
@@ -347,7 +343,6 @@ public static unsafe class SmallRowsGemmT
         /// 2 to 4 A rows against 4 B rows on AVX2 and scalar: 16 chains, each B vector shared by every A row. Rows past
         /// <paramref name="m"/> alias row 0 and are computed but not stored.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private readonly void Rows4x4(float* a, nint lda, int m, float* b, nint ldb, nint k, nint kv, float* y, nint ldy, nint j)
         {
             float* a0 = a, a1 = a + lda, a2 = m > 2 ? a + 2 * lda : a, a3 = m > 3 ? a + 3 * lda : a;
@@ -360,18 +355,18 @@ public static unsafe class SmallRowsGemmT
                 Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
                 for (; p < kv; p += 16)
                 {
-                    var v0 = Vector512.Load(b0 + p); var v1 = Vector512.Load(b1 + p);
-                    var v2 = Vector512.Load(b2 + p); var v3 = Vector512.Load(b3 + p);
-                    var t = Vector512.Load(a0 + p);
+                    var v0 = Vector512.LoadUnsafe(ref *(b0 + p)); var v1 = Vector512.LoadUnsafe(ref *(b1 + p));
+                    var v2 = Vector512.LoadUnsafe(ref *(b2 + p)); var v3 = Vector512.LoadUnsafe(ref *(b3 + p));
+                    var t = Vector512.LoadUnsafe(ref *(a0 + p));
                     c00 = Vector512.FusedMultiplyAdd(t, v0, c00); c01 = Vector512.FusedMultiplyAdd(t, v1, c01);
                     c02 = Vector512.FusedMultiplyAdd(t, v2, c02); c03 = Vector512.FusedMultiplyAdd(t, v3, c03);
-                    t = Vector512.Load(a1 + p);
+                    t = Vector512.LoadUnsafe(ref *(a1 + p));
                     c10 = Vector512.FusedMultiplyAdd(t, v0, c10); c11 = Vector512.FusedMultiplyAdd(t, v1, c11);
                     c12 = Vector512.FusedMultiplyAdd(t, v2, c12); c13 = Vector512.FusedMultiplyAdd(t, v3, c13);
-                    t = Vector512.Load(a2 + p);
+                    t = Vector512.LoadUnsafe(ref *(a2 + p));
                     c20 = Vector512.FusedMultiplyAdd(t, v0, c20); c21 = Vector512.FusedMultiplyAdd(t, v1, c21);
                     c22 = Vector512.FusedMultiplyAdd(t, v2, c22); c23 = Vector512.FusedMultiplyAdd(t, v3, c23);
-                    t = Vector512.Load(a3 + p);
+                    t = Vector512.LoadUnsafe(ref *(a3 + p));
                     c30 = Vector512.FusedMultiplyAdd(t, v0, c30); c31 = Vector512.FusedMultiplyAdd(t, v1, c31);
                     c32 = Vector512.FusedMultiplyAdd(t, v2, c32); c33 = Vector512.FusedMultiplyAdd(t, v3, c33);
                 }
@@ -386,18 +381,18 @@ public static unsafe class SmallRowsGemmT
                 Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
                 for (; p < kv; p += 8)
                 {
-                    var v0 = Vector256.Load(b0 + p); var v1 = Vector256.Load(b1 + p);
-                    var v2 = Vector256.Load(b2 + p); var v3 = Vector256.Load(b3 + p);
-                    var t = Vector256.Load(a0 + p);
+                    var v0 = Vector256.LoadUnsafe(ref *(b0 + p)); var v1 = Vector256.LoadUnsafe(ref *(b1 + p));
+                    var v2 = Vector256.LoadUnsafe(ref *(b2 + p)); var v3 = Vector256.LoadUnsafe(ref *(b3 + p));
+                    var t = Vector256.LoadUnsafe(ref *(a0 + p));
                     c00 = Vector256.FusedMultiplyAdd(t, v0, c00); c01 = Vector256.FusedMultiplyAdd(t, v1, c01);
                     c02 = Vector256.FusedMultiplyAdd(t, v2, c02); c03 = Vector256.FusedMultiplyAdd(t, v3, c03);
-                    t = Vector256.Load(a1 + p);
+                    t = Vector256.LoadUnsafe(ref *(a1 + p));
                     c10 = Vector256.FusedMultiplyAdd(t, v0, c10); c11 = Vector256.FusedMultiplyAdd(t, v1, c11);
                     c12 = Vector256.FusedMultiplyAdd(t, v2, c12); c13 = Vector256.FusedMultiplyAdd(t, v3, c13);
-                    t = Vector256.Load(a2 + p);
+                    t = Vector256.LoadUnsafe(ref *(a2 + p));
                     c20 = Vector256.FusedMultiplyAdd(t, v0, c20); c21 = Vector256.FusedMultiplyAdd(t, v1, c21);
                     c22 = Vector256.FusedMultiplyAdd(t, v2, c22); c23 = Vector256.FusedMultiplyAdd(t, v3, c23);
-                    t = Vector256.Load(a3 + p);
+                    t = Vector256.LoadUnsafe(ref *(a3 + p));
                     c30 = Vector256.FusedMultiplyAdd(t, v0, c30); c31 = Vector256.FusedMultiplyAdd(t, v1, c31);
                     c32 = Vector256.FusedMultiplyAdd(t, v2, c32); c33 = Vector256.FusedMultiplyAdd(t, v3, c33);
                 }
@@ -439,13 +434,13 @@ public static unsafe class SmallRowsGemmT
             if (Isa == IsaPath.V512)
             {
                 Vector512<float> c = default;
-                for (; p < kv; p += 16) c = Vector512.FusedMultiplyAdd(Vector512.Load(a + p), Vector512.Load(b + p), c);
+                for (; p < kv; p += 16) c = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref *(a + p)), Vector512.LoadUnsafe(ref *(b + p)), c);
                 s = Vector512.Sum(c);
             }
             else if (Isa == IsaPath.V256)
             {
                 Vector256<float> c = default;
-                for (; p < kv; p += 8) c = Vector256.FusedMultiplyAdd(Vector256.Load(a + p), Vector256.Load(b + p), c);
+                for (; p < kv; p += 8) c = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref *(a + p)), Vector256.LoadUnsafe(ref *(b + p)), c);
                 s = Vector256.Sum(c);
             }
             for (; p < k; p++) s = MathF.FusedMultiplyAdd(a[p], b[p], s);

@@ -16,7 +16,6 @@ public static unsafe class LayerNormF32
         Row(x, y, gamma, beta, n, epsilon, KernelIsa.Current);
 
     /// <summary>Normalizes <paramref name="n"/> floats on a given path (tests force each one).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (float Mean, float Inv) Row(float* x, float* y, float* gamma, float* beta, int n, float epsilon, IsaPath path)
     {
         if (n <= 0) return (0f, 1f / MathF.Sqrt(epsilon));
@@ -31,14 +30,14 @@ public static unsafe class LayerNormF32
             Vector512<float> a1 = default, a2 = default, b1 = default, b2 = default;
             for (; i <= n - 32; i += 32)
             {
-                var d1 = Vector512.Load(x + i) - c;
-                var d2 = Vector512.Load(x + i + 16) - c;
+                var d1 = Vector512.LoadUnsafe(ref *(x + i)) - c;
+                var d2 = Vector512.LoadUnsafe(ref *(x + i + 16)) - c;
                 a1 += d1; b1 = Vector512.FusedMultiplyAdd(d1, d1, b1);
                 a2 += d2; b2 = Vector512.FusedMultiplyAdd(d2, d2, b2);
             }
             for (; i <= n - 16; i += 16)
             {
-                var d = Vector512.Load(x + i) - c;
+                var d = Vector512.LoadUnsafe(ref *(x + i)) - c;
                 a1 += d; b1 = Vector512.FusedMultiplyAdd(d, d, b1);
             }
             s1 = Vector512.Sum(a1 + a2);
@@ -50,7 +49,7 @@ public static unsafe class LayerNormF32
             Vector256<float> a = default, b = default;
             for (; i <= n - 8; i += 8)
             {
-                var d = Vector256.Load(x + i) - c;
+                var d = Vector256.LoadUnsafe(ref *(x + i)) - c;
                 a += d; b = Vector256.FusedMultiplyAdd(d, d, b);
             }
             s1 = Vector256.Sum(a);
@@ -73,9 +72,9 @@ public static unsafe class LayerNormF32
             var s = Vector512.Create(inv);
             for (; i <= n - 16; i += 16)
             {
-                var t = (Vector512.Load(x + i) - m) * s * Vector512.Load(gamma + i);
-                if (beta != null) t += Vector512.Load(beta + i);
-                t.Store(y + i);
+                var t = (Vector512.LoadUnsafe(ref *(x + i)) - m) * s * Vector512.LoadUnsafe(ref *(gamma + i));
+                if (beta != null) t += Vector512.LoadUnsafe(ref *(beta + i));
+                t.StoreUnsafe(ref *(y + i));
             }
         }
         else if (v256)
@@ -84,9 +83,9 @@ public static unsafe class LayerNormF32
             var s = Vector256.Create(inv);
             for (; i <= n - 8; i += 8)
             {
-                var t = (Vector256.Load(x + i) - m) * s * Vector256.Load(gamma + i);
-                if (beta != null) t += Vector256.Load(beta + i);
-                t.Store(y + i);
+                var t = (Vector256.LoadUnsafe(ref *(x + i)) - m) * s * Vector256.LoadUnsafe(ref *(gamma + i));
+                if (beta != null) t += Vector256.LoadUnsafe(ref *(beta + i));
+                t.StoreUnsafe(ref *(y + i));
             }
         }
         for (; i < n; i++)

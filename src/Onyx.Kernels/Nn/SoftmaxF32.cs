@@ -16,7 +16,6 @@ public static unsafe class SoftmaxF32
     public static void Row(float* x, float* y, int n) => Row(x, y, n, KernelIsa.Current);
 
     /// <summary>Softmax of <paramref name="n"/> floats on a given path (tests force each one).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Row(float* x, float* y, int n, IsaPath path)
     {
         if (n <= 0) return;
@@ -29,8 +28,8 @@ public static unsafe class SoftmaxF32
             var acc = Vector512<float>.Zero;
             for (; i <= n - 16; i += 16)
             {
-                var e = Exp(Vector512.Load(x + i) - m);
-                e.Store(y + i);
+                var e = Exp(Vector512.LoadUnsafe(ref *(x + i)) - m);
+                e.StoreUnsafe(ref *(y + i));
                 acc += e;
             }
             sum = Vector512.Sum(acc);
@@ -41,8 +40,8 @@ public static unsafe class SoftmaxF32
             var acc = Vector256<float>.Zero;
             for (; i <= n - 8; i += 8)
             {
-                var e = Exp(Vector256.Load(x + i) - m);
-                e.Store(y + i);
+                var e = Exp(Vector256.LoadUnsafe(ref *(x + i)) - m);
+                e.StoreUnsafe(ref *(y + i));
                 acc += e;
             }
             sum = Vector256.Sum(acc);

@@ -33,7 +33,6 @@ public static unsafe class GlobalPoolF32
         public bool Max;
         public IsaPath Isa;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int index)
         {
             var (p0, p1) = IntraOpPool.Share(Planes, index, Parts);
@@ -47,7 +46,6 @@ public static unsafe class GlobalPoolF32
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float ReduceV512(float* s, int n, bool max)
     {
         var id = Vector512.Create(max ? float.NegativeInfinity : 0f);
@@ -57,13 +55,13 @@ public static unsafe class GlobalPoolF32
         {
             if (max)
             {
-                a0 = Vector512.Max(a0, Vector512.Load(s + i)); a1 = Vector512.Max(a1, Vector512.Load(s + i + 16));
-                a2 = Vector512.Max(a2, Vector512.Load(s + i + 32)); a3 = Vector512.Max(a3, Vector512.Load(s + i + 48));
+                a0 = Vector512.Max(a0, Vector512.LoadUnsafe(ref *(s + i))); a1 = Vector512.Max(a1, Vector512.LoadUnsafe(ref *(s + i + 16)));
+                a2 = Vector512.Max(a2, Vector512.LoadUnsafe(ref *(s + i + 32))); a3 = Vector512.Max(a3, Vector512.LoadUnsafe(ref *(s + i + 48)));
             }
             else
             {
-                a0 += Vector512.Load(s + i); a1 += Vector512.Load(s + i + 16);
-                a2 += Vector512.Load(s + i + 32); a3 += Vector512.Load(s + i + 48);
+                a0 += Vector512.LoadUnsafe(ref *(s + i)); a1 += Vector512.LoadUnsafe(ref *(s + i + 16));
+                a2 += Vector512.LoadUnsafe(ref *(s + i + 32)); a3 += Vector512.LoadUnsafe(ref *(s + i + 48));
             }
         }
         for (; i < n; i += 16)
@@ -78,6 +76,7 @@ public static unsafe class GlobalPoolF32
     }
 
     /// <summary>Largest lane; Vector.Max and Math.Max both propagate NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float MaxAcross(Vector512<float> v)
     {
         var h = Vector256.Max(v.GetLower(), v.GetUpper());
@@ -87,7 +86,6 @@ public static unsafe class GlobalPoolF32
         return r;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float ReduceScalar(float* s, int n, bool max)
     {
         float a = max ? float.NegativeInfinity : 0f;

@@ -36,7 +36,6 @@ internal static unsafe class PoolDirect
     /// garbage past OW): max or sum over the window's taps, pads reading as the identity. <paramref name="rows"/>
     /// holds KH pointers of scratch.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Plane(in ConvGeometry g, float* x, float* rb, float** rows, float* o, int wq, bool max)
     {
         int iw = g.IW, ow = g.OW, sw = g.SW, dw = g.DW, kw = g.KW;
@@ -53,9 +52,9 @@ internal static unsafe class PoolDirect
             // Window rows reduced column-wise into the padded row.
             for (int c = 0; c < full; c += 16)
             {
-                var v = n == 0 ? id : Vector512.Load(rows[0] + c);
-                for (int t = 1; t < n; t++) v = max ? Vector512.Max(v, Vector512.Load(rows[t] + c)) : v + Vector512.Load(rows[t] + c);
-                v.Store(dst + c);
+                var v = n == 0 ? id : Vector512.LoadUnsafe(ref *(rows[0] + c));
+                for (int t = 1; t < n; t++) v = max ? Vector512.Max(v, Vector512.LoadUnsafe(ref *(rows[t] + c))) : v + Vector512.LoadUnsafe(ref *(rows[t] + c));
+                v.StoreUnsafe(ref *(dst + c));
             }
             if (full < iw)
             {
@@ -73,9 +72,9 @@ internal static unsafe class PoolDirect
             {
                 for (int i = 0; i < ow; i += 16)
                 {
-                    var v = Vector512.Load(rb + i);
-                    for (int t = 1; t < kw; t++) v = max ? Vector512.Max(v, Vector512.Load(rb + i + t * dw)) : v + Vector512.Load(rb + i + t * dw);
-                    v.Store(orow + i);
+                    var v = Vector512.LoadUnsafe(ref *(rb + i));
+                    for (int t = 1; t < kw; t++) v = max ? Vector512.Max(v, Vector512.LoadUnsafe(ref *(rb + i + t * dw))) : v + Vector512.LoadUnsafe(ref *(rb + i + t * dw));
+                    v.StoreUnsafe(ref *(orow + i));
                 }
             }
             else if (sw == 2)
@@ -83,14 +82,14 @@ internal static unsafe class PoolDirect
                 for (int i = 0; i < ow; i += 16)
                 {
                     float* p = rb + 2 * i;
-                    var v = Avx512F.PermuteVar16x32x2(Vector512.Load(p), ie, Vector512.Load(p + 16));
+                    var v = Avx512F.PermuteVar16x32x2(Vector512.LoadUnsafe(ref *p), ie, Vector512.LoadUnsafe(ref *(p + 16)));
                     for (int t = 1; t < kw; t++)
                     {
                         float* q = p + t * dw;
-                        var u = Avx512F.PermuteVar16x32x2(Vector512.Load(q), ie, Vector512.Load(q + 16));
+                        var u = Avx512F.PermuteVar16x32x2(Vector512.LoadUnsafe(ref *q), ie, Vector512.LoadUnsafe(ref *(q + 16)));
                         v = max ? Vector512.Max(v, u) : v + u;
                     }
-                    v.Store(orow + i);
+                    v.StoreUnsafe(ref *(orow + i));
                 }
             }
             else

@@ -10,7 +10,6 @@ namespace Onyx.Kernels.Pool;
 /// </summary>
 internal static unsafe class PoolSweep
 {
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(float* s, int* off, int taps, float* d, int n, bool max, IsaPath isa)
     {
         nint j = 0;
@@ -18,20 +17,20 @@ internal static unsafe class PoolSweep
         {
             for (; j < n; j += 16)
             {
-                var a = Vector512.Load(s + off[0] + j);
-                if (max) for (int t = 1; t < taps; t++) a = Vector512.Max(a, Vector512.Load(s + off[t] + j));
-                else for (int t = 1; t < taps; t++) a += Vector512.Load(s + off[t] + j);
-                a.Store(d + j);
+                var a = Vector512.LoadUnsafe(ref *(s + off[0] + j));
+                if (max) for (int t = 1; t < taps; t++) a = Vector512.Max(a, Vector512.LoadUnsafe(ref *(s + off[t] + j)));
+                else for (int t = 1; t < taps; t++) a += Vector512.LoadUnsafe(ref *(s + off[t] + j));
+                a.StoreUnsafe(ref *(d + j));
             }
         }
         else if (isa >= IsaPath.V256 && KernelIsa.IsSupported(IsaPath.V256))
         {
             for (; j < n; j += 8)
             {
-                var a = Vector256.Load(s + off[0] + j);
-                if (max) for (int t = 1; t < taps; t++) a = Vector256.Max(a, Vector256.Load(s + off[t] + j));
-                else for (int t = 1; t < taps; t++) a += Vector256.Load(s + off[t] + j);
-                a.Store(d + j);
+                var a = Vector256.LoadUnsafe(ref *(s + off[0] + j));
+                if (max) for (int t = 1; t < taps; t++) a = Vector256.Max(a, Vector256.LoadUnsafe(ref *(s + off[t] + j)));
+                else for (int t = 1; t < taps; t++) a += Vector256.LoadUnsafe(ref *(s + off[t] + j));
+                a.StoreUnsafe(ref *(d + j));
             }
         }
         for (; j < n; j++)

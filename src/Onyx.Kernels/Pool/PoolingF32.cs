@@ -42,7 +42,6 @@ public static unsafe class PoolingF32
         public bool Max, CountIncludePad;
         public IsaPath Isa;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Invoke(int index)
         {
             var (p0, p1) = IntraOpPool.Share(Planes, index, Parts);
@@ -114,7 +113,6 @@ public static unsafe class PoolingF32
     /// Max: y = v, or 0 where the window has no input tap. Average: y = v / (row count * column count)
     /// (0 where that is 0). Skips the sweep's garbage columns.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Store(in ConvGeometry g, float* s, int wq, float* y, float* rowCount, float* colCount, bool max, IsaPath isa)
     {
         int ow = g.OW;
@@ -131,11 +129,11 @@ public static unsafe class PoolingF32
                 for (; i < ow; i += 16)
                 {
                     // The sweep buffer and the column counts both have a vector of slack past the row.
-                    var cnt = vrc * Vector512.Load(colCount + i);
-                    var v = Vector512.Load(sr + i);
+                    var cnt = vrc * Vector512.LoadUnsafe(ref *(colCount + i));
+                    var v = Vector512.LoadUnsafe(ref *(sr + i));
                     if (!max) v /= cnt;
                     v = Vector512.ConditionalSelect(Vector512.Equals(cnt, Vector512<float>.Zero), Vector512<float>.Zero, v);
-                    if (i + 16 <= ow) v.Store(yr + i);
+                    if (i + 16 <= ow) v.StoreUnsafe(ref *(yr + i));
                     else Avx512F.MaskStore(yr + i, tailMask, v);
                 }
             }
