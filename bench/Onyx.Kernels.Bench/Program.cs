@@ -79,9 +79,10 @@ unsafe
         for (int i = 0; i < s * ld; i++) { q[i] = (float)rnd.NextDouble() - 0.5f; k[i] = (float)rnd.NextDouble() - 0.5f; v[i] = (float)rnd.NextDouble() - 0.5f; }
         using var pool = threads > 1 ? new IntraOpPool(threads) : null;
         var body = new AttnBench { Q = q, K = k, V = v, Y = y, Scores = sc, S = s, D = d, Ld = ld, Heads = heads, Parts = threads };
-        for (int phase = 0; phase < 2; phase++)
+        for (int phase = 0; phase < 3; phase++)
         {
             body.GemmOnly = phase == 1;
+            body.Fused = phase == 2;
             double best = double.MaxValue;
             for (int rep = 0; rep < 2000; rep++)
             {
@@ -89,7 +90,7 @@ unsafe
                 if (pool != null) pool.Run(threads, ref body); else body.Invoke(0);
                 best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
             }
-            Console.WriteLine($"attn S={s} heads={heads} D={d} threads={threads} {(body.GemmOnly ? "scores GEMM only" : "full")}: best {best * 1e3:F1} us");
+            Console.WriteLine($"attn S={s} heads={heads} D={d} threads={threads} {(body.Fused ? "SmallHeadAttention" : body.GemmOnly ? "scores GEMM only" : "full")}: best {best * 1e3:F1} us");
         }
     }
     else if (mode == "spin")
@@ -346,7 +347,7 @@ unsafe struct AttnBench : IParallelBody
 {
     public float* Q, K, V, Y, Scores;
     public int S, D, Ld, Heads, Parts;
-    public bool GemmOnly;
+    public bool GemmOnly, Fused;
 
     public readonly void Invoke(int index)
     {
@@ -354,6 +355,11 @@ unsafe struct AttnBench : IParallelBody
         float* sc = Scores + (nint)index * S * S;
         for (int h = h0; h < h1; h++)
         {
+            if (Fused)
+            {
+                Onyx.Kernels.Attention.SmallHeadAttention.Head(Q + h * D, Ld, K + h * D, Ld, V + h * D, Ld, Y + h * D, Ld, S, S, D, D, 0.125f, null, 0, 0, false);
+                continue;
+            }
             SGemm.Multiply(false, true, S, S, D, 0.125f, Q + h * D, Ld, K + h * D, Ld, 0f, sc, S, default, null);
             if (GemmOnly) continue;
             for (int r = 0; r < S; r++) Onyx.Kernels.Nn.SoftmaxF32.Row(sc + r * S, sc + r * S, S);

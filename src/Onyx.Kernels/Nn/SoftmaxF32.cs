@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Onyx.Kernels.Nn;
 
@@ -63,7 +64,7 @@ public static unsafe class SoftmaxF32
     private const float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Exp(Vector512<float> x)
+    internal static Vector512<float> Exp(Vector512<float> x)
     {
         x = Vector512.Max(x, Vector512.Create(MinArg));
         var n = Vector512.Round(x * Log2E);
@@ -74,6 +75,9 @@ public static unsafe class SoftmaxF32
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P4));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P5));
         var e = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
+        // vscalefps multiplies by 2^n in one instruction (n ≥ −126 after the clamp, so exactly what the
+        // exponent-bits product gives); .NET 10's saturating ConvertToInt32 costs a fixup, compare and blend.
+        if (Avx512F.IsSupported) return Avx512F.Scale(e, n);
         var scale = (Vector512.ConvertToInt32(n) + Vector512.Create(127)) << 23;
         return e * scale.AsSingle();
     }
