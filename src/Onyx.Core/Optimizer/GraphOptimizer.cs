@@ -36,6 +36,7 @@ public sealed class GraphOptimizer
         new FuseGelu(),
         new FuseMatMulBias(),
         new FuseAttention(),
+        new FuseQkvProjections(),
         new EliminateDeadNodes(),
     ];
 
