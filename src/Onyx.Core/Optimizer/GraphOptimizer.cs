@@ -36,7 +36,6 @@ public sealed class GraphOptimizer
         new FuseGelu(),
         new FuseMatMulBias(),
         new FuseAttention(),
-        new FuseQkvProjections(),
         new EliminateDeadNodes(),
     ];
 

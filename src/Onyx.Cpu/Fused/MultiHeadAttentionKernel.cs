@@ -11,9 +11,7 @@ namespace Onyx.Cpu.Fused;
 /// are accepted, a superset of ORT's 4-D), attributes num_heads and scale (default 1/√D).
 /// Y[B, S, H·Dv] = softmax(scale·Q·Kᵀ + bias)·V per head, computed by <see cref="AttentionCore"/>
 /// straight from the packed layout (no head transposes).
-/// Packed QKV (query [B, S, H, 3, D], key and value absent; the FuseQkvProjections pass emits it) is read
-/// in place: K and V of head h sit D and 2·D floats after its Q.
-/// Key padding masks, past/present and unidirectional are not supported.
+/// Packed QKV, key padding masks, past/present and unidirectional are not supported.
 /// </summary>
 [OnnxKernel("MultiHeadAttention", Domain = "com.microsoft", Since = 1)]
 public sealed unsafe class MultiHeadAttentionKernel : IKernel
@@ -33,11 +31,8 @@ public sealed unsafe class MultiHeadAttentionKernel : IKernel
 
     public void Execute(KernelContext context)
     {
-        Tensor q = context.Input(0);
-        Tensor? k = context.OptionalInput(1), v = context.OptionalInput(2);
+        Tensor q = context.Input(0), k = context.Input(1), v = context.Input(2);
         Tensor? mask = context.OptionalInput(5);
-        if (q.Rank == 5) { ExecutePacked(context, q, k, v, mask); return; }
-        if (k is null || v is null) throw context.Error("key and value are required unless query is packed QKV [B, S, H, 3, D]");
         foreach (var (t, name) in new[] { (q, "query"), (k, "key"), (v, "value") })
             if (t.DType != DType.Float32 || t.Rank != 3) throw context.Error($"{name} must be a 3-D float32 tensor, got {t.DType.OnnxName()} {t.ShapeString}");
         int batch = q.Shape[0], s = q.Shape[1], l = k.Shape[1], h = _heads;
@@ -56,37 +51,9 @@ public sealed unsafe class MultiHeadAttentionKernel : IKernel
             Vl = HeadLayout.Packed(v.Shape[0], l, h, dv), Yl = HeadLayout.Packed(batch, s, h, dv),
             Heads = h, Group = 1, S = s, L = l, D = d, Dv = dv, Scale = _scale ?? 1f / MathF.Sqrt(d),
         };
-        Run(context, core, batch, mask);
-        GC.KeepAlive(q); GC.KeepAlive(k); GC.KeepAlive(v); GC.KeepAlive(y);
-    }
-
-    /// <summary>Query [B, S, H, 3, D] holds Q, K and V of every head side by side (ORT's packed QKV).</summary>
-    private void ExecutePacked(KernelContext context, Tensor qkv, Tensor? k, Tensor? v, Tensor? mask)
-    {
-        if (k is not null || v is not null) throw context.Error("key and value must be absent when query is packed QKV");
-        if (qkv.DType != DType.Float32 || qkv.Shape[2] != _heads || qkv.Shape[3] != 3)
-            throw context.Error($"packed QKV must be float32 [B, S, {_heads}, 3, D], got {qkv.DType.OnnxName()} {qkv.ShapeString}");
-        int batch = qkv.Shape[0], s = qkv.Shape[1], h = _heads, d = qkv.Shape[4];
-        Tensor y = context.Output(0, DType.Float32, [batch, s, h * d]);
-        if (y.Length == 0) return;
-        // Element (b, head, row, c) of Q is at b·S·H·3D + head·3D + row·H·3D + c; K and V add D and 2D.
-        var layout = new HeadLayout(batch == 1 ? 0 : (long)s * h * 3 * d, 3 * d, h * 3 * d);
-        float* p = (float*)qkv.Pointer;
-        var core = new AttentionCore
-        {
-            Q = p, K = p + d, V = p + 2 * d, Y = (float*)y.Pointer,
-            Ql = layout, Kl = layout, Vl = layout, Yl = HeadLayout.Packed(batch, s, h, d),
-            Heads = h, Group = 1, S = s, L = s, D = d, Dv = d, Scale = _scale ?? 1f / MathF.Sqrt(d),
-        };
-        Run(context, core, batch, mask);
-        GC.KeepAlive(qkv); GC.KeepAlive(y);
-    }
-
-    private static void Run(KernelContext context, AttentionCore core, int batch, Tensor? mask)
-    {
         if (mask is not null && !core.BindMask(mask, batch))
-            throw context.Error($"attention_bias must be float32 broadcasting to [{batch},{core.Heads},{core.S},{core.L}], got {mask.DType.OnnxName()} {mask.ShapeString}");
+            throw context.Error($"attention_bias must be float32 broadcasting to [{batch},{h},{s},{l}], got {mask.DType.OnnxName()} {mask.ShapeString}");
         core.Run(batch, ConvShapes.Pool(context));
-        GC.KeepAlive(mask);
+        GC.KeepAlive(q); GC.KeepAlive(k); GC.KeepAlive(v); GC.KeepAlive(y); GC.KeepAlive(mask);
     }
 }

@@ -51,7 +51,7 @@ public sealed class FuseAttentionTests
             Assert.Equal(1, Count(s, "MultiHeadAttention"));
             Assert.Equal(0, Count(s, "Softmax"));
             Assert.Equal(0, Count(s, "Transpose"));
-            Assert.Equal(1, Count(s, "Reshape")); // FuseQkvProjections' packed-QKV view; the head splits and merge are gone
+            Assert.Equal(0, Count(s, "Reshape"));
             AssertClose(off, on);
         }
     }
