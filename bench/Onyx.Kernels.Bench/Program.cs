@@ -93,6 +93,25 @@ unsafe
             Console.WriteLine($"attn S={s} heads={heads} D={d} threads={threads} {(body.Fused ? "SmallHeadAttention" : body.GemmOnly ? "scores GEMM only" : "full")}: best {best * 1e3:F1} us");
         }
     }
+    else if (mode == "act")
+    {
+        // A GEMM post activation over one [rows, cols] output as the driver applies it; args: gelu|fastgelu|tanh|sigmoid, rows, cols.
+        string kind = args.Length > 1 ? args[1] : "gelu";
+        int rows = args.Length > 2 ? int.Parse(args[2]) : 64, cols = args.Length > 3 ? int.Parse(args[3]) : 3072;
+        var act = new GemmEpilogue { Activation = kind switch { "fastgelu" => FusedActivation.FastGelu, "tanh" => FusedActivation.Tanh, "sigmoid" => FusedActivation.Sigmoid, _ => FusedActivation.Gelu } };
+        float* c = (float*)NativeMemory.AlignedAlloc((nuint)(rows * cols * 4), 64), src = (float*)NativeMemory.AlignedAlloc((nuint)(rows * cols * 4), 64);
+        var rnd = new Random(1);
+        for (int i = 0; i < rows * cols; i++) src[i] = (float)(rnd.NextDouble() * 8 - 4);
+        double best = double.MaxValue;
+        for (int rep = 0; rep < 1000; rep++)
+        {
+            Buffer.MemoryCopy(src, c, rows * cols * 4L, rows * cols * 4L);
+            long t0 = Stopwatch.GetTimestamp();
+            Activations.ApplyTile(c, cols, rows, cols, act, KernelIsa.Best);
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        Console.WriteLine($"act {kind} {rows}x{cols}: best {best * 1e3:F1} us = {best * 1e6 / (rows * cols):F3} ns/element");
+    }
     else if (mode == "spin")
     {
         // What one Thread.SpinWait(1) costs here: IntraOpPool's worker spin budget is counted in them.
