@@ -123,10 +123,13 @@ public readonly struct ErfFastOperator : IUnaryOperator<float>, IUnaryOperator<d
         return MathF.CopySign(1f - Tail(MathF.Abs(x)), x);
     }
 
-    /// <summary>1 + erf(x), with no cancellation where erf ≈ −1 (Gelu's negative tail): erfc(|x|) itself there.</summary>
+    /// <summary>
+    /// 1 + erf(x) for Gelu: erfc(|x|) itself for x &lt; 0 (no cancellation in the negative tail), 2 − erfc(|x|)
+    /// above, from A&amp;S 7.1.26 at every x: its 1.5e-7 absolute error is ≤ 3e-7 relative to 1 + erf(x) near 0,
+    /// so the Maclaurin branch Erf needs for relative accuracy is not evaluated here (a fifth of the vector work).
+    /// </summary>
     public float OnePlus(float x)
     {
-        if (MathF.Abs(x) < 0.5f) return 1f + Small(x);
         float q = Tail(MathF.Abs(x));
         return x < 0 ? q : 2f - q;
     }
@@ -137,7 +140,7 @@ public readonly struct ErfFastOperator : IUnaryOperator<float>, IUnaryOperator<d
         return x * (S0 + x2 * (S1 + x2 * (S2 + x2 * (S3 + x2 * (S4 + x2 * (S5 + x2 * (S6 + x2 * S7)))))));
     }
 
-    /// <summary>erfc(ax) for ax ≥ 0.5 (A&amp;S 7.1.26).</summary>
+    /// <summary>erfc(ax) for ax ≥ 0 (A&amp;S 7.1.26, absolute error ≤ 1.5e-7).</summary>
     private static float Tail(float ax)
     {
         float t = 1f / (1f + P * ax);
@@ -162,18 +165,16 @@ public readonly struct ErfFastOperator : IUnaryOperator<float>, IUnaryOperator<d
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> OnePlus(Vector256<float> x)
     {
-        Vector256<float> ax = Vector256.Abs(x), q = Tail(ax);
-        Vector256<float> big = Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), q, Vector256.Create(2f) - q);
-        return Vector256.ConditionalSelect(Vector256.LessThan(ax, Vector256.Create(0.5f)), Vector256<float>.One + Small(x), big);
+        Vector256<float> q = Tail(Vector256.Abs(x));
+        return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256<float>.Zero), q, Vector256.Create(2f) - q);
     }
 
     /// <summary>1 + erf(x) (see the scalar <see cref="OnePlus(float)"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector512<float> OnePlus(Vector512<float> x)
     {
-        Vector512<float> ax = Vector512.Abs(x), q = Tail(ax);
-        Vector512<float> big = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), q, Vector512.Create(2f) - q);
-        return Vector512.ConditionalSelect(Vector512.LessThan(ax, Vector512.Create(0.5f)), Vector512<float>.One + Small(x), big);
+        Vector512<float> q = Tail(Vector512.Abs(x));
+        return Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<float>.Zero), q, Vector512.Create(2f) - q);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -202,7 +203,7 @@ public readonly struct ErfFastOperator : IUnaryOperator<float>, IUnaryOperator<d
         return x * Vector512.FusedMultiplyAdd(x2, s, Vector512.Create(S0));
     }
 
-    /// <summary>erfc(ax) for ax ≥ 0.5 (A&amp;S 7.1.26).</summary>
+    /// <summary>erfc(ax) for ax ≥ 0 (A&amp;S 7.1.26, absolute error ≤ 1.5e-7).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Tail(Vector256<float> ax)
     {
