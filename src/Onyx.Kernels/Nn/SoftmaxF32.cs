@@ -9,7 +9,7 @@ namespace Onyx.Kernels.Nn;
 /// Softmax of one contiguous float row: y = exp(x − max) / Σ exp(x − max). Three passes over a row
 /// that stays in L1 (max; exp, store and sum in one; scale), instead of the four or five separate
 /// whole-row operations; <paramref name="x"/> and <paramref name="y"/> may be the same memory.
-/// The vector paths use a float Cephes exp (see <c>Exp</c>).
+/// The vector paths use the float Cephes exp (<see cref="VMath.ExpF(Vector512{float})"/>).
 /// </summary>
 public static unsafe class SoftmaxF32
 {
@@ -59,7 +59,7 @@ public static unsafe class SoftmaxF32
 
     // The float Cephes exp (see VMath.ExpF); inputs here are x − max ≤ 0.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> Exp(Vector512<float> x) => VMath.ExpF(x);
+    private static Vector512<float> Exp(Vector512<float> x) => VMath.ExpF(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Exp(Vector256<float> x) => VMath.ExpF(x);
