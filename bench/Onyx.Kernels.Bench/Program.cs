@@ -9,6 +9,8 @@ using Onyx.Kernels.Threading;
 //        Onyx.Bench kern [kc] | peak [isa] | conv cin cout hw k stride group [seconds]
 //        Onyx.Bench int8 [size=1024] [isa] [threads=1] [seconds=2]
 //        Onyx.Bench gemv [M=1] [N=1000] [K=1280] [isa] [threads=1] [seconds=2]  (A · Bᵀ, B [N, K]: few-rows vs packed; ONYX_BENCH_COLD=copies)
+//        Onyx.Bench attn [S=64] [heads=12] [D=64] [threads=1]  (packed-GEMM heads, scores GEMM alone, SmallHeadAttention)
+//        Onyx.Bench act [gelu|fastgelu|tanh|sigmoid] [rows=64] [cols=3072]  (a GEMM post activation as the driver applies it)
 unsafe
 {
     string mode = args.Length > 0 ? args[0] : "gemm";
