@@ -11,6 +11,8 @@ using Onyx.Kernels.Threading;
 //        Onyx.Bench convt cin cout hw k stride [threads=1] [seconds=2]  (ConvTranspose, unpadded; ONYX_CONVT_TILED=0: generic path)
 //        Onyx.Bench int8 [size=1024] [isa] [threads=1] [seconds=2]
 //        Onyx.Bench gemv [M=1] [N=1000] [K=1280] [isa] [threads=1] [seconds=2]  (A · Bᵀ, B [N, K]: few-rows vs packed; ONYX_BENCH_COLD=copies)
+//        Onyx.Bench attn [S=64] [heads=12] [D=64] [threads=1]  (packed-GEMM heads, scores GEMM alone, SmallHeadAttention)
+//        Onyx.Bench act [gelu|fastgelu|tanh|sigmoid] [rows=64] [cols=3072]  (a GEMM post activation as the driver applies it)
 unsafe
 {
     string mode = args.Length > 0 ? args[0] : "gemm";
@@ -152,9 +154,10 @@ unsafe
         for (int i = 0; i < s * ld; i++) { q[i] = (float)rnd.NextDouble() - 0.5f; k[i] = (float)rnd.NextDouble() - 0.5f; v[i] = (float)rnd.NextDouble() - 0.5f; }
         using var pool = threads > 1 ? new IntraOpPool(threads) : null;
         var body = new AttnBench { Q = q, K = k, V = v, Y = y, Scores = sc, S = s, D = d, Ld = ld, Heads = heads, Parts = threads };
-        for (int phase = 0; phase < 2; phase++)
+        for (int phase = 0; phase < 3; phase++)
         {
             body.GemmOnly = phase == 1;
+            body.Fused = phase == 2;
             double best = double.MaxValue;
             for (int rep = 0; rep < 2000; rep++)
             {
@@ -162,8 +165,27 @@ unsafe
                 if (pool != null) pool.Run(threads, ref body); else body.Invoke(0);
                 best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
             }
-            Console.WriteLine($"attn S={s} heads={heads} D={d} threads={threads} {(body.GemmOnly ? "scores GEMM only" : "full")}: best {best * 1e3:F1} us");
+            Console.WriteLine($"attn S={s} heads={heads} D={d} threads={threads} {(body.Fused ? "SmallHeadAttention" : body.GemmOnly ? "scores GEMM only" : "full")}: best {best * 1e3:F1} us");
         }
+    }
+    else if (mode == "act")
+    {
+        // A GEMM post activation over one [rows, cols] output as the driver applies it; args: gelu|fastgelu|tanh|sigmoid, rows, cols.
+        string kind = args.Length > 1 ? args[1] : "gelu";
+        int rows = args.Length > 2 ? int.Parse(args[2]) : 64, cols = args.Length > 3 ? int.Parse(args[3]) : 3072;
+        var act = new GemmEpilogue { Activation = kind switch { "fastgelu" => FusedActivation.FastGelu, "tanh" => FusedActivation.Tanh, "sigmoid" => FusedActivation.Sigmoid, _ => FusedActivation.Gelu } };
+        float* c = (float*)NativeMemory.AlignedAlloc((nuint)(rows * cols * 4), 64), src = (float*)NativeMemory.AlignedAlloc((nuint)(rows * cols * 4), 64);
+        var rnd = new Random(1);
+        for (int i = 0; i < rows * cols; i++) src[i] = (float)(rnd.NextDouble() * 8 - 4);
+        double best = double.MaxValue;
+        for (int rep = 0; rep < 1000; rep++)
+        {
+            Buffer.MemoryCopy(src, c, rows * cols * 4L, rows * cols * 4L);
+            long t0 = Stopwatch.GetTimestamp();
+            Activations.ApplyTile(c, cols, rows, cols, act, KernelIsa.Best);
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        Console.WriteLine($"act {kind} {rows}x{cols}: best {best * 1e3:F1} us = {best * 1e6 / (rows * cols):F3} ns/element");
     }
     else if (mode == "spin")
     {
@@ -419,7 +441,7 @@ unsafe struct AttnBench : IParallelBody
 {
     public float* Q, K, V, Y, Scores;
     public int S, D, Ld, Heads, Parts;
-    public bool GemmOnly;
+    public bool GemmOnly, Fused;
 
     public readonly void Invoke(int index)
     {
@@ -427,6 +449,11 @@ unsafe struct AttnBench : IParallelBody
         float* sc = Scores + (nint)index * S * S;
         for (int h = h0; h < h1; h++)
         {
+            if (Fused)
+            {
+                Onyx.Kernels.Attention.SmallHeadAttention.Head(Q + h * D, Ld, K + h * D, Ld, V + h * D, Ld, Y + h * D, Ld, S, S, D, D, 0.125f, null, 0, 0, false);
+                continue;
+            }
             SGemm.Multiply(false, true, S, S, D, 0.125f, Q + h * D, Ld, K + h * D, Ld, 0f, sc, S, default, null);
             if (GemmOnly) continue;
             for (int r = 0; r < S; r++) Onyx.Kernels.Nn.SoftmaxF32.Row(sc + r * S, sc + r * S, S);

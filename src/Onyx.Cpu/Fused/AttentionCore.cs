@@ -1,4 +1,6 @@
 using System.Buffers;
+using Onyx.Kernels;
+using Onyx.Kernels.Attention;
 using Onyx.Kernels.Gemm;
 using Onyx.Kernels.Nn;
 using Onyx.Kernels.Threading;
@@ -21,7 +23,8 @@ internal readonly record struct HeadLayout(long Batch, long Head, int Row)
 /// Y = softmax(scale·Q·Kᵀ + bias)·V for every (batch, head), shared by com.microsoft MultiHeadAttention
 /// and the ONNX Attention fast path. One (batch, head) pair per pool item; within it, query rows go in
 /// blocks so only a block × L score tile (≤ 32K floats, L2-resident) is ever live, never [B, H, S, L].
-/// Key/value head = query head / <see cref="Group"/> (grouped-query attention).
+/// Key/value head = query head / <see cref="Group"/> (grouped-query attention). On AVX-512 a head runs
+/// through <see cref="SmallHeadAttention"/> (no packing); other paths use the packed GEMM.
 /// </summary>
 internal unsafe struct AttentionCore : IParallelBody
 {
@@ -32,6 +35,8 @@ internal unsafe struct AttentionCore : IParallelBody
     public float Scale;
     /// <summary>ONNX Attention: a row whose scores are all −∞ gives zeros instead of NaN.</summary>
     public bool ZeroMaskedRows;
+    /// <summary>The kernel path; null = <see cref="KernelIsa.Current"/> (tests force the GEMM path with V256).</summary>
+    public IsaPath? Isa;
     public long MaskB, MaskH, MaskS, MaskL;
 
     /// <summary>Binds a float bias broadcast right-aligned to [batch, Heads, S, L]; false when it does not broadcast.</summary>
@@ -74,6 +79,12 @@ internal unsafe struct AttentionCore : IParallelBody
         float* k = K + b * Kl.Batch + kvh * Kl.Head;
         float* v = V + b * Vl.Batch + kvh * Vl.Head;
         float* y = Y + b * Yl.Batch + h * Yl.Head;
+        if (SmallHeadAttention.IsSupported(Isa ?? KernelIsa.Current))
+        {
+            float* mask = Mask == null ? null : Mask + b * MaskB + h * MaskH;
+            SmallHeadAttention.Head(q, Ql.Row, k, Kl.Row, v, Vl.Row, y, Yl.Row, S, L, D, Dv, Scale, mask, (nint)MaskS, (nint)MaskL, ZeroMaskedRows);
+            return;
+        }
         int block = Math.Min(S, Math.Max(16, TileFloats / L));
         float[] scratch = ArrayPool<float>.Shared.Rent(block * L);
         try

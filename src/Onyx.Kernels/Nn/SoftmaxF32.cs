@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Onyx.Kernels.Elementwise;
 
 namespace Onyx.Kernels.Nn;
 
@@ -8,7 +9,7 @@ namespace Onyx.Kernels.Nn;
 /// Softmax of one contiguous float row: y = exp(x − max) / Σ exp(x − max). Three passes over a row
 /// that stays in L1 (max; exp, store and sum in one; scale), instead of the four or five separate
 /// whole-row operations; <paramref name="x"/> and <paramref name="y"/> may be the same memory.
-/// The vector paths use a float Cephes exp (see <c>Exp</c>).
+/// The vector paths use the float Cephes exp (<see cref="VMath.ExpF(Vector512{float})"/>).
 /// </summary>
 public static unsafe class SoftmaxF32
 {
@@ -55,41 +56,10 @@ public static unsafe class SoftmaxF32
         TensorPrimitives.Multiply(new ReadOnlySpan<float>(y, n), 1f / sum, new Span<float>(y, n));
     }
 
-    // Cephes expf: n = round(x·log2 e), r = x − n·ln2 (hi/lo split), e^r by a degree-7 polynomial,
-    // times 2^n built in the exponent bits. About 2 ulp; the BCL's vector Exp widens to double and
-    // costs ~4x more. Inputs here are x − max ≤ 0; below −87.3 the clamp gives ~1e-38 instead of 0.
-    private const float Log2E = 1.44269504088896341f, Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f, MinArg = -87.3365448f;
-    private const float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+    // The float Cephes exp (see VMath.ExpF); inputs here are x − max ≤ 0.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Exp(Vector512<float> x) => VMath.ExpF(x);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Exp(Vector512<float> x)
-    {
-        x = Vector512.Max(x, Vector512.Create(MinArg));
-        var n = Vector512.Round(x * Log2E);
-        var r = x - n * Ln2Hi - n * Ln2Lo;
-        var p = Vector512.FusedMultiplyAdd(Vector512.Create(P0), r, Vector512.Create(P1));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P2));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P3));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P4));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(P5));
-        var e = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One);
-        var scale = (Vector512.ConvertToInt32(n) + Vector512.Create(127)) << 23;
-        return e * scale.AsSingle();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Exp(Vector256<float> x)
-    {
-        x = Vector256.Max(x, Vector256.Create(MinArg));
-        var n = Vector256.Round(x * Log2E);
-        var r = x - n * Ln2Hi - n * Ln2Lo;
-        var p = Vector256.FusedMultiplyAdd(Vector256.Create(P0), r, Vector256.Create(P1));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P2));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P3));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P4));
-        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(P5));
-        var e = Vector256.FusedMultiplyAdd(p, r * r, r + Vector256<float>.One);
-        var scale = (Vector256.ConvertToInt32(n) + Vector256.Create(127)) << 23;
-        return e * scale.AsSingle();
-    }
+    private static Vector256<float> Exp(Vector256<float> x) => VMath.ExpF(x);
 }
