@@ -87,7 +87,6 @@ public static unsafe class SmallHeadAttention
     /// exp and Σ (the row is in L1); returns 1/Σ. A row whose scores are all −∞ becomes zeros when
     /// <paramref name="zeroMaskedRows"/> (ONNX Attention); otherwise such a row is not finite, as in the unfused softmax.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float ExpRow(float* row, int l, float* bias, nint stride, bool zeroMaskedRows)
     {
         var ninf = Vector512.Create(float.NegativeInfinity);
@@ -96,7 +95,7 @@ public static unsafe class SmallHeadAttention
         var max = ninf;
         if (bias == null)
         {
-            for (int j = 0; j < full; j += 16) max = Vector512.Max(max, Vector512.Load(row + j));
+            for (int j = 0; j < full; j += 16) max = Vector512.Max(max, Vector512.LoadUnsafe(ref *(row + j)));
             if (full < l) max = Vector512.Max(max, Avx512F.MaskLoad(row + full, tail, ninf));
         }
         else
@@ -105,8 +104,8 @@ public static unsafe class SmallHeadAttention
             var bs = Vector512.Create(bias[0]);
             for (int j = 0; j < full; j += 16)
             {
-                var x = Vector512.Load(row + j) + (stride == 0 ? bs : Vector512.Load(bias + j));
-                x.Store(row + j);
+                var x = Vector512.LoadUnsafe(ref *(row + j)) + (stride == 0 ? bs : Vector512.LoadUnsafe(ref *(bias + j)));
+                x.StoreUnsafe(ref *(row + j));
                 max = Vector512.Max(max, x);
             }
             if (full < l)
@@ -126,8 +125,8 @@ public static unsafe class SmallHeadAttention
         var sum = Vector512<float>.Zero;
         for (int j = 0; j < full; j += 16)
         {
-            var e = VMath.ExpF(Vector512.Load(row + j) - vm);
-            e.Store(row + j);
+            var e = VMath.ExpF(Vector512.LoadUnsafe(ref *(row + j)) - vm);
+            e.StoreUnsafe(ref *(row + j));
             sum += e;
         }
         if (full < l)
@@ -151,7 +150,6 @@ public static unsafe class SmallHeadAttention
     }
 
     /// <summary>p[i, 0..64) = scale · Σ_c q_i[c] · kt[c, 0..64) for four query rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scores4x64(float* q0, float* q1, float* q2, float* q3, float* kt, nint ldkt, int d, float scale, float* p, nint ldp)
     {
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
@@ -159,7 +157,7 @@ public static unsafe class SmallHeadAttention
         for (int c = 0; c < d; c++)
         {
             float* b = kt + c * ldkt;
-            Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16), b2 = Vector512.Load(b + 32), b3 = Vector512.Load(b + 48);
+            Vector512<float> b0 = Vector512.LoadUnsafe(ref *b), b1 = Vector512.LoadUnsafe(ref *(b + 16)), b2 = Vector512.LoadUnsafe(ref *(b + 32)), b3 = Vector512.LoadUnsafe(ref *(b + 48));
             var x = Vector512.Create(q0[c]);
             a00 = Vector512.FusedMultiplyAdd(x, b0, a00); a01 = Vector512.FusedMultiplyAdd(x, b1, a01); a02 = Vector512.FusedMultiplyAdd(x, b2, a02); a03 = Vector512.FusedMultiplyAdd(x, b3, a03);
             x = Vector512.Create(q1[c]);
@@ -170,34 +168,32 @@ public static unsafe class SmallHeadAttention
             a30 = Vector512.FusedMultiplyAdd(x, b0, a30); a31 = Vector512.FusedMultiplyAdd(x, b1, a31); a32 = Vector512.FusedMultiplyAdd(x, b2, a32); a33 = Vector512.FusedMultiplyAdd(x, b3, a33);
         }
         var f = Vector512.Create(scale);
-        (a00 * f).Store(p); (a01 * f).Store(p + 16); (a02 * f).Store(p + 32); (a03 * f).Store(p + 48);
+        (a00 * f).StoreUnsafe(ref *p); (a01 * f).StoreUnsafe(ref *(p + 16)); (a02 * f).StoreUnsafe(ref *(p + 32)); (a03 * f).StoreUnsafe(ref *(p + 48));
         p += ldp;
-        (a10 * f).Store(p); (a11 * f).Store(p + 16); (a12 * f).Store(p + 32); (a13 * f).Store(p + 48);
+        (a10 * f).StoreUnsafe(ref *p); (a11 * f).StoreUnsafe(ref *(p + 16)); (a12 * f).StoreUnsafe(ref *(p + 32)); (a13 * f).StoreUnsafe(ref *(p + 48));
         p += ldp;
-        (a20 * f).Store(p); (a21 * f).Store(p + 16); (a22 * f).Store(p + 32); (a23 * f).Store(p + 48);
+        (a20 * f).StoreUnsafe(ref *p); (a21 * f).StoreUnsafe(ref *(p + 16)); (a22 * f).StoreUnsafe(ref *(p + 32)); (a23 * f).StoreUnsafe(ref *(p + 48));
         p += ldp;
-        (a30 * f).Store(p); (a31 * f).Store(p + 16); (a32 * f).Store(p + 32); (a33 * f).Store(p + 48);
+        (a30 * f).StoreUnsafe(ref *p); (a31 * f).StoreUnsafe(ref *(p + 16)); (a32 * f).StoreUnsafe(ref *(p + 32)); (a33 * f).StoreUnsafe(ref *(p + 48));
     }
 
     /// <summary>The 16-key remainder of <see cref="Scores4x64"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scores4x16(float* q0, float* q1, float* q2, float* q3, float* kt, nint ldkt, int d, float scale, float* p, nint ldp)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
         for (int c = 0; c < d; c++)
         {
-            var b = Vector512.Load(kt + c * ldkt);
+            var b = Vector512.LoadUnsafe(ref *(kt + c * ldkt));
             a0 = Vector512.FusedMultiplyAdd(Vector512.Create(q0[c]), b, a0);
             a1 = Vector512.FusedMultiplyAdd(Vector512.Create(q1[c]), b, a1);
             a2 = Vector512.FusedMultiplyAdd(Vector512.Create(q2[c]), b, a2);
             a3 = Vector512.FusedMultiplyAdd(Vector512.Create(q3[c]), b, a3);
         }
         var f = Vector512.Create(scale);
-        (a0 * f).Store(p); (a1 * f).Store(p + ldp); (a2 * f).Store(p + 2 * ldp); (a3 * f).Store(p + 3 * ldp);
+        (a0 * f).StoreUnsafe(ref *p); (a1 * f).StoreUnsafe(ref *(p + ldp)); (a2 * f).StoreUnsafe(ref *(p + 2 * ldp)); (a3 * f).StoreUnsafe(ref *(p + 3 * ldp));
     }
 
     /// <summary>y_i[0..64) = inv_i · Σ_j p_i[j] · v[j, 0..64) for the first <paramref name="mr"/> of four probability rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Values4x64(float* p0, float* p1, float* p2, float* p3, float* v, nint ldv, int l, float* y, nint ldy, int mr, Vector512<float> inv)
     {
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
@@ -205,7 +201,7 @@ public static unsafe class SmallHeadAttention
         for (int j = 0; j < l; j++)
         {
             float* b = v + j * ldv;
-            Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16), b2 = Vector512.Load(b + 32), b3 = Vector512.Load(b + 48);
+            Vector512<float> b0 = Vector512.LoadUnsafe(ref *b), b1 = Vector512.LoadUnsafe(ref *(b + 16)), b2 = Vector512.LoadUnsafe(ref *(b + 32)), b3 = Vector512.LoadUnsafe(ref *(b + 48));
             var x = Vector512.Create(p0[j]);
             a00 = Vector512.FusedMultiplyAdd(x, b0, a00); a01 = Vector512.FusedMultiplyAdd(x, b1, a01); a02 = Vector512.FusedMultiplyAdd(x, b2, a02); a03 = Vector512.FusedMultiplyAdd(x, b3, a03);
             x = Vector512.Create(p1[j]);
@@ -216,26 +212,25 @@ public static unsafe class SmallHeadAttention
             a30 = Vector512.FusedMultiplyAdd(x, b0, a30); a31 = Vector512.FusedMultiplyAdd(x, b1, a31); a32 = Vector512.FusedMultiplyAdd(x, b2, a32); a33 = Vector512.FusedMultiplyAdd(x, b3, a33);
         }
         var f = Vector512.Create(inv.GetElement(0));
-        (a00 * f).Store(y); (a01 * f).Store(y + 16); (a02 * f).Store(y + 32); (a03 * f).Store(y + 48);
+        (a00 * f).StoreUnsafe(ref *y); (a01 * f).StoreUnsafe(ref *(y + 16)); (a02 * f).StoreUnsafe(ref *(y + 32)); (a03 * f).StoreUnsafe(ref *(y + 48));
         if (mr < 2) return;
         y += ldy;
         f = Vector512.Create(inv.GetElement(1));
-        (a10 * f).Store(y); (a11 * f).Store(y + 16); (a12 * f).Store(y + 32); (a13 * f).Store(y + 48);
+        (a10 * f).StoreUnsafe(ref *y); (a11 * f).StoreUnsafe(ref *(y + 16)); (a12 * f).StoreUnsafe(ref *(y + 32)); (a13 * f).StoreUnsafe(ref *(y + 48));
         if (mr < 3) return;
         y += ldy;
         f = Vector512.Create(inv.GetElement(2));
-        (a20 * f).Store(y); (a21 * f).Store(y + 16); (a22 * f).Store(y + 32); (a23 * f).Store(y + 48);
+        (a20 * f).StoreUnsafe(ref *y); (a21 * f).StoreUnsafe(ref *(y + 16)); (a22 * f).StoreUnsafe(ref *(y + 32)); (a23 * f).StoreUnsafe(ref *(y + 48));
         if (mr < 4) return;
         y += ldy;
         f = Vector512.Create(inv.GetElement(3));
-        (a30 * f).Store(y); (a31 * f).Store(y + 16); (a32 * f).Store(y + 32); (a33 * f).Store(y + 48);
+        (a30 * f).StoreUnsafe(ref *y); (a31 * f).StoreUnsafe(ref *(y + 16)); (a32 * f).StoreUnsafe(ref *(y + 32)); (a33 * f).StoreUnsafe(ref *(y + 48));
     }
 
     /// <summary>
     /// The 16-column remainder of <see cref="Values4x64"/>: loads and stores under <paramref name="lanes"/>
     /// (masked-off lanes are neither read, so the last V row never reads past its end, nor written).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Values4x16(float* p0, float* p1, float* p2, float* p3, float* v, nint ldv, int l, float* y, nint ldy, int mr, Vector512<float> inv, Vector512<float> lanes)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;

@@ -83,7 +83,6 @@ public sealed unsafe partial class ConvTransposeF32
     }
 
     /// <summary>d[2j] = a[j] + bias, d[2j + 1] = c[j] + bias for j &lt; n: two permutes per 16 input pairs, masked tail.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Interleave2(float* a, float* c, int n, float bias, float* d)
     {
         var lo = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
@@ -92,10 +91,10 @@ public sealed unsafe partial class ConvTransposeF32
         int j = 0;
         for (; j + 16 <= n; j += 16)
         {
-            var va = Vector512.Load(a + j);
-            var vc = Vector512.Load(c + j);
-            (Avx512F.PermuteVar16x32x2(va, lo, vc) + vb).Store(d + 2 * j);
-            (Avx512F.PermuteVar16x32x2(va, hi, vc) + vb).Store(d + 2 * j + 16);
+            var va = Vector512.LoadUnsafe(ref *(a + j));
+            var vc = Vector512.LoadUnsafe(ref *(c + j));
+            (Avx512F.PermuteVar16x32x2(va, lo, vc) + vb).StoreUnsafe(ref *(d + 2 * j));
+            (Avx512F.PermuteVar16x32x2(va, hi, vc) + vb).StoreUnsafe(ref *(d + 2 * j + 16));
         }
         if (j < n)
         {
