@@ -99,7 +99,7 @@ public sealed class InitializerStripperTests
         for (int i = 0; i < result.Raw.Count; i++)
         {
             Assert.True(proto.Graph.Initializer[i].RawData.IsEmpty);
-            var (offset, length) = result.Raw[i];
+            var (offset, length) = (result.Raw.Offset(i), result.Raw.Length(i));
             Assert.Equal(original.Graph.Initializer[i].RawData.ToByteArray(), bytes.AsSpan((int)offset, length).ToArray());
             // Everything else about the tensor is kept.
             var expected = original.Graph.Initializer[i].Clone();
@@ -109,7 +109,9 @@ public sealed class InitializerStripperTests
         // A main-graph Constant's value is stripped too; subgraph tensors keep their bytes.
         int constant = proto.Graph.Node.IndexOf(proto.Graph.Node.Single(n => n.OpType == "Constant"));
         Assert.True(proto.Graph.Node[constant].Attribute[0].T.RawData.IsEmpty);
-        var (cOffset, cLength) = Assert.Single(result.AttributeRaw, kv => kv.Key == (constant, 0)).Value;
+        Assert.Equal(1, result.AttributeRaw.Count);
+        Assert.Equal((constant, 0), (result.AttributeRaw.TagA(0), result.AttributeRaw.TagB(0)));
+        var (cOffset, cLength) = (result.AttributeRaw.Offset(0), result.AttributeRaw.Length(0));
         Assert.Equal(BitConverter.GetBytes(2f), bytes.AsSpan((int)cOffset, cLength).ToArray());
         Assert.False(proto.Graph.Node.Single(n => n.OpType == "If").Attribute[0].G.Initializer[0].RawData.IsEmpty);
         // Nothing else changed.
@@ -119,6 +121,36 @@ public sealed class InitializerStripperTests
         var strippedModel = proto.Clone();
         strippedModel.Graph.Initializer.Clear();
         Assert.Equal(expectedModel, strippedModel);
+    }
+
+    [Fact]
+    public void ByteWriterAndByteRangesGrowPastTheirFirstCapacity()
+    {
+        var writer = new ByteWriter(3);
+        var expected = new List<byte>();
+        var rng = new Random(5);
+        for (int i = 0; i < 200; i++)
+        {
+            var chunk = new byte[rng.Next(0, 9)];
+            rng.NextBytes(chunk);
+            writer.Write(chunk);
+            expected.AddRange(chunk);
+            ulong v = (ulong)rng.NextInt64() >> rng.Next(0, 64);
+            writer.WriteVarint(v);
+            for (; v >= 0x80; v >>= 7) expected.Add((byte)(v | 0x80));
+            expected.Add((byte)v);
+        }
+        Assert.Equal(expected.ToArray(), writer.ToArray());
+        Assert.Equal(expected.Count, writer.Count);
+        writer.Clear();
+        writer.WriteByte(7);
+        Assert.Equal(new byte[] { 7 }, writer.Written.ToArray());
+
+        var ranges = new ByteRanges();
+        for (int i = 0; i < 100; i++) ranges.Add(i * 1000L + int.MaxValue, i, i + 1, i + 2);
+        Assert.Equal(100, ranges.Count);
+        for (int i = 0; i < 100; i++)
+            Assert.Equal((i * 1000L + int.MaxValue, i, i + 1, i + 2), (ranges.Offset(i), ranges.Length(i), ranges.TagA(i), ranges.TagB(i)));
     }
 
     [Fact]
