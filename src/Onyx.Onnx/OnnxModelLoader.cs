@@ -287,14 +287,35 @@ public static class OnnxModelLoader
                     : a.SparseTensor is not null ? SparseToDense(a.SparseTensor) : null, // sparse attributes (Constant sparse_value) arrive dense
                 Graph = a.G is null ? null : ReadGraph(a.G, owner, opsets),
                 TypeInfo = ReadType(a.Tp),
-                Floats = a.Floats.ToArray(),
-                Ints = a.Ints.ToArray(),
+                Floats = ToArray(a.Floats),
+                Ints = ToArray(a.Ints),
                 BytesList = a.Strings.Select(s => s.ToByteArray()).ToArray(),
                 Tensors = a.Tensors.Select(t => TensorProtoReader.Read(t, external, $"{modelName}: attribute '{a.Name}'")).ToArray(),
                 Graphs = a.Graphs.Select(g => ReadGraph(g, owner, opsets)).ToArray(),
                 TypeInfos = a.TypeProtos.Select(t => ReadType(t)!).ToArray(),
                 RefAttrName = a.RefAttrName.Length > 0 ? a.RefAttrName : null,
             };
+        }
+
+        private static readonly float[] s_noFloats = new float[0];
+        private static readonly long[] s_noInts = new long[0];
+
+        // Loops, not Enumerable.ToArray: LINQ's (and Array.Empty's) code over float and long is not in
+        // the framework's ReadyToRun images, so it was JIT-compiled on every process's first load.
+        private static float[] ToArray(Google.Protobuf.Collections.RepeatedField<float> values)
+        {
+            if (values.Count == 0) return s_noFloats;
+            var r = new float[values.Count];
+            for (int i = 0; i < r.Length; i++) r[i] = values[i];
+            return r;
+        }
+
+        private static long[] ToArray(Google.Protobuf.Collections.RepeatedField<long> values)
+        {
+            if (values.Count == 0) return s_noInts;
+            var r = new long[values.Count];
+            for (int i = 0; i < r.Length; i++) r[i] = values[i];
+            return r;
         }
 
         private static AttributeKind InferKind(AttributeProto a)

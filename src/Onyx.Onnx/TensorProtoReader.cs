@@ -22,7 +22,8 @@ public static class TensorProtoReader
     {
         what ??= $"tensor '{proto.Name}'";
         var dtype = (DType)proto.DataType;
-        if (!Enum.IsDefined(dtype) || dtype == DType.Undefined)
+        // The non-generic IsDefined: Enum.IsDefined<DType> is generic code over Onyx's enum, JIT-compiled per process.
+        if (!Enum.IsDefined(typeof(DType), dtype) || dtype == DType.Undefined)
             throw new OnnxRuntimeException(ErrorCode.InvalidGraph, $"{what}: unknown data_type {proto.DataType}");
         var shape = new int[proto.Dims.Count];
         long count = 1;

@@ -110,6 +110,7 @@ public sealed class InferenceSession : IDisposable
             LoadProfile.Record("plan (kernels, prepacking)", phase);
             _plan = providers.Plan;
             ProviderNames = providers.ProviderNames;
+            phase = LoadProfile.Start();
             var initializerNames = model.Graph.Initializers.Keys.ToHashSet();
             // Graph inputs that are also initializers are optional overrides; ONNX Runtime lists only the true inputs.
             var inputs = model.Graph.Inputs.Where(v => !initializerNames.Contains(v.Name)).ToList();
@@ -120,11 +121,15 @@ public sealed class InferenceSession : IDisposable
             OutputMetadata = model.Graph.Outputs.ToDictionary(v => v.Name, v => new NodeMetadata(v.Name, inferredOutputTypes.GetValueOrDefault(v.Name) ?? v.Type));
             OutputNames = model.Graph.Outputs.Select(v => v.Name).ToList();
             ModelMetadata = new ModelMetadata(model);
-            _inputIndex = model.Graph.Inputs.Select((v, i) => (v.Name, i)).ToDictionary(p => p.Name, p => p.i);
-            _outputIndex = model.Graph.Outputs.Select((v, i) => (v.Name, i)).ToDictionary(p => p.Name, p => p.i);
-            _requiredInputs = InputNames.Select(n => _inputIndex[n]).ToArray();
+            // Loops, not LINQ through (name, index) tuples: that generic code has no ReadyToRun image and
+            // was JIT-compiled in every process's first load.
+            _inputIndex = IndexByName(model.Graph.Inputs);
+            _outputIndex = IndexByName(model.Graph.Outputs);
+            _requiredInputs = new int[InputNames.Count];
+            for (int i = 0; i < _requiredInputs.Length; i++) _requiredInputs[i] = _inputIndex[InputNames[i]];
             _defaultRun = new RunContext { IntraOpPool = _pool, Pool = _arena };
             _readsInputsInPlace = ProviderNames.All(p => p == "CPU");
+            LoadProfile.Record("session metadata", phase);
         }
         catch
         {
@@ -133,6 +138,14 @@ public sealed class InferenceSession : IDisposable
             throw;
         }
         profile?.End(model.DisplayName);
+    }
+
+    /// <summary>Each value's position in <paramref name="values"/>; a repeated name throws, as ToDictionary did.</summary>
+    private static Dictionary<string, int> IndexByName(List<ValueInfo> values)
+    {
+        var index = new Dictionary<string, int>(values.Count);
+        for (int i = 0; i < values.Count; i++) index.Add(values[i].Name, i);
+        return index;
     }
 
     /// <summary>The options the session was created with.</summary>

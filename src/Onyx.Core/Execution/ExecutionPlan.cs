@@ -131,7 +131,8 @@ public sealed class ExecutionPlan : ISubgraphCompiler
         var freeLists = new List<int>[steps.Count];
         foreach (int slot in firstUseOrder)
             if (!keep[slot]) (freeLists[lastUse[slot]] ??= []).Add(slot);
-        _steps = steps.Select((st, s) => st with { FreeAfter = freeLists[s]?.ToArray() ?? [] }).ToArray();
+        _steps = new Step[steps.Count];
+        for (int s = 0; s < _steps.Length; s++) _steps[s] = steps[s] with { FreeAfter = freeLists[s]?.ToArray() ?? [] };
         // Only values a step of this plan produced may go back to the arena; inputs and captured
         // outer values belong to the caller or an enclosing frame.
         _producedHere = new bool[_slots.Count];
