@@ -6,6 +6,7 @@ using Onyx.Core.Ir;
 using Onyx.Core.Optimizer;
 using Onyx.Tensors;
 using Xunit;
+using IrAttribute = Onyx.Core.Ir.Attribute;
 
 namespace Onyx.Tests.Loading;
 
@@ -169,6 +170,37 @@ public sealed class LoadPathTests
         Assert.Equal("probe refuses", e.Message);
         Assert.Null(registry.TryCreate(new KernelInfo(new Node("LoadPathProbe", [], [], "", "onyx.test") { OpsetVersion = 2 }, graph, null), out why));
         Assert.Contains("opset 2", why);
+    }
+}
+
+/// <summary>FoldConstants' direct fold of tensor Constants against its plan path.</summary>
+public sealed class FoldTensorConstantTests
+{
+    private static Node Constant(string output, params IrAttribute[] attributes) =>
+        new("Constant", [], [output], output, "", new NodeAttributes(attributes)) { OpsetVersion = 13 };
+
+    [Fact]
+    public void TensorConstantsFoldToCopiesAndOthersStillFoldThroughTheirKernel()
+    {
+        var value = Tensor.FromArray(new[] { 1f, 2f, 3f }, 3);
+        var big = Tensor.FromArray(new[] { 1f, 2f, 3f, 4f }, 4);
+        var g = new Graph { Opsets = new Dictionary<string, int> { [""] = 13 } };
+        g.Nodes.Add(Constant("t", new IrAttribute { Name = "value", Kind = AttributeKind.Tensor, Tensor = value }));
+        g.Nodes.Add(Constant("i", new IrAttribute { Name = "value_ints", Kind = AttributeKind.Ints, Ints = [4, 5] }));
+        g.Nodes.Add(Constant("big", new IrAttribute { Name = "value", Kind = AttributeKind.Tensor, Tensor = big }));
+        g.Nodes.Add(new Node("Add", ["t", "t"], ["s"], "add") { OpsetVersion = 13 });
+        foreach (var o in new[] { "s", "i", "big" }) g.Outputs.Add(new ValueInfo(o, null));
+
+        var context = new OptimizerContext(Onyx.Cpu.CpuKernels.Registry) { MaxFoldedElements = 3 };
+        Assert.True(new Onyx.Core.Optimizer.Passes.FoldConstants().Run(g, context));
+
+        var t = g.Initializers["t"];
+        Assert.NotSame(value, t); // a copy, as the kernel hands a graph output out
+        Assert.Equal(new[] { 1f, 2f, 3f }, t.ToArray<float>());
+        Assert.Equal(new[] { 2f, 4f, 6f }, g.Initializers["s"].ToArray<float>()); // its consumer folded after it
+        Assert.Equal(new long[] { 4, 5 }, g.Initializers["i"].ToArray<long>());
+        Assert.False(g.Initializers.ContainsKey("big")); // over the size limit: left to run
+        Assert.Equal(["big"], g.Nodes.Select(n => n.Name));
     }
 }
 
