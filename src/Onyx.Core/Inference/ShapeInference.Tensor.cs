@@ -32,8 +32,8 @@ internal sealed partial class Inferrer
             else
             {
                 // symbolic: when both sides have the same symbols, -1 is the ratio of the fixed parts
-                var (fx, sx) = Split(x);
-                var (fo, so) = Split(o, skip: minus);
+                var fx = Split(x, -1, out var sx);
+                var fo = Split(o, minus, out var so);
                 if (fx is not null && fo is not null && fo != 0 && fx % fo == 0)
                 {
                     var left = sx.ToList();
@@ -55,18 +55,19 @@ internal sealed partial class Inferrer
     }
 
     /// <summary>The product of the fixed dims and the list of symbols; null product when a dim is unknown.</summary>
-    private static (long? Fixed, List<string> Symbols) Split(Dim[] dims, int skip = -1)
+    /// <remarks>Out parameters, not a (long?, List) tuple: that tuple type's code is JIT-compiled per process.</remarks>
+    private static long? Split(Dim[] dims, int skip, out List<string> syms)
     {
-        long p = 1; var syms = new List<string>();
+        long p = 1; syms = new List<string>();
         for (int i = 0; i < dims.Length; i++)
         {
             if (i == skip) continue;
             var d = dims[i];
             if (d.IsFixed) p *= d.Value!.Value;
             else if (d.Symbol is not null) syms.Add(d.Symbol);
-            else return (null, syms);
+            else return null;
         }
-        return (p, syms);
+        return p;
     }
 
     private long[]? AxesFromAttrOrInput(int inputIndex, int attrSinceBelow)
