@@ -117,7 +117,19 @@ public static class OnnxModelLoader
 
     private static Model FromProto(ModelProto proto, string? path, RawPayloads? payloads)
     {
-        using var pressure = NativeBuffer.BatchMemoryPressure();
+        var pressure = NativeBuffer.BatchMemoryPressure();
+        try { return FromProtoBatched(proto, path, payloads); }
+        finally
+        {
+            // Reporting the weights' native memory may make the GC collect: a phase of its own.
+            var start = LoadProfile.Start();
+            pressure.Dispose();
+            LoadProfile.Record("parse.memory-pressure", start);
+        }
+    }
+
+    private static Model FromProtoBatched(ModelProto proto, string? path, RawPayloads? payloads)
+    {
         var start = LoadProfile.Start();
         string name = path is null ? "model" : Path.GetFileName(path);
         var opsets = new Dictionary<string, int>(StringComparer.Ordinal);

@@ -40,19 +40,28 @@ public sealed class InferenceSession : IDisposable
     {
         WarmUpKernelRegistry();
         var profile = LoadProfile.Begin();
+        // The weights' memory-pressure batch opens here and closes at the end of the constructor this
+        // parse feeds, so that a load reports its native memory once: each report of a few MB makes the
+        // GC run a blocking gen-2 collection (~10 ms each on ppocr-det), and parse and plan reported apart.
+        var pressure = NativeBuffer.BatchMemoryPressure();
         try
         {
             var start = LoadProfile.Start();
             var model = load();
             LoadProfile.Record("parse", start);
+            t_parseBatchOpen = true;
             return model;
         }
         catch
         {
+            pressure.Dispose();
             profile?.Abandon();
             throw;
         }
     }
+
+    /// <summary>True between a <see cref="Parse"/> that opened a pressure batch and the constructor that closes it.</summary>
+    [ThreadStatic] private static bool t_parseBatchOpen;
 
     private static int s_registryRequested;
 
@@ -71,7 +80,10 @@ public sealed class InferenceSession : IDisposable
     {
         var profile = LoadProfile.Current ?? LoadProfile.Begin();
         // Folded constants and prepacked weights: one memory-pressure report for the whole load.
-        using var pressure = NativeBuffer.BatchMemoryPressure();
+        // Nested in the parse's batch when there was one (see Parse): closing that one reports the load.
+        bool parseBatch = t_parseBatchOpen;
+        t_parseBatchOpen = false;
+        var pressure = NativeBuffer.BatchMemoryPressure();
         try
         {
             _model = model;
@@ -130,9 +142,15 @@ public sealed class InferenceSession : IDisposable
             _defaultRun = new RunContext { IntraOpPool = _pool, Pool = _arena };
             _readsInputsInPlace = ProviderNames.All(p => p == "CPU");
             LoadProfile.Record("session metadata", phase);
+            phase = LoadProfile.Start();
+            pressure.Dispose(); // may make the GC collect: timed, and inside the profiled load
+            if (parseBatch) pressure.Dispose(); // batches carry no state: this closes the parse's, the outer one
+            LoadProfile.Record("memory pressure report", phase);
         }
         catch
         {
+            pressure.Dispose();
+            if (parseBatch) pressure.Dispose();
             _pool?.Dispose();
             profile?.Abandon();
             throw;

@@ -173,6 +173,32 @@ public sealed class LoadPathTests
     }
 }
 
+/// <summary>A load reports its weights' memory pressure once, and leaves no batch open, whatever happens.</summary>
+public sealed class LoadPressureBatchTests
+{
+    private const global::Onnx.TensorProto.Types.DataType F = global::Onnx.TensorProto.Types.DataType.Float;
+
+    private static int BatchDepth() => (int)typeof(NativeBuffer)
+        .GetField("t_batchDepth", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.GetValue(null)!;
+
+    [Fact]
+    public void EveryLoadClosesItsPressureBatches()
+    {
+        Assert.Equal(0, BatchDepth());
+        var ok = new ModelBuilder(13).Input("x", F, 2).Initializer("w", [1f, 2f], 2).Node("Add", ["x", "w"], ["y"]).Output("y", F, 2);
+        using (var session = new InferenceSession(ok.ToBytes())) Assert.Equal(0, BatchDepth());
+        Assert.Equal(0, BatchDepth());
+        var unknown = new ModelBuilder(13).Input("x", F, 2).Node("NoSuchOp", ["x"], ["y"]).Output("y", F, 2);
+        Assert.Throws<OnnxRuntimeException>(() => new InferenceSession(unknown.ToBytes()));
+        Assert.Equal(0, BatchDepth());
+        Assert.Throws<OnnxRuntimeException>(() => new InferenceSession(new byte[] { 0x0A, 0xFF, 0x01 }));
+        Assert.Equal(0, BatchDepth());
+        // A buffer allocated now reports at once (no batch is open to swallow it) and takes its pressure back.
+        NativeBuffer.Allocate(1024).Dispose();
+        Assert.Equal(0, BatchDepth());
+    }
+}
+
 /// <summary>FoldConstants' direct fold of tensor Constants against its plan path.</summary>
 public sealed class FoldTensorConstantTests
 {
