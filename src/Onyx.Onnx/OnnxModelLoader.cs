@@ -244,7 +244,6 @@ public static class OnnxModelLoader
                     throw new OnnxRuntimeException(ErrorCode.InvalidGraph, $"{modelName}: {node.Describe()} uses domain '{domain}' which the model does not import");
             }
             node.OpsetVersion = version;
-            node.Attributes.Owner = node.Describe();
             graph.Nodes.Add(node);
         }
 
@@ -301,10 +300,11 @@ public static class OnnxModelLoader
                 TypeInfo = ReadType(a.Tp),
                 Floats = ToArray(a.Floats),
                 Ints = ToArray(a.Ints),
-                BytesList = a.Strings.Select(s => s.ToByteArray()).ToArray(),
-                Tensors = a.Tensors.Select(t => TensorProtoReader.Read(t, external, $"{modelName}: attribute '{a.Name}'")).ToArray(),
-                Graphs = a.Graphs.Select(g => ReadGraph(g, owner, opsets)).ToArray(),
-                TypeInfos = a.TypeProtos.Select(t => ReadType(t)!).ToArray(),
+                // The list kinds are empty for almost every attribute: no LINQ pipeline (iterator, closure) per attribute then.
+                BytesList = a.Strings.Count == 0 ? [] : a.Strings.Select(s => s.ToByteArray()).ToArray(),
+                Tensors = a.Tensors.Count == 0 ? [] : a.Tensors.Select(t => TensorProtoReader.Read(t, external, $"{modelName}: attribute '{a.Name}'")).ToArray(),
+                Graphs = a.Graphs.Count == 0 ? [] : a.Graphs.Select(g => ReadGraph(g, owner, opsets)).ToArray(),
+                TypeInfos = a.TypeProtos.Count == 0 ? [] : a.TypeProtos.Select(t => ReadType(t)!).ToArray(),
                 RefAttrName = a.RefAttrName.Length > 0 ? a.RefAttrName : null,
             };
         }
