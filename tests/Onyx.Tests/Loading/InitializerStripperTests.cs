@@ -100,10 +100,15 @@ public sealed class InitializerStripperTests
         {
             Assert.True(proto.Graph.Initializer[i].RawData.IsEmpty);
             var (offset, length) = (result.Raw.Offset(i), result.Raw.Length(i));
-            Assert.Equal(original.Graph.Initializer[i].RawData.ToByteArray(), bytes.AsSpan((int)offset, length).ToArray());
+            // A FLOAT tensor's packed float_data is taken as its raw_data (the same little-endian bytes).
+            var orig = original.Graph.Initializer[i];
+            bool floatsAsRaw = orig.RawData.IsEmpty && orig.DataType == (int)DT.Float && orig.FloatData.Count > 0;
+            var payload = floatsAsRaw ? orig.FloatData.SelectMany(BitConverter.GetBytes).ToArray() : orig.RawData.ToByteArray();
+            Assert.Equal(payload, bytes.AsSpan((int)offset, length).ToArray());
             // Everything else about the tensor is kept.
-            var expected = original.Graph.Initializer[i].Clone();
+            var expected = orig.Clone();
             expected.RawData = ByteString.Empty;
+            if (floatsAsRaw) expected.FloatData.Clear();
             Assert.Equal(expected, proto.Graph.Initializer[i]);
         }
         // A main-graph Constant's value is stripped too; subgraph tensors keep their bytes.
@@ -121,6 +126,54 @@ public sealed class InitializerStripperTests
         var strippedModel = proto.Clone();
         strippedModel.Graph.Initializer.Clear();
         Assert.Equal(expectedModel, strippedModel);
+    }
+
+    [Fact]
+    public void FloatDataIsTakenAsRawOnlyWhenItIsExactlyTheElements()
+    {
+        var b = new ModelBuilder().Input("x", DT.Float, 2).Output("y", DT.Float, 2).Node("Identity", ["x"], ["y"]);
+        void Add(string name, DT type, long[] dims, Action<TensorProto> fill)
+        {
+            var t = new TensorProto { Name = name, DataType = (int)type };
+            t.Dims.AddRange(dims);
+            fill(t);
+            b.Initializer(t);
+        }
+        Add("taken", DT.Float, [2, 3], t => t.FloatData.AddRange([1f, -2f, 3.5f, float.NaN, 0f, -0f]));
+        Add("complex", DT.Complex64, [1], t => t.FloatData.AddRange([1f, 2f]));
+        Add("scalar", DT.Float, [], t => t.FloatData.Add(7f));
+        var bytes = b.ToBytes();
+        var result = InitializerStripper.Strip(bytes)!;
+        var proto = ModelProto.Parser.ParseFrom(result.Model);
+        Assert.Empty(proto.Graph.Initializer[0].FloatData); // taken as raw
+        Assert.Equal(24, result.Raw.Length(0));
+        Assert.Equal(2, proto.Graph.Initializer[1].FloatData.Count); // COMPLEX64 keeps its float_data
+        Assert.Empty(proto.Graph.Initializer[2].FloatData); // a scalar has one element
+        AssertSameModelNoControlFlow(OnnxModelLoader.Load(new MemoryStream(bytes), null), OnnxModelLoader.Load(bytes));
+
+        // A count that does not match the dims keeps float_data, so the error is the plain parse's.
+        var bad = new ModelBuilder().Input("x", DT.Float, 2).Output("y", DT.Float, 2).Node("Identity", ["x"], ["y"]);
+        var wrong = new TensorProto { Name = "wrong", DataType = (int)DT.Float };
+        wrong.Dims.Add(3);
+        wrong.FloatData.AddRange([1f, 2f]);
+        bad.Initializer(wrong);
+        var badBytes = bad.ToBytes();
+        Assert.NotEmpty(ModelProto.Parser.ParseFrom(InitializerStripper.Strip(badBytes)!.Model).Graph.Initializer[0].FloatData);
+        var plainError = Assert.Throws<OnnxRuntimeException>(() => OnnxModelLoader.Load(new MemoryStream(badBytes), null));
+        var strippedError = Assert.Throws<OnnxRuntimeException>(() => OnnxModelLoader.Load(badBytes));
+        Assert.Equal(plainError.Message, strippedError.Message);
+    }
+
+    private static void AssertSameModelNoControlFlow(Core.Ir.Model expected, Core.Ir.Model actual)
+    {
+        Assert.Equal(expected.Graph.Initializers.Keys, actual.Graph.Initializers.Keys);
+        foreach (var (name, e) in expected.Graph.Initializers)
+        {
+            var a = actual.Graph.Initializers[name];
+            Assert.Equal(e.DType, a.DType);
+            Assert.Equal(e.Shape, a.Shape);
+            Assert.Equal(e.Bytes.ToArray(), a.Bytes.ToArray());
+        }
     }
 
     [Fact]
