@@ -12,7 +12,11 @@ namespace Onyx.Onnx;
 public sealed class ExternalDataReader : IDisposable
 {
     private readonly string _baseDir;
-    private readonly Dictionary<string, (MemoryMappedFile File, MemoryMappedViewAccessor View, long Length)> _maps = new(StringComparer.Ordinal);
+    // A record, not a value tuple: a dictionary over a tuple value is JIT-compiled (no ReadyToRun code), and
+    // this reader is built for every model loaded from a file, external data or not.
+    private sealed record Mapping(MemoryMappedFile File, MemoryMappedViewAccessor View, long Length);
+
+    private readonly Dictionary<string, Mapping> _maps = new(StringComparer.Ordinal);
     private readonly object _lock = new();
 
     /// <summary>Creates a reader rooted at the model's folder.</summary>
@@ -95,13 +99,13 @@ public sealed class ExternalDataReader : IDisposable
     {
         lock (_lock)
         {
-            if (_maps.TryGetValue(path, out var m)) return m;
+            if (_maps.TryGetValue(path, out var m)) return (m.File, m.View, m.Length);
             long len = new FileInfo(path).Length;
             if (len == 0) throw new OnnxRuntimeException(ErrorCode.InvalidGraph, $"external data file '{path}' is empty");
             var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
             var view = file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-            _maps[path] = m = (file, view, len);
-            return m;
+            _maps[path] = new Mapping(file, view, len);
+            return (file, view, len);
         }
     }
 

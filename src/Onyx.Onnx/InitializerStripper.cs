@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Onyx.Onnx;
 
 /// <summary>
@@ -20,19 +18,21 @@ namespace Onyx.Onnx;
 internal static class InitializerStripper
 {
     private const int ModelGraph = 7, GraphNode = 1, GraphInitializer = 5, NodeAttribute = 5, AttributeTensor = 5, TensorRawData = 9;
+    private const int TensorDims = 1, TensorDataType = 2, TensorFloatData = 4, TensorExternalData = 13, TensorDataLocation = 14, DataTypeFloat = 1;
     private const int WireVarint = 0, WireFixed64 = 1, WireLen = 2, WireFixed32 = 5;
 
     /// <summary>
     /// The stripped model; for each main-graph initializer in order, its raw_data range (length 0: none);
     /// and for each main-graph node attribute's tensor (a Constant's value) the range by (node, attribute) index.
     /// </summary>
-    public sealed record Result(byte[] Model, List<(long Offset, int Length)> Raw, Dictionary<(int Node, int Attribute), (long Offset, int Length)> AttributeRaw);
+    /// <remarks>AttributeRaw's TagA is the node index and TagB the attribute index; Raw's tags are unused.</remarks>
+    public sealed record Result(byte[] Model, ByteRanges Raw, ByteRanges AttributeRaw);
 
     public static Result? Strip(ReadOnlySpan<byte> model)
     {
-        var raw = new List<(long, int)>();
-        var attributeRaw = new Dictionary<(int, int), (long, int)>();
-        var output = new ArrayBufferWriter<byte>(64 * 1024);
+        var raw = new ByteRanges();
+        var attributeRaw = new ByteRanges();
+        var output = new ByteWriter(64 * 1024);
         int pos = 0, graphs = 0;
         while (pos < model.Length)
         {
@@ -50,16 +50,15 @@ internal static class InitializerStripper
             if (!Skip(model, ref pos, wire)) return null;
             output.Write(model[fieldStart..pos]);
         }
-        return new Result(output.WrittenSpan.ToArray(), raw, attributeRaw);
+        return new Result(output.ToArray(), raw, attributeRaw);
     }
 
-    private static ArrayBufferWriter<byte>? StripGraph(ReadOnlySpan<byte> graph, long baseOffset, List<(long, int)> raw,
-        Dictionary<(int, int), (long, int)> attributeRaw)
+    private static ByteWriter? StripGraph(ReadOnlySpan<byte> graph, long baseOffset, ByteRanges raw, ByteRanges attributeRaw)
     {
-        var output = new ArrayBufferWriter<byte>(64 * 1024);
-        var node = new ArrayBufferWriter<byte>(256);
-        var attribute = new ArrayBufferWriter<byte>(256);
-        var tensor = new ArrayBufferWriter<byte>(256);
+        var output = new ByteWriter(64 * 1024);
+        var node = new ByteWriter(256);
+        var attribute = new ByteWriter(256);
+        var tensor = new ByteWriter(256);
         int pos = 0, nodes = 0;
         while (pos < graph.Length)
         {
@@ -68,9 +67,9 @@ internal static class InitializerStripper
             if (field == GraphInitializer && wire == WireLen)
             {
                 if (!ReadLength(graph, ref pos, out int len)) return null;
-                tensor.ResetWrittenCount();
-                if (!StripTensor(graph.Slice(pos, len), baseOffset + pos, tensor, out var payload)) return null;
-                raw.Add(payload);
+                tensor.Clear();
+                if (!StripTensor(graph.Slice(pos, len), baseOffset + pos, tensor, out long offset, out int length)) return null;
+                raw.Add(offset, length);
                 WriteMessage(output, GraphInitializer, tensor);
                 pos += len;
                 continue;
@@ -78,7 +77,7 @@ internal static class InitializerStripper
             if (field == GraphNode && wire == WireLen)
             {
                 if (!ReadLength(graph, ref pos, out int len)) return null;
-                node.ResetWrittenCount();
+                node.Clear();
                 if (!StripNode(graph.Slice(pos, len), baseOffset + pos, nodes++, node, attribute, tensor, attributeRaw)) return null;
                 WriteMessage(output, GraphNode, node);
                 pos += len;
@@ -91,8 +90,8 @@ internal static class InitializerStripper
     }
 
     /// <summary>NodeProto: strips the raw_data of each attribute's tensor (AttributeProto.t).</summary>
-    private static bool StripNode(ReadOnlySpan<byte> node, long baseOffset, int nodeIndex, ArrayBufferWriter<byte> output,
-        ArrayBufferWriter<byte> attribute, ArrayBufferWriter<byte> tensor, Dictionary<(int, int), (long, int)> attributeRaw)
+    private static bool StripNode(ReadOnlySpan<byte> node, long baseOffset, int nodeIndex, ByteWriter output,
+        ByteWriter attribute, ByteWriter tensor, ByteRanges attributeRaw)
     {
         int pos = 0, attributes = 0;
         while (pos < node.Length)
@@ -104,7 +103,7 @@ internal static class InitializerStripper
                 if (!ReadLength(node, ref pos, out int len)) return false;
                 var a = node.Slice(pos, len);
                 long aBase = baseOffset + pos;
-                attribute.ResetWrittenCount();
+                attribute.Clear();
                 int apos = 0, tensors = 0;
                 while (apos < a.Length)
                 {
@@ -113,9 +112,9 @@ internal static class InitializerStripper
                     if (afield == AttributeTensor && awire == WireLen)
                     {
                         if (++tensors > 1 || !ReadLength(a, ref apos, out int tlen)) return false; // a repeated message field merges: leave it to protobuf
-                        tensor.ResetWrittenCount();
-                        if (!StripTensor(a.Slice(apos, tlen), aBase + apos, tensor, out var payload)) return false;
-                        if (payload.Length > 0) attributeRaw[(nodeIndex, attributes)] = payload;
+                        tensor.Clear();
+                        if (!StripTensor(a.Slice(apos, tlen), aBase + apos, tensor, out long offset, out int length)) return false;
+                        if (length > 0) attributeRaw.Add(offset, length, nodeIndex, attributes);
                         WriteMessage(attribute, AttributeTensor, tensor);
                         apos += tlen;
                         continue;
@@ -134,25 +133,27 @@ internal static class InitializerStripper
         return true;
     }
 
-    private static void WriteMessage(ArrayBufferWriter<byte> output, int field, ArrayBufferWriter<byte> message)
+    private static void WriteMessage(ByteWriter output, int field, ByteWriter message)
     {
         WriteTag(output, field, WireLen);
-        WriteVarint(output, (ulong)message.WrittenCount);
-        output.Write(message.WrittenSpan);
+        output.WriteVarint((ulong)message.Count);
+        output.Write(message.Written);
     }
 
-    private static bool StripTensor(ReadOnlySpan<byte> tensor, long baseOffset, ArrayBufferWriter<byte> output, out (long Offset, int Length) payload)
+    private static bool StripTensor(ReadOnlySpan<byte> tensor, long baseOffset, ByteWriter output, out long payloadOffset, out int payloadLength)
     {
-        payload = (0, 0);
+        payloadOffset = 0;
+        payloadLength = 0;
+        bool floatDataIsRaw = FloatDataIsRaw(tensor);
         int pos = 0;
         while (pos < tensor.Length)
         {
             int fieldStart = pos;
             if (!ReadTag(tensor, ref pos, out int field, out int wire)) return false;
-            if (field == TensorRawData && wire == WireLen)
+            if ((field == TensorRawData || floatDataIsRaw && field == TensorFloatData) && wire == WireLen)
             {
                 if (!ReadLength(tensor, ref pos, out int len)) return false;
-                payload = (baseOffset + pos, len); // a repeated bytes field: the last one wins, as in protobuf
+                (payloadOffset, payloadLength) = (baseOffset + pos, len); // a repeated bytes field: the last one wins, as in protobuf
                 pos += len;
                 continue;
             }
@@ -160,6 +161,61 @@ internal static class InitializerStripper
             output.Write(tensor[fieldStart..pos]);
         }
         return true;
+    }
+
+    /// <summary>
+    /// True when the tensor's one packed float_data field holds exactly its elements' bytes, so that it can
+    /// be taken as raw_data: a FLOAT tensor (packed fixed32 is little-endian IEEE, raw_data's layout) with no
+    /// raw_data, no unpacked floats, no external data, and 4 bytes per element of its dims. Models such as
+    /// mnist-8 store their weights this way; protobuf then parsed them into lists (whose packed-float path
+    /// JIT-compiles Marshal.SizeOf, ~9 ms in a fresh process) and the reader copied them element by element.
+    /// Anything else keeps float_data, and the reader handles (or reports) it as before.
+    /// </summary>
+    private static bool FloatDataIsRaw(ReadOnlySpan<byte> tensor)
+    {
+        long elements = 1, dataType = 0;
+        int packedFloats = 0, floatBytes = 0;
+        int pos = 0;
+        while (pos < tensor.Length)
+        {
+            if (!ReadTag(tensor, ref pos, out int field, out int wire)) return false;
+            switch (field, wire)
+            {
+                case (TensorDims, WireVarint):
+                    if (!ReadVarint(tensor, ref pos, out ulong dim) || !Times(ref elements, dim)) return false;
+                    continue;
+                case (TensorDims, WireLen):
+                {
+                    if (!ReadLength(tensor, ref pos, out int len)) return false;
+                    int end = pos + len;
+                    while (pos < end)
+                        if (!ReadVarint(tensor, ref pos, out ulong d) || !Times(ref elements, d)) return false;
+                    if (pos != end) return false;
+                    continue;
+                }
+                case (TensorDataType, WireVarint):
+                    if (!ReadVarint(tensor, ref pos, out ulong type)) return false;
+                    dataType = (long)type;
+                    continue;
+                case (TensorFloatData, WireLen):
+                    if (!ReadLength(tensor, ref pos, out floatBytes)) return false;
+                    packedFloats++;
+                    pos += floatBytes;
+                    continue;
+                case (TensorFloatData, _) or (TensorRawData, _) or (TensorExternalData, _) or (TensorDataLocation, _):
+                    return false;
+            }
+            if (!Skip(tensor, ref pos, wire)) return false;
+        }
+        return dataType == DataTypeFloat && packedFloats == 1 && elements > 0 && floatBytes == 4 * elements;
+    }
+
+    /// <summary>elements *= dim, false past int.MaxValue elements (the reader's limit).</summary>
+    private static bool Times(ref long elements, ulong dim)
+    {
+        if (dim > int.MaxValue) return false;
+        elements *= (long)dim;
+        return elements <= int.MaxValue;
     }
 
     private static bool ReadTag(ReadOnlySpan<byte> s, ref int pos, out int field, out int wire)
@@ -208,18 +264,5 @@ internal static class InitializerStripper
         }
     }
 
-    private static void WriteTag(ArrayBufferWriter<byte> w, int field, int wire) => WriteVarint(w, (ulong)((field << 3) | wire));
-
-    private static void WriteVarint(ArrayBufferWriter<byte> w, ulong v)
-    {
-        var span = w.GetSpan(10);
-        int n = 0;
-        while (v >= 0x80)
-        {
-            span[n++] = (byte)(v | 0x80);
-            v >>= 7;
-        }
-        span[n++] = (byte)v;
-        w.Advance(n);
-    }
+    private static void WriteTag(ByteWriter w, int field, int wire) => w.WriteVarint((ulong)((field << 3) | wire));
 }

@@ -69,15 +69,18 @@ public static class OnnxModelLoader
         if (proto.Graph.Initializer.Count != stripped.Raw.Count) return null;
         // Inlining a model-local function clones the call's attributes, which would lose the link to
         // their stripped payloads: such models take the plain parse.
-        if (proto.Functions.Count > 0 && stripped.AttributeRaw.Count > 0) return null;
-        var attributeTensors = new Dictionary<TensorProto, (long, int)>(ReferenceEqualityComparer.Instance);
-        foreach (var ((node, attribute), range) in stripped.AttributeRaw)
+        var attributeRaw = stripped.AttributeRaw;
+        if (proto.Functions.Count > 0 && attributeRaw.Count > 0) return null;
+        // Tensor to its index in attributeRaw (an int value: the framework has ReadyToRun code for that dictionary).
+        var attributeTensors = new Dictionary<TensorProto, int>(attributeRaw.Count, ReferenceEqualityComparer.Instance);
+        for (int k = 0; k < attributeRaw.Count; k++)
         {
+            int node = attributeRaw.TagA(k), attribute = attributeRaw.TagB(k);
             if (node >= proto.Graph.Node.Count || attribute >= proto.Graph.Node[node].Attribute.Count) return null;
             if (proto.Graph.Node[node].Attribute[attribute].T is not { } t) return null;
-            attributeTensors[t] = range;
+            attributeTensors[t] = k;
         }
-        return FromProto(proto, path, new RawPayloads(bytes, stripped.Raw, attributeTensors));
+        return FromProto(proto, path, new RawPayloads(bytes, stripped.Raw, attributeRaw, attributeTensors));
     }
 
     private static ModelProto Parse(Stream stream, string? path)
@@ -100,13 +103,13 @@ public static class OnnxModelLoader
     }
 
     /// <summary>The main graph's initializer payloads, by initializer index, in memory that outlives the conversion.</summary>
-    private sealed unsafe class RawPayloads(byte* bytes, List<(long Offset, int Length)> ranges, Dictionary<TensorProto, (long Offset, int Length)> attributeTensors)
+    private sealed unsafe class RawPayloads(byte* bytes, ByteRanges ranges, ByteRanges attributeRanges, Dictionary<TensorProto, int> attributeTensors)
     {
-        public ReadOnlySpan<byte> this[int index] => new(bytes + ranges[index].Offset, ranges[index].Length);
+        public ReadOnlySpan<byte> this[int index] => new(bytes + ranges.Offset(index), ranges.Length(index));
 
         /// <summary>The payload of a main-graph node's tensor attribute, or the tensor's own raw_data.</summary>
-        public ReadOnlySpan<byte> Of(TensorProto tensor) =>
-            attributeTensors.TryGetValue(tensor, out var r) ? new(bytes + r.Offset, r.Length) : tensor.RawData.Span;
+        public ReadOnlySpan<byte> Of(TensorProto tensor) => attributeTensors.TryGetValue(tensor, out int k)
+            ? new(bytes + attributeRanges.Offset(k), attributeRanges.Length(k)) : tensor.RawData.Span;
     }
 
     /// <summary>Converts a parsed ModelProto.</summary>
@@ -114,7 +117,19 @@ public static class OnnxModelLoader
 
     private static Model FromProto(ModelProto proto, string? path, RawPayloads? payloads)
     {
-        using var pressure = NativeBuffer.BatchMemoryPressure();
+        var pressure = NativeBuffer.BatchMemoryPressure();
+        try { return FromProtoBatched(proto, path, payloads); }
+        finally
+        {
+            // Reporting the weights' native memory may make the GC collect: a phase of its own.
+            var start = LoadProfile.Start();
+            pressure.Dispose();
+            LoadProfile.Record("parse.memory-pressure", start);
+        }
+    }
+
+    private static Model FromProtoBatched(ModelProto proto, string? path, RawPayloads? payloads)
+    {
         var start = LoadProfile.Start();
         string name = path is null ? "model" : Path.GetFileName(path);
         var opsets = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -166,12 +181,19 @@ public static class OnnxModelLoader
     private static Dim[]? ReadShape(TensorShapeProto? s)
     {
         if (s is null) return null;
-        return s.Dim.Select(d => d.ValueCase switch
+        // A loop, not LINQ: Select/ToArray into Dim (a value type) would be JIT-compiled on every process's first load.
+        var dims = new Dim[s.Dim.Count];
+        for (int i = 0; i < dims.Length; i++)
         {
-            TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue => Dim.Fixed(d.DimValue),
-            TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam => Dim.Named(d.DimParam),
-            _ => Dim.Unknown,
-        }).ToArray();
+            var d = s.Dim[i];
+            dims[i] = d.ValueCase switch
+            {
+                TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue => Dim.Fixed(d.DimValue),
+                TensorShapeProto.Types.Dimension.ValueOneofCase.DimParam => Dim.Named(d.DimParam),
+                _ => Dim.Unknown,
+            };
+        }
+        return dims;
     }
 
     private sealed class Context(string modelName, ExternalDataReader? external, Dictionary<string, int> modelOpsets,
@@ -222,7 +244,6 @@ public static class OnnxModelLoader
                     throw new OnnxRuntimeException(ErrorCode.InvalidGraph, $"{modelName}: {node.Describe()} uses domain '{domain}' which the model does not import");
             }
             node.OpsetVersion = version;
-            node.Attributes.Owner = node.Describe();
             graph.Nodes.Add(node);
         }
 
@@ -277,14 +298,36 @@ public static class OnnxModelLoader
                     : a.SparseTensor is not null ? SparseToDense(a.SparseTensor) : null, // sparse attributes (Constant sparse_value) arrive dense
                 Graph = a.G is null ? null : ReadGraph(a.G, owner, opsets),
                 TypeInfo = ReadType(a.Tp),
-                Floats = a.Floats.ToArray(),
-                Ints = a.Ints.ToArray(),
-                BytesList = a.Strings.Select(s => s.ToByteArray()).ToArray(),
-                Tensors = a.Tensors.Select(t => TensorProtoReader.Read(t, external, $"{modelName}: attribute '{a.Name}'")).ToArray(),
-                Graphs = a.Graphs.Select(g => ReadGraph(g, owner, opsets)).ToArray(),
-                TypeInfos = a.TypeProtos.Select(t => ReadType(t)!).ToArray(),
+                Floats = ToArray(a.Floats),
+                Ints = ToArray(a.Ints),
+                // The list kinds are empty for almost every attribute: no LINQ pipeline (iterator, closure) per attribute then.
+                BytesList = a.Strings.Count == 0 ? [] : a.Strings.Select(s => s.ToByteArray()).ToArray(),
+                Tensors = a.Tensors.Count == 0 ? [] : a.Tensors.Select(t => TensorProtoReader.Read(t, external, $"{modelName}: attribute '{a.Name}'")).ToArray(),
+                Graphs = a.Graphs.Count == 0 ? [] : a.Graphs.Select(g => ReadGraph(g, owner, opsets)).ToArray(),
+                TypeInfos = a.TypeProtos.Count == 0 ? [] : a.TypeProtos.Select(t => ReadType(t)!).ToArray(),
                 RefAttrName = a.RefAttrName.Length > 0 ? a.RefAttrName : null,
             };
+        }
+
+        private static readonly float[] s_noFloats = new float[0];
+        private static readonly long[] s_noInts = new long[0];
+
+        // Loops, not Enumerable.ToArray: LINQ's (and Array.Empty's) code over float and long is not in
+        // the framework's ReadyToRun images, so it was JIT-compiled on every process's first load.
+        private static float[] ToArray(Google.Protobuf.Collections.RepeatedField<float> values)
+        {
+            if (values.Count == 0) return s_noFloats;
+            var r = new float[values.Count];
+            for (int i = 0; i < r.Length; i++) r[i] = values[i];
+            return r;
+        }
+
+        private static long[] ToArray(Google.Protobuf.Collections.RepeatedField<long> values)
+        {
+            if (values.Count == 0) return s_noInts;
+            var r = new long[values.Count];
+            for (int i = 0; i < r.Length; i++) r[i] = values[i];
+            return r;
         }
 
         private static AttributeKind InferKind(AttributeProto a)

@@ -22,7 +22,8 @@ public static class TensorProtoReader
     {
         what ??= $"tensor '{proto.Name}'";
         var dtype = (DType)proto.DataType;
-        if (!Enum.IsDefined(dtype) || dtype == DType.Undefined)
+        // The non-generic IsDefined: Enum.IsDefined<DType> is generic code over Onyx's enum, JIT-compiled per process.
+        if (!Enum.IsDefined(typeof(DType), dtype) || dtype == DType.Undefined)
             throw new OnnxRuntimeException(ErrorCode.InvalidGraph, $"{what}: unknown data_type {proto.DataType}");
         var shape = new int[proto.Dims.Count];
         long count = 1;
@@ -101,9 +102,12 @@ public static class TensorProtoReader
         return t;
     }
 
-    private static Tensor FromTypedFields(TensorProto p, DType dtype, int[] shape, int n, string what)
+    private static unsafe Tensor FromTypedFields(TensorProto p, DType dtype, int[] shape, int n, string what)
     {
         var t = Tensor.Allocate(dtype, shape, zero: false);
+        // Through the element pointer, not t.Span<T>() per element: a call each (it cannot be inlined across
+        // assemblies), and each Span<T> instantiation was JIT-compiled at the first load of a process.
+        void* d = t.Pointer;
         void Check(int got)
         {
             if (got != n)
@@ -111,26 +115,26 @@ public static class TensorProtoReader
         }
         switch (dtype)
         {
-            case DType.Float32: Check(p.FloatData.Count); for (int i = 0; i < n; i++) t.Span<float>()[i] = p.FloatData[i]; break;
-            case DType.Float64: Check(p.DoubleData.Count); for (int i = 0; i < n; i++) t.Span<double>()[i] = p.DoubleData[i]; break;
-            case DType.Int64: Check(p.Int64Data.Count); for (int i = 0; i < n; i++) t.Span<long>()[i] = p.Int64Data[i]; break;
-            case DType.UInt32: Check(p.Uint64Data.Count); for (int i = 0; i < n; i++) t.Span<uint>()[i] = (uint)p.Uint64Data[i]; break;
-            case DType.UInt64: Check(p.Uint64Data.Count); for (int i = 0; i < n; i++) t.Span<ulong>()[i] = p.Uint64Data[i]; break;
-            case DType.Int32: Check(p.Int32Data.Count); for (int i = 0; i < n; i++) t.Span<int>()[i] = p.Int32Data[i]; break;
-            case DType.Int16: Check(p.Int32Data.Count); for (int i = 0; i < n; i++) t.Span<short>()[i] = (short)p.Int32Data[i]; break;
-            case DType.UInt16: Check(p.Int32Data.Count); for (int i = 0; i < n; i++) t.Span<ushort>()[i] = (ushort)p.Int32Data[i]; break;
-            case DType.Int8: Check(p.Int32Data.Count); for (int i = 0; i < n; i++) t.Span<sbyte>()[i] = (sbyte)p.Int32Data[i]; break;
-            case DType.UInt8: Check(p.Int32Data.Count); for (int i = 0; i < n; i++) t.Span<byte>()[i] = (byte)p.Int32Data[i]; break;
-            case DType.Bool: Check(p.Int32Data.Count); for (int i = 0; i < n; i++) t.Span<byte>()[i] = p.Int32Data[i] != 0 ? (byte)1 : (byte)0; break;
+            case DType.Float32: Check(p.FloatData.Count); for (int i = 0; i < n; i++) ((float*)d)[i] = p.FloatData[i]; break;
+            case DType.Float64: Check(p.DoubleData.Count); for (int i = 0; i < n; i++) ((double*)d)[i] = p.DoubleData[i]; break;
+            case DType.Int64: Check(p.Int64Data.Count); for (int i = 0; i < n; i++) ((long*)d)[i] = p.Int64Data[i]; break;
+            case DType.UInt32: Check(p.Uint64Data.Count); for (int i = 0; i < n; i++) ((uint*)d)[i] = (uint)p.Uint64Data[i]; break;
+            case DType.UInt64: Check(p.Uint64Data.Count); for (int i = 0; i < n; i++) ((ulong*)d)[i] = p.Uint64Data[i]; break;
+            case DType.Int32: Check(p.Int32Data.Count); for (int i = 0; i < n; i++) ((int*)d)[i] = p.Int32Data[i]; break;
+            case DType.Int16: Check(p.Int32Data.Count); for (int i = 0; i < n; i++) ((short*)d)[i] = (short)p.Int32Data[i]; break;
+            case DType.UInt16: Check(p.Int32Data.Count); for (int i = 0; i < n; i++) ((ushort*)d)[i] = (ushort)p.Int32Data[i]; break;
+            case DType.Int8: Check(p.Int32Data.Count); for (int i = 0; i < n; i++) ((sbyte*)d)[i] = (sbyte)p.Int32Data[i]; break;
+            case DType.UInt8: Check(p.Int32Data.Count); for (int i = 0; i < n; i++) ((byte*)d)[i] = (byte)p.Int32Data[i]; break;
+            case DType.Bool: Check(p.Int32Data.Count); for (int i = 0; i < n; i++) ((byte*)d)[i] = p.Int32Data[i] != 0 ? (byte)1 : (byte)0; break;
             case DType.Float16:
             case DType.BFloat16:
-                Check(p.Int32Data.Count); for (int i = 0; i < n; i++) t.Span<ushort>()[i] = (ushort)p.Int32Data[i]; break;
+                Check(p.Int32Data.Count); for (int i = 0; i < n; i++) ((ushort*)d)[i] = (ushort)p.Int32Data[i]; break;
             case DType.Float8E4M3FN:
             case DType.Float8E4M3FNUZ:
             case DType.Float8E5M2:
             case DType.Float8E5M2FNUZ:
             case DType.Float8E8M0:
-                Check(p.Int32Data.Count); for (int i = 0; i < n; i++) t.Span<byte>()[i] = (byte)p.Int32Data[i]; break;
+                Check(p.Int32Data.Count); for (int i = 0; i < n; i++) ((byte*)d)[i] = (byte)p.Int32Data[i]; break;
             case DType.Int4:
             case DType.UInt4:
             case DType.Float4E2M1:
@@ -145,8 +149,8 @@ public static class TensorProtoReader
                 for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)p.Int32Data[i];
                 return FromRaw(bytes, dtype, shape, n, what);
             }
-            case DType.Complex64: Check(p.FloatData.Count / 2); for (int i = 0; i < 2 * n; i++) MemoryMarshal.Cast<byte, float>(t.Bytes)[i] = p.FloatData[i]; break;
-            case DType.Complex128: Check(p.DoubleData.Count / 2); for (int i = 0; i < 2 * n; i++) MemoryMarshal.Cast<byte, double>(t.Bytes)[i] = p.DoubleData[i]; break;
+            case DType.Complex64: Check(p.FloatData.Count / 2); for (int i = 0; i < 2 * n; i++) ((float*)d)[i] = p.FloatData[i]; break;
+            case DType.Complex128: Check(p.DoubleData.Count / 2); for (int i = 0; i < 2 * n; i++) ((double*)d)[i] = p.DoubleData[i]; break;
             default:
                 throw new OnnxRuntimeException(ErrorCode.NotImplemented, $"{what}: element type {dtype.OnnxName()} is not supported");
         }

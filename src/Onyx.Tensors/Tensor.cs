@@ -47,7 +47,16 @@ public sealed unsafe class Tensor : OnnxValue
     }
 
     /// <inheritdoc/>
-    public override TypeInfo Type => new TensorTypeInfo(DType, _shape.Select(d => Dim.Fixed(d)).ToArray());
+    public override TypeInfo Type
+    {
+        get
+        {
+            // A loop, not Select(...).ToArray(): LINQ into Dim (a value type) has no ReadyToRun code.
+            var dims = new Dim[_shape.Length];
+            for (int i = 0; i < dims.Length; i++) dims[i] = Dim.Fixed(_shape[i]);
+            return new TensorTypeInfo(DType, dims);
+        }
+    }
 
     /// <summary>Product of dimensions, checked against overflow and negative sizes.</summary>
     public static int ElementCount(ReadOnlySpan<int> shape)

@@ -17,6 +17,14 @@ public readonly record struct Dim(long? Value, string? Symbol)
 
     /// <inheritdoc/>
     public override string ToString() => Value?.ToString() ?? Symbol ?? "?";
+
+    // Written out rather than the record's generated members, which go through EqualityComparer<long?>,
+    // generic code over a value type that the framework does not precompile (JIT-compiled per process).
+    /// <inheritdoc/>
+    public bool Equals(Dim other) => Value == other.Value && string.Equals(Symbol, other.Symbol, StringComparison.Ordinal);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => (Value ?? long.MinValue).GetHashCode() * 31 + (Symbol?.GetHashCode() ?? 0);
 }
 
 /// <summary>The ONNX type of a value (mirrors <c>TypeProto</c>).</summary>
@@ -35,7 +43,15 @@ public sealed record TensorTypeInfo(DType ElementType, Dim[]? Shape) : TypeInfo
 
     /// <inheritdoc/>
     public bool Equals(TensorTypeInfo? other) => other is not null && ElementType == other.ElementType &&
-        (Shape is null ? other.Shape is null : other.Shape is not null && Shape.AsSpan().SequenceEqual(other.Shape));
+        (Shape is null ? other.Shape is null : other.Shape is not null && SameDims(Shape, other.Shape));
+
+    /// <summary>A loop, not <c>SequenceEqual</c>: that is generic code over <see cref="Dim"/> which no ReadyToRun image holds.</summary>
+    private static bool SameDims(Dim[] a, Dim[] b)
+    {
+        if (a.Length != b.Length) return false;
+        for (int i = 0; i < a.Length; i++) if (!a[i].Equals(b[i])) return false;
+        return true;
+    }
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(ElementType, Shape?.Length ?? -1);

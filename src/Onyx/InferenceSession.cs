@@ -40,19 +40,28 @@ public sealed class InferenceSession : IDisposable
     {
         WarmUpKernelRegistry();
         var profile = LoadProfile.Begin();
+        // The weights' memory-pressure batch opens here and closes at the end of the constructor this
+        // parse feeds, so that a load reports its native memory once: each report of a few MB makes the
+        // GC run a blocking gen-2 collection (~10 ms each on ppocr-det), and parse and plan reported apart.
+        var pressure = NativeBuffer.BatchMemoryPressure();
         try
         {
             var start = LoadProfile.Start();
             var model = load();
             LoadProfile.Record("parse", start);
+            t_parseBatchOpen = true;
             return model;
         }
         catch
         {
+            pressure.Dispose();
             profile?.Abandon();
             throw;
         }
     }
+
+    /// <summary>True between a <see cref="Parse"/> that opened a pressure batch and the constructor that closes it.</summary>
+    [ThreadStatic] private static bool t_parseBatchOpen;
 
     private static int s_registryRequested;
 
@@ -71,7 +80,10 @@ public sealed class InferenceSession : IDisposable
     {
         var profile = LoadProfile.Current ?? LoadProfile.Begin();
         // Folded constants and prepacked weights: one memory-pressure report for the whole load.
-        using var pressure = NativeBuffer.BatchMemoryPressure();
+        // Nested in the parse's batch when there was one (see Parse): closing that one reports the load.
+        bool parseBatch = t_parseBatchOpen;
+        t_parseBatchOpen = false;
+        var pressure = NativeBuffer.BatchMemoryPressure();
         try
         {
             _model = model;
@@ -110,6 +122,7 @@ public sealed class InferenceSession : IDisposable
             LoadProfile.Record("plan (kernels, prepacking)", phase);
             _plan = providers.Plan;
             ProviderNames = providers.ProviderNames;
+            phase = LoadProfile.Start();
             var initializerNames = model.Graph.Initializers.Keys.ToHashSet();
             // Graph inputs that are also initializers are optional overrides; ONNX Runtime lists only the true inputs.
             var inputs = model.Graph.Inputs.Where(v => !initializerNames.Contains(v.Name)).ToList();
@@ -120,19 +133,37 @@ public sealed class InferenceSession : IDisposable
             OutputMetadata = model.Graph.Outputs.ToDictionary(v => v.Name, v => new NodeMetadata(v.Name, inferredOutputTypes.GetValueOrDefault(v.Name) ?? v.Type));
             OutputNames = model.Graph.Outputs.Select(v => v.Name).ToList();
             ModelMetadata = new ModelMetadata(model);
-            _inputIndex = model.Graph.Inputs.Select((v, i) => (v.Name, i)).ToDictionary(p => p.Name, p => p.i);
-            _outputIndex = model.Graph.Outputs.Select((v, i) => (v.Name, i)).ToDictionary(p => p.Name, p => p.i);
-            _requiredInputs = InputNames.Select(n => _inputIndex[n]).ToArray();
+            // Loops, not LINQ through (name, index) tuples: that generic code has no ReadyToRun image and
+            // was JIT-compiled in every process's first load.
+            _inputIndex = IndexByName(model.Graph.Inputs);
+            _outputIndex = IndexByName(model.Graph.Outputs);
+            _requiredInputs = new int[InputNames.Count];
+            for (int i = 0; i < _requiredInputs.Length; i++) _requiredInputs[i] = _inputIndex[InputNames[i]];
             _defaultRun = new RunContext { IntraOpPool = _pool, Pool = _arena };
             _readsInputsInPlace = ProviderNames.All(p => p == "CPU");
+            LoadProfile.Record("session metadata", phase);
+            phase = LoadProfile.Start();
+            pressure.Dispose(); // may make the GC collect: timed, and inside the profiled load
+            if (parseBatch) pressure.Dispose(); // batches carry no state: this closes the parse's, the outer one
+            LoadProfile.Record("memory pressure report", phase);
         }
         catch
         {
+            pressure.Dispose();
+            if (parseBatch) pressure.Dispose();
             _pool?.Dispose();
             profile?.Abandon();
             throw;
         }
         profile?.End(model.DisplayName);
+    }
+
+    /// <summary>Each value's position in <paramref name="values"/>; a repeated name throws, as ToDictionary did.</summary>
+    private static Dictionary<string, int> IndexByName(List<ValueInfo> values)
+    {
+        var index = new Dictionary<string, int>(values.Count);
+        for (int i = 0; i < values.Count; i++) index.Add(values[i].Name, i);
+        return index;
     }
 
     /// <summary>The options the session was created with.</summary>

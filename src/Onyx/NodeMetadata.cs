@@ -37,9 +37,17 @@ public sealed class NodeMetadata
             SparseTensorTypeInfo => OnnxValueType.ONNX_TYPE_SPARSETENSOR,
             _ => OnnxValueType.ONNX_TYPE_UNKNOWN,
         };
-        var shape = (type as TensorTypeInfo)?.Shape ?? [];
-        Dimensions = shape.Select(d => d.Value is long v ? (int)v : -1).ToArray();
-        SymbolicDimensions = shape.Select(d => d.Symbol ?? "").ToArray();
+        // Loops, not LINQ over Dim (a value type): that generic code has no ReadyToRun image, and every
+        // session builds this metadata while it loads.
+        var shape = (type as TensorTypeInfo)?.Shape;
+        int rank = shape?.Length ?? 0;
+        Dimensions = new int[rank];
+        SymbolicDimensions = new string[rank];
+        for (int i = 0; i < rank; i++)
+        {
+            Dimensions[i] = shape![i].Value is long v ? (int)v : -1;
+            SymbolicDimensions[i] = shape[i].Symbol ?? "";
+        }
         ElementDataType = (type as TensorTypeInfo)?.ElementType ?? DType.Undefined;
     }
 

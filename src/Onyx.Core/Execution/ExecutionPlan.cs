@@ -15,10 +15,15 @@ public sealed class ExecutionPlan : ISubgraphCompiler
 
     private readonly Dictionary<string, int> _slots = new(StringComparer.Ordinal);
     private readonly Step[] _steps;
-    private readonly (int Slot, Tensor Value)[] _constants;
+    // Records, not value tuples: the framework's lists, LINQ and spreads over (int, T) tuples have no
+    // ReadyToRun code, so building these arrays JIT-compiled ~30 methods in each process's first load.
+    private sealed record SlotValue(int Slot, Tensor Value);
+    private sealed record SlotName(int Slot, string Name);
+
+    private readonly SlotValue[] _constants;
     private readonly int[] _inputSlots;
     private readonly int[] _outputSlots;
-    private readonly (int Slot, string Name)[] _captured;
+    private readonly SlotName[] _captured;
     private readonly IKernelResolver _resolver;
     private readonly string _modelName;
     private readonly bool[] _producedHere;
@@ -45,12 +50,14 @@ public sealed class ExecutionPlan : ISubgraphCompiler
             return s;
         }
 
-        foreach (var v in graph.Inputs) SlotOf(v.Name);
-        _inputSlots = graph.Inputs.Select(v => _slots[v.Name]).ToArray();
-        _constants = graph.Initializers.Select(kv => (SlotOf(kv.Key), kv.Value)).ToArray();
+        _inputSlots = new int[graph.Inputs.Count];
+        for (int i = 0; i < _inputSlots.Length; i++) _inputSlots[i] = SlotOf(graph.Inputs[i].Name);
+        _constants = new SlotValue[graph.Initializers.Count];
+        int k = 0;
+        foreach (var (name, value) in graph.Initializers) _constants[k++] = new SlotValue(SlotOf(name), value);
 
         var produced = new HashSet<string>(graph.Inputs.Select(v => v.Name).Concat(graph.Initializers.Keys), StringComparer.Ordinal);
-        var captured = new List<(int, string)>();
+        var captured = new List<SlotName>();
         var steps = new List<Step>(order.Count);
         foreach (var node in order)
         {
@@ -65,11 +72,12 @@ public sealed class ExecutionPlan : ISubgraphCompiler
                         throw new OnnxRuntimeException(ErrorCode.InvalidGraph,
                             $"{modelName}: {node.Describe()} input '{name}' is not a graph input, an initializer or the output of any node");
                     produced.Add(name);
-                    captured.Add((SlotOf(name), name));
+                    captured.Add(new SlotName(SlotOf(name), name));
                 }
                 ins[i] = SlotOf(name);
             }
-            var outs = node.Outputs.Select(o => o.Length == 0 ? -1 : SlotOf(o)).ToArray();
+            var outs = new int[node.Outputs.Count];
+            for (int i = 0; i < outs.Length; i++) outs[i] = node.Outputs[i].Length == 0 ? -1 : SlotOf(node.Outputs[i]);
             foreach (var o in node.Outputs) if (o.Length > 0) produced.Add(o);
 
             var info = new KernelInfo(node, graph, this);
@@ -86,40 +94,64 @@ public sealed class ExecutionPlan : ISubgraphCompiler
             if (kernel is null)
                 throw new OnnxRuntimeException(ErrorCode.NotImplemented, $"{modelName}: {node.Describe()}: {why}");
             // Values the node's subgraphs capture must stay alive until the node has run.
-            var subgraphReads = NodeReads(node).Skip(node.Inputs.Count(i => i.Length > 0))
-                .Where(name => _slots.ContainsKey(name)).Select(name => _slots[name]).ToArray();
+            var subgraphReads = SubgraphReads(node);
             steps.Add(new Step(node, kernel, ins, outs, [], subgraphReads));
         }
-        _captured = captured.ToArray();
-
         foreach (var v in graph.Outputs)
             if (!produced.Contains(v.Name))
             {
                 if (!ExistsInOuterScope(graph.Parent, v.Name))
                     throw new OnnxRuntimeException(ErrorCode.InvalidGraph, $"{modelName}: graph output '{v.Name}' is not produced by any node");
-                _captured = [.. _captured, (SlotOf(v.Name), v.Name)];
+                captured.Add(new SlotName(SlotOf(v.Name), v.Name));
             }
-        _outputSlots = graph.Outputs.Select(v => _slots[v.Name]).ToArray();
+        _captured = captured.ToArray();
+        _outputSlots = new int[graph.Outputs.Count];
+        for (int i = 0; i < _outputSlots.Length; i++) _outputSlots[i] = _slots[graph.Outputs[i].Name];
 
         // Drop each intermediate value after its last reader so memory stays bounded by the live set.
-        var keep = new HashSet<int>(_outputSlots);
-        foreach (var c in _constants) keep.Add(c.Slot);
-        var lastUse = new Dictionary<int, int>();
+        // Arrays over the slots (every slot exists by now), visited in first-use order as before.
+        var keep = new bool[_slots.Count];
+        foreach (int o in _outputSlots) keep[o] = true;
+        foreach (var c in _constants) keep[c.Slot] = true;
+        var lastUse = new int[_slots.Count];
+        for (int i = 0; i < lastUse.Length; i++) lastUse[i] = -1;
+        var firstUseOrder = new List<int>();
+        void Use(int slot, int step, bool overwrite)
+        {
+            if (lastUse[slot] < 0) firstUseOrder.Add(slot);
+            else if (!overwrite) return;
+            lastUse[slot] = step;
+        }
         for (int s = 0; s < steps.Count; s++)
         {
-            foreach (int i in steps[s].Inputs) if (i >= 0) lastUse[i] = s;
-            foreach (int i in steps[s].SubgraphReads) lastUse[i] = s;
-            foreach (int o in steps[s].Outputs) if (o >= 0) lastUse.TryAdd(o, s);
+            foreach (int i in steps[s].Inputs) if (i >= 0) Use(i, s, overwrite: true);
+            foreach (int i in steps[s].SubgraphReads) Use(i, s, overwrite: true);
+            foreach (int o in steps[s].Outputs) if (o >= 0) Use(o, s, overwrite: false);
         }
         var freeLists = new List<int>[steps.Count];
-        foreach (var (slot, s) in lastUse)
-            if (!keep.Contains(slot)) (freeLists[s] ??= []).Add(slot);
-        _steps = steps.Select((st, s) => st with { FreeAfter = freeLists[s]?.ToArray() ?? [] }).ToArray();
+        foreach (int slot in firstUseOrder)
+            if (!keep[slot]) (freeLists[lastUse[slot]] ??= []).Add(slot);
+        _steps = new Step[steps.Count];
+        for (int s = 0; s < _steps.Length; s++) _steps[s] = steps[s] with { FreeAfter = freeLists[s]?.ToArray() ?? [] };
         // Only values a step of this plan produced may go back to the arena; inputs and captured
         // outer values belong to the caller or an enclosing frame.
         _producedHere = new bool[_slots.Count];
         foreach (var st in _steps) foreach (int o in st.Outputs) if (o >= 0) _producedHere[o] = true;
         _dyingInputs = Array.ConvertAll(_steps, DyingInputs);
+    }
+
+    /// <summary>The slots of the outer values <paramref name="node"/>'s subgraphs read (NodeReads past its own inputs).</summary>
+    private int[] SubgraphReads(Node node)
+    {
+        int skip = 0;
+        foreach (var i in node.Inputs) if (i.Length > 0) skip++;
+        List<int>? reads = null;
+        foreach (var name in NodeReads(node))
+        {
+            if (skip > 0) { skip--; continue; }
+            if (_slots.TryGetValue(name, out int slot)) (reads ??= []).Add(slot);
+        }
+        return reads?.ToArray() ?? [];
     }
 
     private static bool ExistsInOuterScope(Graph? g, string name)
@@ -155,15 +187,15 @@ public sealed class ExecutionPlan : ISubgraphCompiler
                 else if (p == i && producer.ContainsKey(name))
                     throw new OnnxRuntimeException(ErrorCode.InvalidGraph, $"{modelName}: {graph.Nodes[i].Describe()} reads its own output '{name}' (a cycle)");
         }
-        var ready = new PriorityQueue<int, int>();
-        for (int i = 0; i < n; i++) if (indegree[i] == 0) ready.Enqueue(i, i);
+        var ready = new IndexHeap(n);
+        for (int i = 0; i < n; i++) if (indegree[i] == 0) ready.Push(i);
         var order = new List<Node>(n);
-        while (ready.TryDequeue(out int i, out _))
+        while (ready.TryPop(out int i))
         {
             order.Add(graph.Nodes[i]);
             if (consumers[i] is { } cs)
                 foreach (int c in cs)
-                    if (--indegree[c] == 0) ready.Enqueue(c, c);
+                    if (--indegree[c] == 0) ready.Push(c);
         }
         if (order.Count != n)
         {

@@ -91,7 +91,7 @@ internal sealed partial class Inferrer
                 int start = (int)Math.Clamp(Norm(GetInt("start", 0), r), 0, r), end = (int)Math.Clamp(Norm(GetInt("end", r), r), 0, r);
                 int len = Math.Max(0, end - start);
                 Set(0, DType.Int64, [F(len)]);
-                SetValue(0, new ConstValue(s0[start..(start + len)], false));
+                SetValue(0, new ConstValue(Sub(s0, start, start + len), false));
                 return;
             }
             case "Size":
@@ -109,7 +109,7 @@ internal sealed partial class Inferrer
                 {
                     long val = vt.ToInt64Array()[0];
                     long cnt = fs.Length == 0 ? 1 : fs[0];
-                    if (cnt <= MaxConstLength) SetValue(0, new ConstValue(Enumerable.Repeat(F(val), (int)cnt).ToArray(), fs.Length == 0));
+                    if (cnt <= MaxConstLength) SetValue(0, new ConstValue(Repeat(F(val), (int)cnt), fs.Length == 0));
                 }
                 return;
             }
@@ -119,7 +119,7 @@ internal sealed partial class Inferrer
             case "ConvTranspose": InferConvTranspose(); return;
             case "MaxPool": case "AveragePool": case "LpPool": InferPool(op); return;
             case "GlobalAveragePool": case "GlobalMaxPool": case "GlobalLpPool":
-                if (s0 is not null) Set(0, t0, s0.Select((d, i) => i < 2 ? d : F(1)).ToArray()); else Set(0, t0, null);
+                if (s0 is not null) Set(0, t0, Map(s0, (d, i) => i < 2 ? d : F(1))); else Set(0, t0, null);
                 return;
             case "LayerNormalization":
             {
@@ -128,7 +128,7 @@ internal sealed partial class Inferrer
                 if (s0 is not null)
                 {
                     int ax = Axis(GetInt("axis", -1), s0.Length);
-                    var ms = s0.Select((d, i) => i < ax ? d : F(1)).ToArray();
+                    var ms = Map(s0, (d, i) => i < ax ? d : F(1));
                     Set(1, st, ms); Set(2, st, ms);
                 }
                 return;
@@ -138,15 +138,15 @@ internal sealed partial class Inferrer
             {
                 if (s0 is null) { Set(0, t0, [Dim.Unknown, Dim.Unknown]); return; }
                 int ax = (int)Norm(GetInt("axis", 1), s0.Length);
-                Set(0, t0, [Product(s0[..ax]), Product(s0[ax..])]);
+                Set(0, t0, [Product(Sub(s0, 0, ax)), Product(Sub(s0, ax, s0.Length))]);
                 return;
             }
             case "Transpose":
             {
                 if (s0 is null) { Set(0, t0, null); return; }
-                var perm = GetInts("perm") ?? Enumerable.Range(0, s0.Length).Reverse().Select(i => (long)i).ToArray();
-                if (perm.Length != s0.Length) throw Contra($"perm has {perm.Length} entries but {InName(0)} has rank {s0.Length}");
-                Set(0, t0, perm.Select(p => s0[(int)p]).ToArray());
+                var perm = GetInts("perm");
+                if (perm is not null && perm.Length != s0.Length) throw Contra($"perm has {perm.Length} entries but {InName(0)} has rank {s0.Length}");
+                Set(0, t0, Map(s0, (_, i) => s0[perm is null ? s0.Length - 1 - i : (int)perm[i]]));
                 return;
             }
             case "Squeeze": InferSqueeze(); return;
@@ -168,7 +168,7 @@ internal sealed partial class Inferrer
             {
                 var r = Value(1);
                 if (s0 is null) { Set(0, t0, null); return; }
-                Set(0, t0, r is null ? Unknowns(s0.Length) : s0.Select((d, i) => Mul(d, r.Items[i])).ToArray());
+                Set(0, t0, r is null ? Unknowns(s0.Length) : Map(s0, (d, i) => Mul(d, r.Items[i])));
                 return;
             }
             case "Pad": InferPad(); return;
@@ -190,7 +190,7 @@ internal sealed partial class Inferrer
                 if (s0 is null) { Set(0, DType.Int64, null); return; }
                 int ax = Axis(GetInt("axis", 0), s0.Length);
                 bool keep = GetInt("keepdims", 1) != 0;
-                Set(0, DType.Int64, keep ? s0.Select((d, i) => i == ax ? F(1) : d).ToArray() : s0.Where((d, i) => i != ax).ToArray());
+                Set(0, DType.Int64, keep ? Map(s0, (d, i) => i == ax ? F(1) : d) : Cat(Sub(s0, 0, ax), [], Sub(s0, ax + 1, s0.Length)));
                 return;
             }
             case "TopK":
@@ -198,7 +198,7 @@ internal sealed partial class Inferrer
                 if (s0 is null) { Set(0, t0, null); Set(1, DType.Int64, null); return; }
                 int ax = Axis(GetInt("axis", -1), s0.Length);
                 Dim k = n.OpsetVersion < 10 ? F(GetInt("k", 0)) : Value(1) is { } kv ? kv.Items[0] : Dim.Unknown;
-                var os = s0.Select((d, i) => i == ax ? k : d).ToArray();
+                var os = Map(s0, (d, i) => i == ax ? k : d);
                 Set(0, t0, os); Set(1, DType.Int64, os);
                 return;
             }
@@ -219,7 +219,7 @@ internal sealed partial class Inferrer
             {
                 var axis = n.Attributes.Get("axis");
                 if (axis is null || s0 is null) Set(0, t0, axis is null ? [Dim.Unknown] : null);
-                else { int ax = Axis(axis.Int, s0.Length); Set(0, t0, s0.Select((d, i) => i == ax ? Dim.Unknown : d).ToArray()); }
+                else { int ax = Axis(axis.Int, s0.Length); Set(0, t0, Map(s0, (d, i) => i == ax ? Dim.Unknown : d)); }
                 Set(1, DType.Int64, [Dim.Unknown]);
                 Set(2, DType.Int64, axis is null ? [s0 is null ? Dim.Unknown : Product(s0)] : [s0 is null ? Dim.Unknown : s0[Axis(axis.Int, s0.Length)]]);
                 Set(3, DType.Int64, [Dim.Unknown]);
@@ -257,7 +257,7 @@ internal sealed partial class Inferrer
             }
             case "EyeLike": Set(0, n.Attributes.Has("dtype") ? (DType)GetInt("dtype", 1) : t0, s0); return;
             case "RandomNormal": case "RandomUniform":
-                Set(0, (DType)GetInt("dtype", 1), GetInts("shape")?.Select(F).ToArray()); return;
+                Set(0, (DType)GetInt("dtype", 1), GetInts("shape") is { } given ? FixedDims(given) : null); return;
             case "If": case "Loop": case "Scan": InferControlFlow(op); return;
             case "SoftmaxCrossEntropyLoss": case "NegativeLogLikelihoodLoss":
             {
@@ -280,7 +280,7 @@ internal sealed partial class Inferrer
                 Set(0, to, a == b ? s0 : a > b && a % b == 0 ? [.. s0, F(a / b)] : s0.Length > 0 && s0[^1].Value == (long)b / a ? s0[..^1] : null);
                 return;
             }
-            case "Det": Set(0, t0, s0 is { Length: >= 2 } ? s0[..^2] : null); return;
+            case "Det": Set(0, t0, s0 is { Length: >= 2 } ? Sub(s0, 0, s0.Length - 2) : null); return;
             case "Attention" when n.Domain.Length == 0 && n.OpsetVersion >= 23:
             {
                 var vsh = Shape(2);
@@ -333,13 +333,13 @@ internal sealed partial class Inferrer
         Tensor? t = a.GetTensor("value");
         if (t is not null)
         {
-            Set(0, t.DType, t.Shape.Select(d => F(d)).ToArray());
+            Set(0, t.DType, FixedDims(t.Shape));
             if (t.Length <= MaxConstLength) _tensors[_node.Outputs[0]] = t;
-            if (t.Rank <= 1 && t.Length <= MaxConstLength && IsInt(t.DType)) SetValue(0, new ConstValue(t.ToInt64Array().Select(F).ToArray(), t.Rank == 0));
+            if (t.Rank <= 1 && t.Length <= MaxConstLength && IsInt(t.DType)) SetValue(0, new ConstValue(FixedDims(t.ToInt64Array()), t.Rank == 0));
             return;
         }
         if (a.Get("value_int") is { } vi) { Set(0, DType.Int64, []); SetValue(0, new ConstValue([F(vi.Int)], true)); return; }
-        if (a.Get("value_ints") is { } vis) { var l = vis.Ints ?? []; Set(0, DType.Int64, [F(l.Length)]); SetValue(0, new ConstValue(l.Select(F).ToArray(), false)); return; }
+        if (a.Get("value_ints") is { } vis) { var l = vis.Ints ?? []; Set(0, DType.Int64, [F(l.Length)]); SetValue(0, new ConstValue(FixedDims(l), false)); return; }
         if (a.Get("value_float") is not null) { Set(0, DType.Float32, []); return; }
         if (a.Get("value_floats") is { } vfs) { Set(0, DType.Float32, [F(vfs.Floats?.Length ?? 0)]); return; }
         if (a.Get("value_string") is not null) { Set(0, DType.String, []); return; }
@@ -356,15 +356,12 @@ internal sealed partial class Inferrer
         bool a1 = a.Length == 1, b1 = b.Length == 1;
         var aa = a1 ? new[] { F(1), a[0] } : a;
         var bb = b1 ? new[] { b[0], F(1) } : b;
-        Unify(aa[^1], bb[^2], $"inner dimensions of {InName(0)} {Fmt(a)} and {InName(ib)} {Fmt(b)} differ");
-        var batch = Broadcast(aa[..^2], bb[..^2], $"batch dimensions of {InName(0)} and {InName(ib)}")!;
-        var o = new List<Dim>(batch);
-        if (!a1) o.Add(aa[^2]);
-        if (!b1) o.Add(bb[^1]);
-        Set(0, type, o.ToArray());
+        if (Conflict(aa[^1], bb[^2])) throw Contra($"inner dimensions of {InName(0)} {Fmt(a)} and {InName(ib)} {Fmt(b)} differ: {aa[^1].Value} vs {bb[^2].Value}");
+        var batch = Broadcast(Sub(aa, 0, aa.Length - 2), Sub(bb, 0, bb.Length - 2), $"batch dimensions of {InName(0)} and {InName(ib)}")!;
+        var o = Cat(batch, a1 ? [] : [aa[^2]], b1 ? [] : [bb[^1]]);
+        Set(0, type, o);
     }
 
-    private static string Fmt(Dim[]? s) => s is null ? "[?]" : "[" + string.Join(",", s) + "]";
 
     private void InferGemm()
     {
@@ -372,15 +369,15 @@ internal sealed partial class Inferrer
         if (a is null || b is null || a.Length != 2 || b.Length != 2) { Set(0, Elem(0), a is not null || b is not null ? Unknowns(2) : null); return; }
         bool ta = GetInt("transA", 0) != 0, tb = GetInt("transB", 0) != 0;
         Dim m = ta ? a[1] : a[0], k1 = ta ? a[0] : a[1], k2 = tb ? b[1] : b[0], nn = tb ? b[0] : b[1];
-        Unify(k1, k2, $"inner dimensions of {InName(0)} {Fmt(a)} and {InName(1)} {Fmt(b)} differ");
+        if (Conflict(k1, k2)) throw Contra($"inner dimensions of {InName(0)} {Fmt(a)} and {InName(1)} {Fmt(b)} differ: {k1.Value} vs {k2.Value}");
         Set(0, Elem(0), [m, nn]);
     }
 
     private Dim[]? KernelShape(Dim[]? w, int spatial)
     {
         var ks = GetInts("kernel_shape");
-        if (ks is not null) return ks.Select(F).ToArray();
-        if (w is not null && w.Length == spatial + 2) return w[2..];
+        if (ks is not null) return FixedDims(ks);
+        if (w is not null && w.Length == spatial + 2) return Sub(w, 2, w.Length);
         return null;
     }
 
@@ -402,8 +399,8 @@ internal sealed partial class Inferrer
     {
         int sp = x.Length - 2;
         if (ks is null) return null;
-        var strides = GetInts("strides") ?? Enumerable.Repeat(1L, sp).ToArray();
-        var dil = GetInts("dilations") ?? Enumerable.Repeat(1L, sp).ToArray();
+        var strides = GetInts("strides") ?? Ones(sp);
+        var dil = GetInts("dilations") ?? Ones(sp);
         var pads = GetInts("pads") ?? new long[2 * sp];
         string ap = GetString("auto_pad", "NOTSET");
         var o = new Dim[sp];
@@ -428,7 +425,7 @@ internal sealed partial class Inferrer
                 throw Contra($"{InName(0)} has {x[1].Value} channels but {InName(iw)} expects {w[1].Value} x group {group}");
         }
         var sp = SpatialOut(x, KernelShape(w, x.Length - 2), false) ?? Unknowns(x.Length - 2);
-        Set(0, type, [x[0], w is not null ? w[0] : Dim.Unknown, .. sp]);
+        Set(0, type, Cat(x[0], w is not null ? w[0] : Dim.Unknown, sp));
     }
 
     private void InferConvTranspose()
@@ -441,8 +438,8 @@ internal sealed partial class Inferrer
         var os = GetInts("output_shape");
         if (os is not null && os.Length > 0) { Set(0, Elem(0), [x[0], c, .. os.Skip(os.Length - sp).Select(F)]); return; }
         var ks = KernelShape(w, sp);
-        var strides = GetInts("strides") ?? Enumerable.Repeat(1L, sp).ToArray();
-        var dil = GetInts("dilations") ?? Enumerable.Repeat(1L, sp).ToArray();
+        var strides = GetInts("strides") ?? Ones(sp);
+        var dil = GetInts("dilations") ?? Ones(sp);
         var pads = GetInts("pads") ?? new long[2 * sp];
         var opad = GetInts("output_padding") ?? new long[sp];
         string ap = GetString("auto_pad", "NOTSET");
@@ -456,7 +453,7 @@ internal sealed partial class Inferrer
             long p = ap == "VALID" ? 0 : pads[i] + pads[i + sp];
             o[i] = F(strides[i] * (d.Value!.Value - 1) + opad[i] + (ks[i].Value!.Value - 1) * dil[i] + 1 - p);
         }
-        Set(0, Elem(0), [x[0], c, .. o]);
+        Set(0, Elem(0), Cat(x[0], c, o));
     }
 
     private void InferPool(string op)
@@ -465,7 +462,7 @@ internal sealed partial class Inferrer
         if (x is null) { Set(0, Elem(0), null); return; }
         bool ceil = GetInt("ceil_mode", 0) != 0;
         var sp = SpatialOut(x, KernelShape(null, x.Length - 2), ceil) ?? Unknowns(x.Length - 2);
-        Dim[] o = [x[0], x[1], .. sp];
+        Dim[] o = Cat(x[0], x[1], sp);
         Set(0, Elem(0), o);
         if (op == "MaxPool") Set(1, DType.Int64, o);
     }

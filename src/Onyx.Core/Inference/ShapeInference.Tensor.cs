@@ -23,7 +23,7 @@ internal sealed partial class Inferrer
         if (minus >= 0 && x is not null)
         {
             var total = Product(x);
-            var rest = Product(o.Where((_, i) => i != minus));
+            var rest = Product(o, skip: minus);
             if (total.IsFixed && rest.IsFixed && rest.Value != 0)
             {
                 if (total.Value % rest.Value != 0) throw Contra($"cannot reshape {InName(0)} {Fmt(x)} to {Fmt(v.Items)}");
@@ -32,8 +32,8 @@ internal sealed partial class Inferrer
             else
             {
                 // symbolic: when both sides have the same symbols, -1 is the ratio of the fixed parts
-                var (fx, sx) = Split(x);
-                var (fo, so) = Split(o.Where((_, i) => i != minus));
+                var fx = Split(x, -1, out var sx);
+                var fo = Split(o, minus, out var so);
                 if (fx is not null && fo is not null && fo != 0 && fx % fo == 0)
                 {
                     var left = sx.ToList();
@@ -55,16 +55,19 @@ internal sealed partial class Inferrer
     }
 
     /// <summary>The product of the fixed dims and the list of symbols; null product when a dim is unknown.</summary>
-    private static (long? Fixed, List<string> Symbols) Split(IEnumerable<Dim> dims)
+    /// <remarks>Out parameters, not a (long?, List) tuple: that tuple type's code is JIT-compiled per process.</remarks>
+    private static long? Split(Dim[] dims, int skip, out List<string> syms)
     {
-        long p = 1; var syms = new List<string>();
-        foreach (var d in dims)
+        long p = 1; syms = new List<string>();
+        for (int i = 0; i < dims.Length; i++)
         {
+            if (i == skip) continue;
+            var d = dims[i];
             if (d.IsFixed) p *= d.Value!.Value;
             else if (d.Symbol is not null) syms.Add(d.Symbol);
-            else return (null, syms);
+            else return null;
         }
-        return (p, syms);
+        return p;
     }
 
     private long[]? AxesFromAttrOrInput(int inputIndex, int attrSinceBelow)
@@ -84,19 +87,23 @@ internal sealed partial class Inferrer
             Set(0, t, Shape(1) is [{ IsFixed: true } na] && na.Value <= x.Length ? Unknowns(x.Length - (int)na.Value!.Value) : null);
             return;
         }
-        HashSet<int> drop;
+        bool[] drop;
         if (axes is null)
         {
-            if (x.Any(d => !d.IsFixed)) { Set(0, t, null); return; }
-            drop = Enumerable.Range(0, x.Length).Where(i => x[i].Value == 1).ToHashSet();
+            drop = new bool[x.Length];
+            for (int i = 0; i < x.Length; i++)
+            {
+                if (!x[i].IsFixed) { Set(0, t, null); return; }
+                drop[i] = x[i].Value == 1;
+            }
         }
         else
         {
-            drop = axes.Select(a => Axis(a, x.Length)).ToHashSet();
-            foreach (var a in drop)
-                if (x[a].IsFixed && x[a].Value != 1) throw Contra($"cannot squeeze axis {a} of {InName(0)} {Fmt(x)}: size {x[a].Value}");
+            drop = AxisMask(axes, x.Length);
+            for (int a = 0; a < x.Length; a++)
+                if (drop[a] && x[a].IsFixed && x[a].Value != 1) throw Contra($"cannot squeeze axis {a} of {InName(0)} {Fmt(x)}: size {x[a].Value}");
         }
-        Set(0, t, x.Where((_, i) => !drop.Contains(i)).ToArray());
+        Set(0, t, Without(x, drop));
         if (Value(0) is { } v && v.Items.Length == 1 && !v.Scalar) SetValue(0, new ConstValue(v.Items, true));
     }
 
@@ -106,10 +113,10 @@ internal sealed partial class Inferrer
         var axes = AxesFromAttrOrInput(1, 13);
         if (x is null || axes is null) { Set(0, t, x is not null && Shape(1) is { } a1 && a1[0].IsFixed ? Unknowns(x.Length + (int)a1[0].Value!.Value) : null); return; }
         int r = x.Length + axes.Length;
-        var set = axes.Select(a => Axis(a, r)).ToHashSet();
+        var set = AxisMask(axes, r);
         var o = new Dim[r];
         int j = 0;
-        for (int i = 0; i < r; i++) o[i] = set.Contains(i) ? F(1) : x[j++];
+        for (int i = 0; i < r; i++) o[i] = set[i] ? F(1) : x[j++];
         Set(0, t, o);
         if (Value(0) is { } v && v.Scalar && axes.Length == 1) SetValue(0, new ConstValue(v.Items, false));
     }
@@ -134,15 +141,22 @@ internal sealed partial class Inferrer
         if (acc is not null && unknown) acc[ax] = Dim.Unknown;
         Set(0, t, acc);
         // value propagation
-        var items = new List<Dim>();
+        int count = 0;
         for (int i = 0; i < InputCount; i++)
         {
             if (!_node.HasInput(i)) continue;
-            var v = Value(i);
-            if (v is null) return;
-            items.AddRange(v.Items);
+            if (Value(i) is not { } v) return;
+            count += v.Items.Length;
         }
-        SetValue(0, new ConstValue(items.ToArray(), false));
+        var items = new Dim[count];
+        for (int i = 0, at = 0; i < InputCount; i++)
+        {
+            if (!_node.HasInput(i)) continue;
+            var v = Value(i)!.Items;
+            Array.Copy(v, 0, items, at, v.Length);
+            at += v.Length;
+        }
+        SetValue(0, new ConstValue(items, false));
     }
 
     private void InferSplit()
@@ -167,7 +181,7 @@ internal sealed partial class Inferrer
                     : total % outs == 0 ? F(total / outs) : throw Contra($"{InName(0)} axis {ax} of size {total} does not split evenly into {outs}");
             }
             else d = Dim.Unknown;
-            Set(i, t, x.Select((e, k) => k == ax ? d : e).ToArray());
+            Set(i, t, Map(x, (e, k) => k == ax ? d : e));
         }
         if (split is not null && x[ax].IsFixed && split.Sum() != x[ax].Value)
             throw Contra($"split sizes sum to {split.Sum()} but {InName(0)} axis {ax} has size {x[ax].Value}");
@@ -188,10 +202,11 @@ internal sealed partial class Inferrer
         if (starts is null || ends is null)
         {
             // unknown slice parameters: rank survives, dims on unknown axes may change
-            Set(0, t, axes is not null ? x.Select((d, i) => axes.Select(a => Axis(a, x.Length)).Contains(i) ? Dim.Unknown : d).ToArray() : Unknowns(x.Length));
+            var changed = axes is not null ? AxisMask(axes, x.Length) : null;
+            Set(0, t, changed is not null ? Map(x, (d, i) => changed[i] ? Dim.Unknown : d) : Unknowns(x.Length));
             return;
         }
-        axes ??= Enumerable.Range(0, starts.Length).Select(i => (long)i).ToArray();
+        axes ??= Iota(starts.Length);
         var o = (Dim[])x.Clone();
         for (int i = 0; i < starts.Length; i++)
         {
@@ -205,11 +220,11 @@ internal sealed partial class Inferrer
         if (Value(0) is { Scalar: false } v && x.Length == 1)
         {
             long n = v.Items.Length, s = starts[0], e = ends[0], st = steps?[0] ?? 1;
-            var items = new List<Dim>();
             long len = SliceLen(n, s, e, st);
             long b = Start(n, s, st);
-            for (long k = 0; k < len; k++) items.Add(v.Items[b + k * st]);
-            SetValue(0, new ConstValue(items.ToArray(), false));
+            var items = new Dim[len];
+            for (long k = 0; k < len; k++) items[k] = v.Items[b + k * st];
+            SetValue(0, new ConstValue(items, false));
         }
     }
 
@@ -234,10 +249,11 @@ internal sealed partial class Inferrer
         var x = Shape(0); var idx = Shape(1); var t = Elem(0);
         if (x is null || idx is null) { Set(0, t, null); return; }
         int ax = Axis(GetInt("axis", 0), x.Length);
-        Set(0, t, [.. x[..ax], .. idx, .. x[(ax + 1)..]]);
+        Set(0, t, Cat(Sub(x, 0, ax), idx, Sub(x, ax + 1, x.Length)));
         if (Value(0) is { Scalar: false } v && Ints(1) is { } ii && x.Length == 1)
         {
-            var items = ii.Select(i => v.Items[i < 0 ? i + v.Items.Length : i]).ToArray();
+            var items = new Dim[ii.Length];
+            for (int k = 0; k < ii.Length; k++) items[k] = v.Items[ii[k] < 0 ? ii[k] + v.Items.Length : ii[k]];
             SetValue(0, new ConstValue(items, idx.Length == 0));
         }
     }
@@ -248,7 +264,7 @@ internal sealed partial class Inferrer
         if (x is null || idx is null || !idx[^1].IsFixed) { Set(0, t, null); return; }
         int b = (int)GetInt("batch_dims", 0);
         int last = (int)idx[^1].Value!.Value;
-        Set(0, t, [.. idx[..^1], .. x[(b + last)..]]);
+        Set(0, t, Cat(Sub(idx, 0, idx.Length - 1), [], Sub(x, b + last, x.Length)));
     }
 
     private void InferPad()
@@ -258,8 +274,8 @@ internal sealed partial class Inferrer
         long[]? pads = _node.OpsetVersion < 11 ? GetInts("pads") : Ints(1);
         if (pads is null) { Set(0, t, Unknowns(x.Length)); return; }
         long[] axes;
-        if (_node.HasInput(3)) { var a = Ints(3); if (a is null) { Set(0, t, Unknowns(x.Length)); return; } axes = a.Select(v => (long)Axis(v, x.Length)).ToArray(); }
-        else axes = Enumerable.Range(0, x.Length).Select(i => (long)i).ToArray();
+        if (_node.HasInput(3)) { var a = Ints(3); if (a is null) { Set(0, t, Unknowns(x.Length)); return; } axes = new long[a.Length]; for (int i = 0; i < a.Length; i++) axes[i] = Axis(a[i], x.Length); }
+        else axes = Iota(x.Length);
         if (pads.Length != 2 * axes.Length) throw Contra($"pads has {pads.Length} entries, expected {2 * axes.Length}");
         var o = (Dim[])x.Clone();
         for (int i = 0; i < axes.Length; i++)
@@ -275,7 +291,10 @@ internal sealed partial class Inferrer
         if (!_node.HasInput(i)) return null;
         var t = ConstTensor(i);
         if (t is not null) return t.ToDoubleArray();
-        return Ints(i)?.Select(v => (double)v).ToArray();
+        if (Ints(i) is not { } ints) return null;
+        var r = new double[ints.Length];
+        for (int k = 0; k < r.Length; k++) r[k] = ints[k];
+        return r;
     }
 
     private void InferResize(string op)
@@ -293,7 +312,12 @@ internal sealed partial class Inferrer
             if (scales is null && sizes is null && (_node.HasInput(3) || _node.HasInput(2) && ConstTensor(2) is not { Length: 0 }))
             { Set(0, t, Unknowns(x.Length)); return; }
         }
-        var axes = GetInts("axes")?.Select(a => Axis(a, x.Length)).ToArray() ?? Enumerable.Range(0, x.Length).ToArray();
+        var axes = Iota(x.Length);
+        if (GetInts("axes") is { } given)
+        {
+            axes = new long[given.Length];
+            for (int i = 0; i < given.Length; i++) axes[i] = Axis(given[i], x.Length);
+        }
         var o = (Dim[])x.Clone();
         if (sizes is not null)
         {
@@ -329,10 +353,10 @@ internal sealed partial class Inferrer
         if (axes is null || axes.Length == 0)
         {
             if (axesInput && GetInt("noop_with_empty_axes", 0) != 0) { Set(0, t, x); return; }
-            axes = Enumerable.Range(0, x.Length).Select(i => (long)i).ToArray();
+            axes = Iota(x.Length);
         }
-        var set = axes.Select(a => Axis(a, x.Length)).ToHashSet();
-        Set(0, t, keep ? x.Select((d, i) => set.Contains(i) ? F(1) : d).ToArray() : x.Where((_, i) => !set.Contains(i)).ToArray());
+        var set = AxisMask(axes, x.Length);
+        Set(0, t, keep ? Map(x, (d, i) => set[i] ? F(1) : d) : Without(x, set));
     }
 
     private void InferRnn(string op)

@@ -52,7 +52,7 @@ internal sealed partial class Inferrer
             if (inputNames.Contains(name)) continue; // overridable default: not a constant
             if (t.Length <= MaxConstLength) _tensors[name] = t;
             if (t.Rank <= 1 && t.Length <= MaxConstLength && IsInt(t.DType))
-                _values[name] = new ConstValue(t.ToInt64Array().Select(Dim.Fixed).ToArray(), t.Rank == 0);
+                _values[name] = new ConstValue(FixedDims(t.ToInt64Array()), t.Rank == 0);
         }
         List<Node> order;
         try { order = ExecutionPlan.TopologicalOrder(_graph); }
@@ -176,6 +176,9 @@ internal sealed partial class Inferrer
         return o;
     }
 
+    /// <summary>True when both dims are fixed and differ (what <see cref="Unify"/> throws on), for callers that build the message only then.</summary>
+    private static bool Conflict(Dim a, Dim b) => a.IsFixed && b.IsFixed && a.Value!.Value != b.Value!.Value;
+
     /// <summary>Two dims that must be equal; throws on a definite mismatch.</summary>
     private static Dim Unify(Dim a, Dim b, string what)
     {
@@ -196,11 +199,9 @@ internal sealed partial class Inferrer
         if (Is(b, 1)) return a;
         return a.IsFixed && b.IsFixed ? F(a.Value!.Value * b.Value!.Value) : Dim.Unknown;
     }
-    private static Dim Product(IEnumerable<Dim> dims) { var p = F(1); foreach (var d in dims) p = Mul(p, d); return p; }
 
     private static int Axis(long axis, int rank) { long a = axis < 0 ? axis + rank : axis; if (a < 0 || a >= rank) throw new ArgumentOutOfRangeException(nameof(axis)); return (int)a; }
 
-    private static Dim[] Unknowns(int rank) => Enumerable.Repeat(Dim.Unknown, rank).ToArray();
 
     private long GetInt(string name, long def) => _node.Attributes.GetInt(name, def);
     private long[]? GetInts(string name) => _node.Attributes.GetInts(name);

@@ -27,7 +27,7 @@ public sealed class Node
         Inputs = inputs.ToList();
         Outputs = outputs.ToList();
         Attributes = attributes ?? new NodeAttributes();
-        Attributes.Owner = Describe();
+        Attributes.OwnerNode = this;
     }
 
     /// <summary>"" and "ai.onnx" are the same domain.</summary>

@@ -7,8 +7,25 @@ public sealed class NodeAttributes
 {
     private readonly Dictionary<string, Attribute> _map = new(StringComparer.Ordinal);
 
-    /// <summary>The node these belong to (for error messages); set by the node.</summary>
-    public string Owner { get; set; } = "";
+    private string? _owner;
+    private Node? _ownerNode;
+
+    /// <summary>
+    /// How error messages name the node these belong to: its <see cref="Node.Describe"/>, made when an error
+    /// needs it (every node used to format it at construction, twice at load: ~700 strings for ppocr-det),
+    /// unless set explicitly.
+    /// </summary>
+    public string Owner
+    {
+        get => _owner ?? _ownerNode?.Describe() ?? "";
+        set => _owner = value;
+    }
+
+    /// <summary>The node these attributes belong to; set by the node's constructor.</summary>
+    internal Node? OwnerNode
+    {
+        set { _ownerNode = value; _owner = null; }
+    }
 
     public NodeAttributes() { }
 

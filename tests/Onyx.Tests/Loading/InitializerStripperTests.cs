@@ -99,17 +99,24 @@ public sealed class InitializerStripperTests
         for (int i = 0; i < result.Raw.Count; i++)
         {
             Assert.True(proto.Graph.Initializer[i].RawData.IsEmpty);
-            var (offset, length) = result.Raw[i];
-            Assert.Equal(original.Graph.Initializer[i].RawData.ToByteArray(), bytes.AsSpan((int)offset, length).ToArray());
+            var (offset, length) = (result.Raw.Offset(i), result.Raw.Length(i));
+            // A FLOAT tensor's packed float_data is taken as its raw_data (the same little-endian bytes).
+            var orig = original.Graph.Initializer[i];
+            bool floatsAsRaw = orig.RawData.IsEmpty && orig.DataType == (int)DT.Float && orig.FloatData.Count > 0;
+            var payload = floatsAsRaw ? orig.FloatData.SelectMany(BitConverter.GetBytes).ToArray() : orig.RawData.ToByteArray();
+            Assert.Equal(payload, bytes.AsSpan((int)offset, length).ToArray());
             // Everything else about the tensor is kept.
-            var expected = original.Graph.Initializer[i].Clone();
+            var expected = orig.Clone();
             expected.RawData = ByteString.Empty;
+            if (floatsAsRaw) expected.FloatData.Clear();
             Assert.Equal(expected, proto.Graph.Initializer[i]);
         }
         // A main-graph Constant's value is stripped too; subgraph tensors keep their bytes.
         int constant = proto.Graph.Node.IndexOf(proto.Graph.Node.Single(n => n.OpType == "Constant"));
         Assert.True(proto.Graph.Node[constant].Attribute[0].T.RawData.IsEmpty);
-        var (cOffset, cLength) = Assert.Single(result.AttributeRaw, kv => kv.Key == (constant, 0)).Value;
+        Assert.Equal(1, result.AttributeRaw.Count);
+        Assert.Equal((constant, 0), (result.AttributeRaw.TagA(0), result.AttributeRaw.TagB(0)));
+        var (cOffset, cLength) = (result.AttributeRaw.Offset(0), result.AttributeRaw.Length(0));
         Assert.Equal(BitConverter.GetBytes(2f), bytes.AsSpan((int)cOffset, cLength).ToArray());
         Assert.False(proto.Graph.Node.Single(n => n.OpType == "If").Attribute[0].G.Initializer[0].RawData.IsEmpty);
         // Nothing else changed.
@@ -119,6 +126,84 @@ public sealed class InitializerStripperTests
         var strippedModel = proto.Clone();
         strippedModel.Graph.Initializer.Clear();
         Assert.Equal(expectedModel, strippedModel);
+    }
+
+    [Fact]
+    public void FloatDataIsTakenAsRawOnlyWhenItIsExactlyTheElements()
+    {
+        var b = new ModelBuilder().Input("x", DT.Float, 2).Output("y", DT.Float, 2).Node("Identity", ["x"], ["y"]);
+        void Add(string name, DT type, long[] dims, Action<TensorProto> fill)
+        {
+            var t = new TensorProto { Name = name, DataType = (int)type };
+            t.Dims.AddRange(dims);
+            fill(t);
+            b.Initializer(t);
+        }
+        Add("taken", DT.Float, [2, 3], t => t.FloatData.AddRange([1f, -2f, 3.5f, float.NaN, 0f, -0f]));
+        Add("complex", DT.Complex64, [1], t => t.FloatData.AddRange([1f, 2f]));
+        Add("scalar", DT.Float, [], t => t.FloatData.Add(7f));
+        var bytes = b.ToBytes();
+        var result = InitializerStripper.Strip(bytes)!;
+        var proto = ModelProto.Parser.ParseFrom(result.Model);
+        Assert.Empty(proto.Graph.Initializer[0].FloatData); // taken as raw
+        Assert.Equal(24, result.Raw.Length(0));
+        Assert.Equal(2, proto.Graph.Initializer[1].FloatData.Count); // COMPLEX64 keeps its float_data
+        Assert.Empty(proto.Graph.Initializer[2].FloatData); // a scalar has one element
+        AssertSameModelNoControlFlow(OnnxModelLoader.Load(new MemoryStream(bytes), null), OnnxModelLoader.Load(bytes));
+
+        // A count that does not match the dims keeps float_data, so the error is the plain parse's.
+        var bad = new ModelBuilder().Input("x", DT.Float, 2).Output("y", DT.Float, 2).Node("Identity", ["x"], ["y"]);
+        var wrong = new TensorProto { Name = "wrong", DataType = (int)DT.Float };
+        wrong.Dims.Add(3);
+        wrong.FloatData.AddRange([1f, 2f]);
+        bad.Initializer(wrong);
+        var badBytes = bad.ToBytes();
+        Assert.NotEmpty(ModelProto.Parser.ParseFrom(InitializerStripper.Strip(badBytes)!.Model).Graph.Initializer[0].FloatData);
+        var plainError = Assert.Throws<OnnxRuntimeException>(() => OnnxModelLoader.Load(new MemoryStream(badBytes), null));
+        var strippedError = Assert.Throws<OnnxRuntimeException>(() => OnnxModelLoader.Load(badBytes));
+        Assert.Equal(plainError.Message, strippedError.Message);
+    }
+
+    private static void AssertSameModelNoControlFlow(Core.Ir.Model expected, Core.Ir.Model actual)
+    {
+        Assert.Equal(expected.Graph.Initializers.Keys, actual.Graph.Initializers.Keys);
+        foreach (var (name, e) in expected.Graph.Initializers)
+        {
+            var a = actual.Graph.Initializers[name];
+            Assert.Equal(e.DType, a.DType);
+            Assert.Equal(e.Shape, a.Shape);
+            Assert.Equal(e.Bytes.ToArray(), a.Bytes.ToArray());
+        }
+    }
+
+    [Fact]
+    public void ByteWriterAndByteRangesGrowPastTheirFirstCapacity()
+    {
+        var writer = new ByteWriter(3);
+        var expected = new List<byte>();
+        var rng = new Random(5);
+        for (int i = 0; i < 200; i++)
+        {
+            var chunk = new byte[rng.Next(0, 9)];
+            rng.NextBytes(chunk);
+            writer.Write(chunk);
+            expected.AddRange(chunk);
+            ulong v = (ulong)rng.NextInt64() >> rng.Next(0, 64);
+            writer.WriteVarint(v);
+            for (; v >= 0x80; v >>= 7) expected.Add((byte)(v | 0x80));
+            expected.Add((byte)v);
+        }
+        Assert.Equal(expected.ToArray(), writer.ToArray());
+        Assert.Equal(expected.Count, writer.Count);
+        writer.Clear();
+        writer.WriteByte(7);
+        Assert.Equal(new byte[] { 7 }, writer.Written.ToArray());
+
+        var ranges = new ByteRanges();
+        for (int i = 0; i < 100; i++) ranges.Add(i * 1000L + int.MaxValue, i, i + 1, i + 2);
+        Assert.Equal(100, ranges.Count);
+        for (int i = 0; i < 100; i++)
+            Assert.Equal((i * 1000L + int.MaxValue, i, i + 1, i + 2), (ranges.Offset(i), ranges.Length(i), ranges.TagA(i), ranges.TagB(i)));
     }
 
     [Fact]

@@ -19,15 +19,22 @@ internal sealed class FoldStaticShapes : IGraphPass
         foreach (var node in graph.Nodes.ToList())
         {
             if (node.Domain.Length != 0 || node.OpType is not ("Shape" or "Size") || !node.HasOutput(0) || !node.HasInput(0)) continue;
-            if (graph.TypeOf(node.Inputs[0]) is not TensorTypeInfo { Shape: { } dims } || dims.Any(d => !d.IsFixed)) continue;
-            long[] shape = dims.Select(d => d.Value!.Value).ToArray();
+            if (graph.TypeOf(node.Inputs[0]) is not TensorTypeInfo { Shape: { } dims }) continue;
+            // Loops, not LINQ over Dim/long: generic code over value types is JIT-compiled in every process.
+            var shape = new long[dims.Length];
+            long size = 1;
+            bool fixedDims = true;
+            for (int i = 0; i < dims.Length && fixedDims; i++)
+                if (dims[i].Value is { } v) size *= shape[i] = v; else fixedDims = false;
+            if (!fixedDims) continue;
             Tensor value;
-            if (node.OpType == "Size") value = Tensor.Scalar(shape.Aggregate(1L, (a, b) => a * b));
+            if (node.OpType == "Size") value = Tensor.Scalar(size);
             else
             {
                 int rank = shape.Length;
                 int start = Clamp(node.Attributes.GetInt("start", 0), rank), end = Clamp(node.Attributes.GetInt("end", rank), rank);
-                long[] slice = shape[start..Math.Max(start, end)];
+                var slice = new long[Math.Max(start, end) - start];
+                Array.Copy(shape, start, slice, 0, slice.Length);
                 value = Tensor.FromArray(slice, slice.Length);
             }
             string output = node.Outputs[0];

@@ -170,7 +170,13 @@ internal sealed class FuseAttention : IGraphPass
     /// <summary>A reshape entry that leaves dimension <paramref name="dim"/> as it is: 0 (copy) or its known size.</summary>
     private static bool Keeps(long entry, Dim dim) => entry == 0 || dim.IsFixed && dim.Value == entry;
 
-    private static bool Perm(Node transpose, long[] perm) => transpose.Attributes.GetInts("perm") is { } p && p.AsSpan().SequenceEqual(perm);
+    private static bool Perm(Node transpose, long[] perm)
+    {
+        // A loop, not SequenceEqual over long: that generic code is JIT-compiled in every process.
+        if (transpose.Attributes.GetInts("perm") is not { } p || p.Length != perm.Length) return false;
+        for (int i = 0; i < p.Length; i++) if (p[i] != perm[i]) return false;
+        return true;
+    }
 
     /// <summary>The mask is float32 and broadcasts into the score shape without enlarging it.</summary>
     private static bool MaskFits(Graph graph, string mask, TensorTypeInfo scores)

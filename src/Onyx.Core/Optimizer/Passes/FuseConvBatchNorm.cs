@@ -39,7 +39,7 @@ internal sealed class FuseConvBatchNorm : IGraphPass
             {
                 float s = scale[o] / MathF.Sqrt(variance[o] + eps);
                 var filter = wd.Slice(o * per, per);
-                System.Numerics.Tensors.TensorPrimitives.Multiply(filter, s, filter);
+                WeightMath.Scale(filter, s);
                 b2.Span<float>()[o] = ((b is null ? 0f : b.Span<float>()[o]) - mean[o]) * s + beta[o];
             }
             string wName = GraphConstants.Fresh(graph, conv.Inputs[1] + "/bn_folded");

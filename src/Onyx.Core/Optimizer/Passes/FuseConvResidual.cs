@@ -41,7 +41,8 @@ internal sealed class FuseConvResidual : IGraphPass
             string bias = conv.HasInput(2) ? conv.Inputs[2] : "";
             var fused = new Node("FusedConv", [conv.Inputs[0], conv.Inputs[1], bias, z], [output], name, "com.microsoft", attrs) { OpsetVersion = 1 };
             // At the position of the last removed node: z and the conv's inputs are all computed before it.
-            int at = removed.Max(n => graph.Nodes.IndexOf(n));
+            int at = -1;
+            foreach (var n in removed) at = Math.Max(at, graph.Nodes.IndexOf(n));
             graph.Nodes[at] = fused;
             foreach (var n in removed) graph.Nodes.Remove(n); // the one replaced at `at` is gone already
             usage = new GraphUsage(graph);

@@ -32,7 +32,7 @@ internal sealed class FuseConvScaleBias : IGraphPass
             if (!PerChannel(c, w.Rank, m)) continue;
             var cv = c.Span<float>();
             // A non-finite scale would turn the zeros of a padded border into NaN in one order only.
-            if (op.OpType == "Mul" && !System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(cv)) continue;
+            if (op.OpType == "Mul" && !WeightMath.AllFinite(cv)) continue;
 
             bool add = op.OpType == "Add";
             usage.Remove(conv); // changed in place below
@@ -47,7 +47,7 @@ internal sealed class FuseConvScaleBias : IGraphPass
                 for (int o = 0; o < m; o++)
                 {
                     var filter = wd.Slice(o * per, per);
-                    System.Numerics.Tensors.TensorPrimitives.Multiply(filter, cv[cv.Length == 1 ? 0 : o], filter);
+                    WeightMath.Scale(filter, cv[cv.Length == 1 ? 0 : o]);
                 }
                 string wName = GraphConstants.Fresh(graph, conv.Inputs[1] + suffix);
                 graph.Initializers[wName] = w2;

@@ -32,7 +32,8 @@ internal sealed class FuseConvTransposeBias : IGraphPass
             float[]? scale = null, shift = null;
             if (next is { OpType: "Add", Domain: "" } add && add.Inputs.Count == 2 && PerChannel(graph, add, ct.Outputs[0], m, w.Rank) is { } c)
             {
-                scale = Enumerable.Repeat(1f, m).ToArray();
+                scale = new float[m];
+                for (int o = 0; o < m; o++) scale[o] = 1f; // a loop: Enumerable.Repeat/Array.Fill over float were JIT-compiled per process
                 shift = c;
             }
             else if (next is { OpType: "BatchNormalization", Domain: "" } bn && bn.Inputs[0] == ct.Outputs[0] && BnScaleShift(graph, bn, m) is var (s, t))
@@ -50,7 +51,7 @@ internal sealed class FuseConvTransposeBias : IGraphPass
                 for (int j = 0; j < mPer; j++)
                 {
                     float f = scale[ci / inPer * mPer + j];
-                    if (f != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(wd.Slice((ci * mPer + j) * k, k), f, wd.Slice((ci * mPer + j) * k, k));
+                    if (f != 1f) WeightMath.Scale(wd.Slice((ci * mPer + j) * k, k), f);
                 }
             var b2 = Tensor.Allocate(DType.Float32, [m]);
             var bd = b2.Span<float>();
@@ -81,7 +82,13 @@ internal sealed class FuseConvTransposeBias : IGraphPass
         int k = add.Inputs[0] == y ? 1 : 0;
         if (add.Inputs[1 - k] != y || add.Inputs[k] == y) return null;
         if (GraphConstants.Const(graph, add, k) is not { DType: DType.Float32 } c || c.Rank > rank) return null;
-        if (c.Length == 1) return Enumerable.Repeat(c.Span<float>()[0], m).ToArray();
+        if (c.Length == 1)
+        {
+            var r = new float[m];
+            float v = c.Span<float>()[0];
+            for (int o = 0; o < m; o++) r[o] = v;
+            return r;
+        }
         int channelAxis = c.Rank - (rank - 1);
         if (c.Length != m || channelAxis < 0 || c.Shape[channelAxis] != m) return null;
         return c.Span<float>().ToArray();

@@ -54,8 +54,11 @@ internal sealed class FuseLayerNorm : IGraphPass
         if (Is(usage.SoleConsumer(variance.Outputs[0]), "Add") is not { } addEps || ScalarOperand(graph, addEps, rank) is not (var _, var eps) || eps < 0) return null;
         if (Is(usage.SoleConsumer(addEps.Outputs[0]), "Sqrt") is not { } sqrt || usage.SoleConsumer(sqrt.Outputs[0]) != div || div.Inputs[1] != sqrt.Outputs[0]) return null;
         if (Is(usage.SoleConsumer(div.Outputs[0]), "Mul") is not { } mulGamma || Other(mulGamma, div.Outputs[0]) is not { } gamma) return null;
-        long[] normShape = xt.Shape[(rank - k)..].Select(s => s.Value ?? -1).ToArray();
-        if (normShape.Any(s => s < 0) || !Fits(graph, gamma, normShape)) return null;
+        // Loops, not LINQ over Dim/long (generic code over value types, JIT-compiled per process).
+        var normShape = new long[k];
+        for (int i = 0; i < k; i++)
+            if (xt.Shape[rank - k + i].Value is { } v) normShape[i] = v; else return null;
+        if (!Fits(graph, gamma, normShape)) return null;
         Node last = mulGamma;
         string? beta = null;
         if (Is(usage.SoleConsumer(mulGamma.Outputs[0]), "Add") is { } addBeta && Other(addBeta, mulGamma.Outputs[0]) is { } b && Fits(graph, b, normShape))
@@ -74,9 +77,18 @@ internal sealed class FuseLayerNorm : IGraphPass
         if (reduce.Attributes.GetInt("keepdims", 1) != 1) return null;
         long[]? axes = reduce.OpsetVersion >= 18 ? (reduce.HasInput(1) ? Ints(graph, reduce, 1) : null) : reduce.Attributes.GetInts("axes");
         if (axes is not { Length: > 0 }) return null;
-        var set = axes.Select(a => a < 0 ? a + rank : a).Distinct().OrderBy(a => a).ToArray();
-        for (int i = 0; i < set.Length; i++) if (set[i] != rank - set.Length + i) return null;
-        return set.Length;
+        // The distinct normalized axes must be exactly the last ones: mark them, then check the mask is a suffix.
+        var mask = new bool[rank];
+        foreach (long a in axes)
+        {
+            long n = a < 0 ? a + rank : a;
+            if (n < 0 || n >= rank) return null;
+            mask[n] = true;
+        }
+        int count = 0;
+        for (int i = rank - 1; i >= 0 && mask[i]; i--) count++;
+        for (int i = 0; i < rank - count; i++) if (mask[i]) return null;
+        return count;
     }
 
     /// <summary>A float constant whose shape right-aligns inside the normalized dims (so it broadcasts the same in both forms).</summary>
