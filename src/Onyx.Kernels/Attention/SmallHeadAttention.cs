@@ -50,7 +50,7 @@ public static unsafe class SmallHeadAttention
             float* q0 = q + r0 * ldq;
             float* q1 = q + (r0 + Math.Min(1, mr - 1)) * ldq, q2 = q + (r0 + Math.Min(2, mr - 1)) * ldq, q3 = q + (r0 + Math.Min(3, mr - 1)) * ldq;
             nint c = 0;
-            for (; c + 64 <= lp; c += 64) Scores4x64(q0, q1, q2, q3, kt + c, lp, d, scale, p + c, lp);
+            for (; c + 64 <= lp; c += 64) Block4x64(q0, q1, q2, q3, kt + c, lp, d, p + c, lp, 4, Vector512.Create(scale));
             for (; c < lp; c += 16) Scores4x16(q0, q1, q2, q3, kt + c, lp, d, scale, p + c, lp);
             // Unnormalised probabilities; the P·V store multiplies by 1/Σ (Dv values a row instead of L).
             Vector512<float> inv = default;
@@ -59,7 +59,7 @@ public static unsafe class SmallHeadAttention
             float* p1 = p + Math.Min(1, mr - 1) * lp, p2 = p + Math.Min(2, mr - 1) * lp, p3 = p + Math.Min(3, mr - 1) * lp;
             float* yr = y + r0 * ldy;
             int j = 0;
-            for (; j + 64 <= dv; j += 64) Values4x64(p, p1, p2, p3, v + j, ldv, l, yr + j, ldy, mr, inv);
+            for (; j + 64 <= dv; j += 64) Block4x64(p, p1, p2, p3, v + j, ldv, l, yr + j, ldy, mr, inv);
             for (; j < dv; j += 16)
             {
                 var lanes = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(Math.Min(16, dv - j))).AsSingle();
@@ -149,35 +149,7 @@ public static unsafe class SmallHeadAttention
         return g.ToScalar();
     }
 
-    /// <summary>p[i, 0..64) = scale · Σ_c q_i[c] · kt[c, 0..64) for four query rows.</summary>
-    private static void Scores4x64(float* q0, float* q1, float* q2, float* q3, float* kt, nint ldkt, int d, float scale, float* p, nint ldp)
-    {
-        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
-        for (int c = 0; c < d; c++)
-        {
-            float* b = kt + c * ldkt;
-            Vector512<float> b0 = Vector512.LoadUnsafe(ref *b), b1 = Vector512.LoadUnsafe(ref *(b + 16)), b2 = Vector512.LoadUnsafe(ref *(b + 32)), b3 = Vector512.LoadUnsafe(ref *(b + 48));
-            var x = Vector512.Create(q0[c]);
-            a00 = Vector512.FusedMultiplyAdd(x, b0, a00); a01 = Vector512.FusedMultiplyAdd(x, b1, a01); a02 = Vector512.FusedMultiplyAdd(x, b2, a02); a03 = Vector512.FusedMultiplyAdd(x, b3, a03);
-            x = Vector512.Create(q1[c]);
-            a10 = Vector512.FusedMultiplyAdd(x, b0, a10); a11 = Vector512.FusedMultiplyAdd(x, b1, a11); a12 = Vector512.FusedMultiplyAdd(x, b2, a12); a13 = Vector512.FusedMultiplyAdd(x, b3, a13);
-            x = Vector512.Create(q2[c]);
-            a20 = Vector512.FusedMultiplyAdd(x, b0, a20); a21 = Vector512.FusedMultiplyAdd(x, b1, a21); a22 = Vector512.FusedMultiplyAdd(x, b2, a22); a23 = Vector512.FusedMultiplyAdd(x, b3, a23);
-            x = Vector512.Create(q3[c]);
-            a30 = Vector512.FusedMultiplyAdd(x, b0, a30); a31 = Vector512.FusedMultiplyAdd(x, b1, a31); a32 = Vector512.FusedMultiplyAdd(x, b2, a32); a33 = Vector512.FusedMultiplyAdd(x, b3, a33);
-        }
-        var f = Vector512.Create(scale);
-        (a00 * f).StoreUnsafe(ref *p); (a01 * f).StoreUnsafe(ref *(p + 16)); (a02 * f).StoreUnsafe(ref *(p + 32)); (a03 * f).StoreUnsafe(ref *(p + 48));
-        p += ldp;
-        (a10 * f).StoreUnsafe(ref *p); (a11 * f).StoreUnsafe(ref *(p + 16)); (a12 * f).StoreUnsafe(ref *(p + 32)); (a13 * f).StoreUnsafe(ref *(p + 48));
-        p += ldp;
-        (a20 * f).StoreUnsafe(ref *p); (a21 * f).StoreUnsafe(ref *(p + 16)); (a22 * f).StoreUnsafe(ref *(p + 32)); (a23 * f).StoreUnsafe(ref *(p + 48));
-        p += ldp;
-        (a30 * f).StoreUnsafe(ref *p); (a31 * f).StoreUnsafe(ref *(p + 16)); (a32 * f).StoreUnsafe(ref *(p + 32)); (a33 * f).StoreUnsafe(ref *(p + 48));
-    }
-
-    /// <summary>The 16-key remainder of <see cref="Scores4x64"/>.</summary>
+    /// <summary>The 16-key remainder of <see cref="Block4x64"/>.</summary>
     private static void Scores4x16(float* q0, float* q1, float* q2, float* q3, float* kt, nint ldkt, int d, float scale, float* p, nint ldp)
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
@@ -193,8 +165,11 @@ public static unsafe class SmallHeadAttention
         (a0 * f).StoreUnsafe(ref *p); (a1 * f).StoreUnsafe(ref *(p + ldp)); (a2 * f).StoreUnsafe(ref *(p + 2 * ldp)); (a3 * f).StoreUnsafe(ref *(p + 3 * ldp));
     }
 
-    /// <summary>y_i[0..64) = inv_i · Σ_j p_i[j] · v[j, 0..64) for the first <paramref name="mr"/> of four probability rows.</summary>
-    private static void Values4x64(float* p0, float* p1, float* p2, float* p3, float* v, nint ldv, int l, float* y, nint ldy, int mr, Vector512<float> inv)
+    /// <summary>
+    /// y_i[0..64) = inv_i · Σ_j p_i[j] · v[j, 0..64) for the first <paramref name="mr"/> of four rows: the scores
+    /// (rows of Q, v = Kᵀ, inv = scale) and the values (probability rows, v = V, inv = 1/row sum) alike.
+    /// </summary>
+    private static void Block4x64(float* p0, float* p1, float* p2, float* p3, float* v, nint ldv, int l, float* y, nint ldy, int mr, Vector512<float> inv)
     {
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
         Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
@@ -228,7 +203,7 @@ public static unsafe class SmallHeadAttention
     }
 
     /// <summary>
-    /// The 16-column remainder of <see cref="Values4x64"/>: loads and stores under <paramref name="lanes"/>
+    /// The 16-column remainder of <see cref="Block4x64"/>: loads and stores under <paramref name="lanes"/>
     /// (masked-off lanes are neither read, so the last V row never reads past its end, nor written).
     /// </summary>
     private static void Values4x16(float* p0, float* p1, float* p2, float* p3, float* v, nint ldv, int l, float* y, nint ldy, int mr, Vector512<float> inv, Vector512<float> lanes)
