@@ -17,10 +17,13 @@ public sealed class InferenceSession : IDisposable
     private readonly ExecutionPlan _plan;
     private readonly Dictionary<string, int> _inputIndex;
     private readonly Dictionary<string, int> _outputIndex;
-    private readonly Kernels.Threading.IntraOpPool _pool;
+    private readonly PoolStarter _poolStarter;
     private readonly BufferPool _arena = new();
     private readonly int[] _requiredInputs;
-    private readonly RunContext _defaultRun;
+    private RunContext? _defaultRun;
+
+    /// <summary>The common Run's context (no run options, no profiling): one immutable instance, made by the first Run.</summary>
+    private RunContext DefaultRun => _defaultRun ??= new RunContext { IntraOpPool = _poolStarter.Pool, Pool = _arena };
     private readonly bool _readsInputsInPlace;
 
     /// <summary>Loads a model file with default options.</summary>
@@ -84,6 +87,7 @@ public sealed class InferenceSession : IDisposable
         bool parseBatch = t_parseBatchOpen;
         t_parseBatchOpen = false;
         var pressure = NativeBuffer.BatchMemoryPressure();
+        PoolStarter? poolStarter = null;
         try
         {
             _model = model;
@@ -95,13 +99,12 @@ public sealed class InferenceSession : IDisposable
             // (a model built in memory), where the listing is taken at its word.
             if (model.IrVersion is > 0 and < 4)
                 model.Graph.Inputs.RemoveAll(v => model.Graph.Initializers.ContainsKey(v.Name));
-            // One pool per session: the calling thread plus IntraOpNumThreads - 1 workers (default: one per core).
+            // One pool per session: the calling thread plus IntraOpNumThreads - 1 workers (default: one per core),
+            // started on a .NET pool thread while this one loads; the first Run takes it (see PoolStarter).
+            _poolStarter = poolStarter = new PoolStarter(options.IntraOpNumThreads > 0 ? options.IntraOpNumThreads : Environment.ProcessorCount);
             var phase = LoadProfile.Start();
             _ = Cpu.CpuKernels.Registry; // built once per process, see WarmUpKernelRegistry
             LoadProfile.Record("kernel registry (wait)", phase);
-            phase = LoadProfile.Start();
-            _pool = new Kernels.Threading.IntraOpPool(options.IntraOpNumThreads > 0 ? options.IntraOpNumThreads : Environment.ProcessorCount);
-            LoadProfile.Record("thread pool", phase);
             // The session-level optimizer runs for the CPU provider; the OpenVINO provider optimizes the
             // subgraphs it claims itself (as the seed recommends), so the graph reaches it as written.
             // Static shape inference before optimization: fills in intermediate and output types; only a
@@ -139,7 +142,6 @@ public sealed class InferenceSession : IDisposable
             _outputIndex = IndexByName(model.Graph.Outputs);
             _requiredInputs = new int[InputNames.Count];
             for (int i = 0; i < _requiredInputs.Length; i++) _requiredInputs[i] = _inputIndex[InputNames[i]];
-            _defaultRun = new RunContext { IntraOpPool = _pool, Pool = _arena };
             _readsInputsInPlace = ProviderNames.All(p => p == "CPU");
             LoadProfile.Record("session metadata", phase);
             phase = LoadProfile.Start();
@@ -151,7 +153,7 @@ public sealed class InferenceSession : IDisposable
         {
             pressure.Dispose();
             if (parseBatch) pressure.Dispose();
-            _pool?.Dispose();
+            poolStarter?.Dispose();
             profile?.Abandon();
             throw;
         }
@@ -272,8 +274,8 @@ public sealed class InferenceSession : IDisposable
             wanted[k++] = o;
         }
         // The common Run (no run options, no profiling) shares one immutable context.
-        var run = options is null && observer is null ? _defaultRun
-            : new RunContext { Cancellation = options?.Token ?? default, Tag = options?.LogId ?? "", IntraOpPool = _pool, Pool = _arena, Observer = observer };
+        var run = options is null && observer is null ? DefaultRun
+            : new RunContext { Cancellation = options?.Token ?? default, Tag = options?.LogId ?? "", IntraOpPool = _poolStarter.Pool, Pool = _arena, Observer = observer };
         OnnxValue?[] all;
         try
         {
@@ -292,7 +294,7 @@ public sealed class InferenceSession : IDisposable
     /// <summary>Releases the session's threads. Outputs already returned stay valid.</summary>
     public void Dispose()
     {
-        _pool.Dispose();
+        _poolStarter.Dispose();
         _arena.Dispose();
         GC.SuppressFinalize(this);
     }
