@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Onyx.Kernels.Elementwise;
 
@@ -29,7 +28,7 @@ public static unsafe class SoftmaxF32
             var acc = Vector512<float>.Zero;
             for (; i <= n - 16; i += 16)
             {
-                var e = Exp(Vector512.LoadUnsafe(ref *(x + i)) - m);
+                var e = VMath.ExpF(Vector512.LoadUnsafe(ref *(x + i)) - m);
                 e.StoreUnsafe(ref *(y + i));
                 acc += e;
             }
@@ -41,7 +40,7 @@ public static unsafe class SoftmaxF32
             var acc = Vector256<float>.Zero;
             for (; i <= n - 8; i += 8)
             {
-                var e = Exp(Vector256.LoadUnsafe(ref *(x + i)) - m);
+                var e = VMath.ExpF(Vector256.LoadUnsafe(ref *(x + i)) - m);
                 e.StoreUnsafe(ref *(y + i));
                 acc += e;
             }
@@ -55,11 +54,4 @@ public static unsafe class SoftmaxF32
         }
         TensorPrimitives.Multiply(new ReadOnlySpan<float>(y, n), 1f / sum, new Span<float>(y, n));
     }
-
-    // The float Cephes exp (see VMath.ExpF); inputs here are x − max ≤ 0.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Exp(Vector512<float> x) => VMath.ExpF(x);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Exp(Vector256<float> x) => VMath.ExpF(x);
 }
